@@ -1,0 +1,95 @@
+/**
+ * An action is the unit of work: a name, a description, an input Schema and an Effect. The same definition
+ * runs as a background job, a recurring job, a direct call and a CLI command; its inputs are decoded by the
+ * Schema everywhere (coercion, defaults, refinements), and only the Schema's encoded side travels in a job.
+ *
+ * @since 0.1.0
+ */
+import type { Duration, Effect, Schedule, Schema } from "effect"
+
+/**
+ * Where an action runs as a background job, and how often it recurs (omit `frequency` for one-off jobs).
+ *
+ * @category models
+ */
+export interface Task {
+  readonly queue: string
+  /** A Duration, or milliseconds. An action with a frequency is enqueued by the scheduler's leader. */
+  readonly frequency?: Duration.Input
+}
+
+/**
+ * How a failed job is retried: up to `attempts` runs in all, each retry enqueued with a delay taken from
+ * `schedule` (the n-th output of the schedule is the delay before attempt n + 1; default: 1 second).
+ *
+ * @category models
+ */
+export interface RetryPolicy {
+  readonly attempts: number
+  readonly schedule?: Schedule.Schedule<Duration.Duration | number, unknown>
+}
+
+/**
+ * A typed action. `I` is the decoded input type that `run` receives, `IE` the encoded form that travels in
+ * the job payload and that callers pass to `enqueue`.
+ *
+ * @category models
+ */
+export interface Action<I, IE, A, E = never, R = never> {
+  readonly name: string
+  readonly description: string
+  readonly inputs: Schema.Codec<I, IE>
+  readonly run: (inputs: I) => Effect.Effect<A, E, R>
+  /** Encodes results for storage (fan-out results, CLI output); default is the value as JSON. */
+  readonly output?: Schema.Codec<A, unknown>
+  readonly task?: Task
+  /** Per-run time limit; past it the job fails with "timed out" and the worker moves on. */
+  readonly timeout?: Duration.Input
+  readonly retry?: RetryPolicy
+}
+
+/**
+ * Any action, whatever its types. `run` takes `never` because a caller without the action's type can only
+ * hand it inputs that went through the action's own Schema.
+ *
+ * @category models
+ */
+export interface Any<R = unknown> {
+  readonly name: string
+  readonly description: string
+  readonly inputs: Schema.Codec<unknown, unknown>
+  readonly run: (inputs: never) => Effect.Effect<unknown, unknown, R>
+  readonly output?: Schema.Codec<unknown, unknown>
+  readonly task?: Task
+  readonly timeout?: Duration.Input
+  readonly retry?: RetryPolicy
+}
+
+/** The decoded inputs of an action. @category models */
+export type Inputs<T> = T extends Action<infer I, infer _IE, infer _A, infer _E, infer _R> ? I : never
+/** The encoded inputs of an action: what `enqueue` accepts and what travels in the job. @category models */
+export type InputsEncoded<T> = T extends Action<infer _I, infer IE, infer _A, infer _E, infer _R> ? IE : never
+/** The success type of an action's `run`. @category models */
+export type Success<T> = T extends Action<infer _I, infer _IE, infer A, infer _E, infer _R> ? A : never
+/** The error type of an action's `run`. @category models */
+export type Failure<T> = T extends Action<infer _I, infer _IE, infer _A, infer E, infer _R> ? E : never
+/** The services an action's `run` needs. @category models */
+export type Services<T> = T extends { readonly run: (inputs: never) => Effect.Effect<infer _A, infer _E, infer R> } ? R
+  : never
+
+/**
+ * Defines an action; the type of `run`'s argument is inferred from `inputs`.
+ *
+ * @example
+ * const greet = Action.make({
+ *   name: "greet",
+ *   description: "Says hello",
+ *   inputs: Schema.Struct({ who: Schema.String }),
+ *   run: ({ who }) => Effect.succeed(`hello ${who}`),
+ *   task: { queue: "default" }
+ * })
+ *
+ * @category constructors
+ */
+export const make = <I, IE, A, E = never, R = never>(definition: Action<I, IE, A, E, R>): Action<I, IE, A, E, R> =>
+  definition

@@ -1,0 +1,133 @@
+/**
+ * The typed errors of the runtime. Every failure a caller can see is one of these, each with a readable
+ * `message`, so bad input is reported precisely and never crashes a worker.
+ *
+ * @since 0.1.0
+ */
+import { Data } from "effect"
+
+/**
+ * A Redis command or connection failed (server down, timeout, refused AUTH...).
+ *
+ * @category errors
+ */
+export class RedisError extends Data.TaggedError("RedisError")<{
+  readonly op: string
+  readonly cause: unknown
+}> {
+  override get message(): string {
+    const cause = this.cause instanceof Error ? this.cause.message : String(this.cause)
+    return `Redis ${this.op} failed: ${cause}`
+  }
+}
+
+/**
+ * No action of this name is registered.
+ *
+ * @category errors
+ */
+export class UnknownAction extends Data.TaggedError("UnknownAction")<{
+  readonly action: string
+}> {
+  override get message(): string {
+    return `unknown action ${this.action}`
+  }
+}
+
+/**
+ * Two actions of one name were given to a registry.
+ *
+ * @category errors
+ */
+export class DuplicateAction extends Data.TaggedError("DuplicateAction")<{
+  readonly action: string
+}> {
+  override get message(): string {
+    return `action ${this.action} is defined more than once`
+  }
+}
+
+/**
+ * Inputs did not satisfy the action's Schema. `detail` is the Schema's readable message.
+ *
+ * @category errors
+ */
+export class InvalidInputs extends Data.TaggedError("InvalidInputs")<{
+  readonly action: string
+  readonly detail: string
+}> {
+  override get message(): string {
+    return `invalid inputs for ${this.action}: ${this.detail}`
+  }
+}
+
+/**
+ * A queued payload could not be read as a Resque job (not JSON, no class, args not an array...).
+ *
+ * @category errors
+ */
+export class CorruptPayload extends Data.TaggedError("CorruptPayload")<{
+  readonly detail: string
+}> {
+  override get message(): string {
+    return `corrupt job payload: ${this.detail}`
+  }
+}
+
+/**
+ * An encoded payload is larger than the configured limit; nothing was enqueued.
+ *
+ * @category errors
+ */
+export class PayloadTooLarge extends Data.TaggedError("PayloadTooLarge")<{
+  readonly action: string
+  readonly bytes: number
+  readonly limit: number
+}> {
+  override get message(): string {
+    return `payload for ${this.action} is ${this.bytes} bytes, over the limit of ${this.limit}`
+  }
+}
+
+/**
+ * An action's result could not be encoded to JSON (BigInt, circular structure, Schema mismatch).
+ *
+ * @category errors
+ */
+export class ResultNotEncodable extends Data.TaggedError("ResultNotEncodable")<{
+  readonly action: string
+  readonly detail: string
+}> {
+  override get message(): string {
+    return `result of ${this.action} cannot be encoded: ${this.detail}`
+  }
+}
+
+/**
+ * An action ran longer than its timeout and was interrupted.
+ *
+ * @category errors
+ */
+export class JobTimedOut extends Data.TaggedError("JobTimedOut")<{
+  readonly action: string
+  readonly millis: number
+}> {
+  override get message(): string {
+    return `${this.action} timed out after ${this.millis} ms`
+  }
+}
+
+/**
+ * A job failed: the action failed, died with a defect, or was interrupted. Wraps the cause's message.
+ *
+ * @category errors
+ */
+export class ActionFailed extends Data.TaggedError("ActionFailed")<{
+  readonly action: string
+  readonly detail: string
+  readonly cause?: unknown
+}> {
+  override get message(): string {
+    return `${this.action} failed: ${this.detail}`
+  }
+}

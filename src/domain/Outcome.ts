@@ -1,0 +1,40 @@
+/**
+ * What became of one run of a job.
+ *
+ * @since 0.1.0
+ */
+
+/**
+ * The job succeeded; `result` is its encoded result as JSON.
+ *
+ * @category models
+ */
+export interface Success {
+  readonly _tag: "Success"
+  readonly result: string
+  readonly durationMs: number
+}
+
+/**
+ * The job failed. `final` is false when the job will be retried (a later attempt decides its outcome).
+ *
+ * @category models
+ */
+export interface Failure {
+  readonly _tag: "Failure"
+  /** The error's class-like name (`exception` in Resque's failed-job record). */
+  readonly exception: string
+  readonly error: string
+  readonly backtrace: ReadonlyArray<string>
+  readonly final: boolean
+  readonly durationMs: number
+}
+
+/** @category models */
+export type Outcome = Success | Failure
+
+/** @category constructors */
+export const success = (result: string, durationMs: number): Outcome => ({ _tag: "Success", result, durationMs })
+
+/** @category constructors */
+export const failure = (options: Omit<Failure, "_tag">): Outcome => ({ _tag: "Failure", ...options })

@@ -1,0 +1,106 @@
+/**
+ * The job payload: Resque's wire format `{"class": action, "queue": q, "args": [inputs]}`, the format
+ * node-resque and Ruby Resque read and write. Runtime metadata (fan-out id, child index, attempt, recurrence
+ * token) rides inside the inputs object under the reserved key `_job`, which the worker strips before the
+ * Schema decode: the action never sees it, every Resque retry path keeps it, and a plain node-resque worker
+ * still runs the job.
+ *
+ * @since 0.1.0
+ */
+import { Result } from "effect"
+import { CorruptPayload } from "./Errors.ts"
+
+/** The reserved inputs key that carries {@link JobMeta}. */
+export const META_KEY = "_job"
+
+/**
+ * Metadata the runtime attaches to a job.
+ *
+ * @category models
+ */
+export interface JobMeta {
+  /** Fan-out this job is a child of. */
+  readonly fanOut?: string
+  /** The child's index within its fan-out. */
+  readonly index?: number
+  /** 1 for the first run; incremented by each retry. */
+  readonly attempt?: number
+  /** Token of the recurring chain this copy belongs to. */
+  readonly recurrence?: string
+}
+
+/**
+ * A job as read from a queue, with metadata split from the action's inputs.
+ *
+ * @category models
+ */
+export interface ParsedJob {
+  readonly action: string
+  readonly queue: string
+  /** The inputs as they travelled, without the `_job` key: still to be decoded by the action's Schema. */
+  readonly inputs: unknown
+  readonly meta: JobMeta
+  /** The raw `args` array, as Resque stores it. */
+  readonly args: ReadonlyArray<unknown>
+}
+
+const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
+
+/**
+ * Serialises a job. Key order matches node-resque's `queue.encode`, so its `del`/`delDelayed`, which compare
+ * whole payload strings, find our jobs.
+ *
+ * @category constructors
+ */
+export const encode = (queue: string, action: string, inputs: unknown, meta?: JobMeta): string => {
+  const hasMeta = meta !== undefined && Object.keys(meta).length > 0
+  const arg = hasMeta && isRecord(inputs) ? { ...inputs, [META_KEY]: meta } : inputs
+  return JSON.stringify({ class: action, queue, args: [arg] })
+}
+
+const readMeta = (u: unknown): JobMeta => {
+  if (!isRecord(u)) return {}
+  const meta: { fanOut?: string; index?: number; attempt?: number; recurrence?: string } = {}
+  if (typeof u["fanOut"] === "string") meta.fanOut = u["fanOut"]
+  if (typeof u["index"] === "number") meta.index = u["index"]
+  if (typeof u["attempt"] === "number") meta.attempt = u["attempt"]
+  if (typeof u["recurrence"] === "string") meta.recurrence = u["recurrence"]
+  return meta
+}
+
+/**
+ * Reads a decoded Resque job object (`{class, queue, args}`), splitting off the metadata.
+ *
+ * @category parsing
+ */
+export const fromObject = (job: unknown, fallbackQueue = ""): Result.Result<ParsedJob, CorruptPayload> => {
+  if (!isRecord(job)) return Result.fail(new CorruptPayload({ detail: "payload is not a JSON object" }))
+  const action = job["class"]
+  if (typeof action !== "string" || action.length === 0) {
+    return Result.fail(new CorruptPayload({ detail: "payload has no \"class\" (action name)" }))
+  }
+  const args = job["args"] === undefined ? [] : job["args"]
+  if (!Array.isArray(args)) return Result.fail(new CorruptPayload({ detail: `"args" of ${action} is not an array` }))
+  const queue = typeof job["queue"] === "string" ? job["queue"] : fallbackQueue
+  const first: unknown = args[0]
+  if (isRecord(first) && META_KEY in first) {
+    const { [META_KEY]: meta, ...inputs } = first
+    return Result.succeed({ action, queue, inputs, meta: readMeta(meta), args })
+  }
+  return Result.succeed({ action, queue, inputs: first ?? {}, meta: {}, args })
+}
+
+/**
+ * Parses a raw payload string.
+ *
+ * @category parsing
+ */
+export const parse = (raw: string, fallbackQueue = ""): Result.Result<ParsedJob, CorruptPayload> => {
+  let json: unknown
+  try {
+    json = JSON.parse(raw)
+  } catch (error) {
+    return Result.fail(new CorruptPayload({ detail: `not JSON (${error instanceof Error ? error.message : String(error)})` }))
+  }
+  return fromObject(json, fallbackQueue)
+}
