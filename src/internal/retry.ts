@@ -4,6 +4,8 @@
  */
 import { Duration, Effect, Exit, Schedule } from "effect"
 import type { RetryPolicy } from "../domain/Action.ts"
+import * as Payload from "../domain/Payload.ts"
+import type { ParsedJob } from "../domain/Payload.ts"
 
 const defaultDelay = Schedule.spaced("1 second")
 
@@ -19,4 +21,33 @@ export const retryDelayMillis = (policy: RetryPolicy, attempt: number): Effect.E
       delay = Duration.toMillis(next.value[1])
     }
     return delay
+  })
+
+/** What retrying a failed job means: the payload of the next attempt and when it may run. */
+export interface NextAttempt {
+  readonly attempt: number
+  readonly delayMillis: number
+  readonly payload: string
+}
+
+/**
+ * The next attempt of a failed job under `policy`, or undefined when no retry is due. Shared by the worker
+ * (a run that failed) and the scheduler (a job reclaimed from a dead worker), so both follow one policy.
+ * Recurring copies never retry: their chain schedules the next period instead.
+ */
+export const nextAttempt = (
+  policy: RetryPolicy | undefined,
+  job: ParsedJob,
+  queue: string
+): Effect.Effect<NextAttempt | undefined> =>
+  Effect.gen(function*() {
+    if (policy === undefined || job.meta.recurrence !== undefined) return undefined
+    const attempt = job.meta.attempt ?? 1
+    const delayMillis = yield* retryDelayMillis(policy, attempt)
+    if (delayMillis === undefined) return undefined
+    return {
+      attempt: attempt + 1,
+      delayMillis,
+      payload: Payload.encode(queue, job.action, job.inputs, { ...job.meta, attempt: attempt + 1 })
+    }
   })

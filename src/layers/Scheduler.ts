@@ -1,8 +1,8 @@
 /**
  * The scheduler: node-resque's `Scheduler` on a connection of its own (it uses `WATCH`). Exactly one
- * scheduler among all processes holds the leader lock; the leader promotes delayed jobs, cleans up workers
- * that stopped pinging (their job goes to the failed list and, through the worker middlewares, into its
- * fan-out), and starts recurring actions that have no live copy.
+ * scheduler among all processes holds the leader lock; the leader promotes delayed jobs, reclaims the jobs of
+ * workers that stopped pinging (retried under the action's policy, or failed with "worker died"; recorded
+ * through the worker middlewares, so into its fan-out), and starts recurring actions that have no live copy.
  *
  * Closing the scope stops polling and releases the leader lock (with a deadline, so shutdown ends even when
  * Redis is unreachable).
@@ -10,12 +10,11 @@
  * @since 0.1.0
  */
 import { hostname } from "node:os"
-import { Clock, Context, Duration, Effect, Layer, Ref } from "effect"
+import { Context, Duration, Effect, Layer, Ref, Schedule, Semaphore } from "effect"
 import { Scheduler as NodeResqueScheduler } from "node-resque"
 import type { RedisError } from "../domain/Errors.ts"
-import * as Outcome from "../domain/Outcome.ts"
-import * as Payload from "../domain/Payload.ts"
 import * as Recurring from "../internal/recurring.ts"
+import { reclaimStuckWorkers } from "../internal/reclaim.ts"
 import { ActionRegistry } from "./ActionRegistry.ts"
 import { call, exec } from "./Queue.ts"
 import { Redis } from "./Redis.ts"
@@ -31,10 +30,20 @@ export interface Options {
   readonly pollInterval?: Duration.Input
   /** How long the leader lock lives without renewal: the failover time when a leader dies. Default 60 s. */
   readonly leaderLockTimeout?: Duration.Input
-  /** A worker silent for this long is considered dead and its job failed. Default 1 hour. */
+  /**
+   * A worker silent for this long is considered dead: it is unregistered and its job reclaimed (see
+   * `retryStuckJobs`). Keep it well above the workers' ping interval. Default 1 hour.
+   */
   readonly stuckWorkerTimeout?: Duration.Input
-  /** Re-enqueue the jobs of dead workers instead of leaving them failed. Default false. */
+  /**
+   * What happens to the job of a dead worker. It always follows its action's retry policy first (attempt + 1,
+   * with the policy's delay). For an action without one: `true` re-enqueues it at once, up to
+   * `stuckJobAttempts` runs in all; `false` (default) fails it with "worker died". A final failure is
+   * recorded in the failed list and in its fan-out, like any failed job.
+   */
   readonly retryStuckJobs?: boolean
+  /** Runs in all for a dead worker's job when `retryStuckJobs` applies. Default 3. */
+  readonly stuckJobAttempts?: number
   /** Scheduler name in the leader lock; default `hostname:pid`. */
   readonly name?: string
 }
@@ -50,6 +59,8 @@ export class Scheduler extends Context.Service<Scheduler, {
   readonly isLeader: Effect.Effect<boolean>
   /** Starts any recurring action that has no live copy (the leader does this on every poll). */
   readonly ensureRecurring: Effect.Effect<number, RedisError>
+  /** Reclaims workers past the stuck-worker timeout now (the leader does this on every poll); returns how many. */
+  readonly reclaimStuckWorkers: Effect.Effect<number, RedisError>
 }>()("effect-resque/Scheduler") {}
 
 /**
@@ -74,17 +85,46 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
   const retryStuckJobs = options.retryStuckJobs ?? false
   const leader = yield* Ref.make(false)
   const connection = yield* redis.connect.pipe(Effect.orDie)
+  // reclaiming dead workers WATCHes keys: a connection of its own, so node-resque's WATCH never interleaves
+  const reclaimConnection = yield* redis.connect.pipe(Effect.orDie)
   Recurring.ensure.define(connection)
-  for (const middleware of middlewares) for (const script of middleware.scripts ?? []) script.define(connection)
+  for (const middleware of middlewares) {
+    for (const script of middleware.scripts ?? []) {
+      script.define(connection)
+      script.define(reclaimConnection)
+    }
+  }
 
   const scheduler = new NodeResqueScheduler({
     connection: { redis: connection, pkg, namespace: keys.namespace },
     name,
     timeout: Duration.toMillis(options.pollInterval ?? "1 second"),
     leaderLockTimeout: Math.max(1, Math.round(Duration.toMillis(options.leaderLockTimeout ?? "60 seconds") / 1000)),
-    stuckWorkerTimeout: Duration.toMillis(options.stuckWorkerTimeout ?? "1 hour"),
-    retryStuckJobs
+    // 0 turns off node-resque's own stuck-worker check: `reclaim` below does it, atomically
+    stuckWorkerTimeout: 0,
+    retryStuckJobs: false
   })
+  const reclaimOptions = {
+    connection: reclaimConnection,
+    keys,
+    registry,
+    middlewares,
+    timeoutMillis: Duration.toMillis(options.stuckWorkerTimeout ?? "1 hour"),
+    fallbackPolicy: retryStuckJobs
+      ? { attempts: Math.max(1, options.stuckJobAttempts ?? 3), schedule: Schedule.spaced(0) }
+      : undefined,
+    scheduler: name
+  }
+  const reclaiming = yield* Semaphore.make(1)
+  /** One pass at a time: a pass still running when the next poll comes is not doubled. */
+  const reclaim = reclaimStuckWorkers(reclaimOptions).pipe(
+    Effect.tap((reclaimed) =>
+      Effect.forEach(reclaimed, (r) =>
+        Effect.logWarning(`reclaimed dead worker ${r.worker}`, r.action === undefined ? "idle" : `${r.action}: ${r.retried ? "re-enqueued" : "failed"}`), { discard: true })
+    ),
+    Effect.catch((error) => Effect.logWarning("could not reclaim dead workers", error)),
+    reclaiming.withPermitsIfAvailable(1)
+  )
 
   const recurringEntries = [...registry.entries.values()].filter((entry) => entry.frequencyMillis !== undefined)
 
@@ -110,25 +150,6 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
     return replies.filter((reply) => reply === 1).length
   })
 
-  /** A dead worker's job is failed by node-resque; record that outcome through the middlewares (fan-out). */
-  const recordStuckJob = (payload: unknown, delta: number) =>
-    Effect.gen(function*() {
-      const parsed = Payload.fromObject(payload)
-      if (parsed._tag === "Failure") return
-      const job = parsed.success
-      const now = yield* Clock.currentTimeMillis
-      const outcome = Outcome.failure({
-        exception: "WorkerDied",
-        error: `worker died: no ping for ${delta} s`,
-        backtrace: [],
-        final: !retryStuckJobs,
-        durationMs: 0
-      })
-      const tx = connection.multi()
-      for (const middleware of middlewares) middleware.onComplete({ job, outcome, worker: "scheduler" }, tx, { client: connection, keys, now })
-      yield* exec("record stuck job", tx)
-    })
-
   const context = yield* Effect.context<never>()
   const runFork = Effect.runForkWith(context)
   scheduler.on("error", (error) => runFork(Effect.logWarning("scheduler error", error)))
@@ -136,16 +157,10 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
   scheduler.on("poll", () =>
     runFork(Ref.set(leader, true).pipe(
       Effect.andThen(ensureRecurring),
-      Effect.catch((error) => Effect.logWarning("could not start recurring actions", error))
+      Effect.catch((error) => Effect.logWarning("could not start recurring actions", error)),
+      Effect.andThen(reclaim)
     ))
   )
-  scheduler.on("cleanStuckWorker", (worker: string, errorPayload: { readonly payload?: unknown } | undefined, delta: number) =>
-    runFork(Effect.logWarning(`cleaned up dead worker ${worker}`).pipe(
-      Effect.andThen(errorPayload?.payload === undefined ? Effect.void : recordStuckJob(errorPayload.payload, delta)),
-      Effect.catch((error) => Effect.logError("could not record the job of a dead worker", error))
-    ))
-  )
-
   yield* Effect.acquireRelease(
     call("connect scheduler", async () => {
       await scheduler.connect()
@@ -164,5 +179,5 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
     (current) => current === name
   ).pipe(Effect.catch(() => Ref.get(leader)))
 
-  return Scheduler.of({ name, isLeader, ensureRecurring })
+  return Scheduler.of({ name, isLeader, ensureRecurring, reclaimStuckWorkers: Effect.map(reclaimStuckWorkers(reclaimOptions), (r) => r.length) })
 })

@@ -23,7 +23,7 @@ import * as Outcome from "../domain/Outcome.ts"
 import * as Payload from "../domain/Payload.ts"
 import { pick } from "../internal/pick.ts"
 import * as Recurring from "../internal/recurring.ts"
-import { retryDelayMillis } from "../internal/retry.ts"
+import { nextAttempt } from "../internal/retry.ts"
 import { ActionRegistry, causeMessage, type Entry } from "./ActionRegistry.ts"
 import { addPushAt, exec } from "./Queue.ts"
 import { Redis } from "./Redis.ts"
@@ -88,6 +88,9 @@ const errorName = (error: unknown): string =>
 const backtraceOf = (error: unknown): ReadonlyArray<string> =>
   error instanceof Error && error.stack ? error.stack.split("\n").slice(1).map((line) => line.trim()) : []
 
+/** The next free slot number in this process (worker names are `host:pid.N`). */
+let nextSlot = 0
+
 /**
  * The worker layer. It needs the registry of actions it can run; a payload naming any other class fails.
  *
@@ -114,9 +117,12 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
   // the deadline of any single bookkeeping write on the shutdown path
   const writeDeadline = Math.max(1000, Math.min(graceMillis, 5000))
   const base = options.name ?? `${hostname()}:${process.pid}`
-  const names = Array.from({ length: concurrency }, (_, i) => `${base}.${i}`)
+  // slot numbers are taken from a per-process counter: two pools in one process never share a name
+  const names = Array.from({ length: concurrency }, () => `${base}.${nextSlot++}`)
   const events = yield* PubSub.unbounded<JobEvent>()
   const stop = yield* Deferred.make<void>()
+  // numbers the jobs of this pool, for the span's job id (`worker#n`)
+  let sequence = 0
 
   pick.define(client)
   for (const middleware of middlewares) for (const script of middleware.scripts ?? []) script.define(client)
@@ -125,7 +131,10 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
   const pingAll = Effect.gen(function*() {
     const time = Math.round((yield* Clock.currentTimeMillis) / 1000)
     const tx = client.multi()
-    for (const name of names) tx.set(keys.ping(name), JSON.stringify({ time, name, queues: queuesString }))
+    for (const name of names) {
+      // re-registering is idempotent, and brings back a slow worker that a scheduler took for dead
+      tx.set(keys.ping(name), JSON.stringify({ time, name, queues: queuesString })).sadd(keys.workers, `${name}:${queuesString}`)
+    }
     yield* exec("worker ping", tx)
   })
 
@@ -200,11 +209,12 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
   const perform = (name: string, queue: string, job: Payload.ParsedJob, entry: Entry, startedAt: number) =>
     Effect.gen(function*(): Effect.fn.Return<Performed> {
       const attempt = job.meta.attempt ?? 1
+      const jobId = job.meta.fanOut ? `${job.meta.fanOut}:${job.meta.index}` : `${name}#${++sequence}`
       const exit = yield* entry.decode(job.inputs).pipe(
         Effect.flatMap((decoded) => entry.execute(decoded)),
         Effect.flatMap((result) => entry.encodeResult(result)),
         Effect.withSpan(job.action, {
-          attributes: { queue, attempt, worker: name, ...(job.meta.fanOut ? { fanOut: job.meta.fanOut, index: job.meta.index } : {}) }
+          attributes: { queue, attempt, worker: name, jobId, ...(job.meta.fanOut ? { fanOut: job.meta.fanOut, index: job.meta.index } : {}) }
         }),
         Effect.exit
       )
@@ -212,9 +222,10 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
       if (Exit.isSuccess(exit)) return { outcome: Outcome.success(exit.value, durationMs) }
       const error = exit.cause.reasons.find((reason) => reason._tag === "Fail")
       const failure = error?._tag === "Fail" ? error.error : undefined
-      const retry = entry.action.retry && job.meta.recurrence === undefined && failure !== undefined &&
+      // defects and invalid inputs are not retried: another run would fail the same way
+      const retry = failure !== undefined &&
           !(typeof failure === "object" && failure !== null && "_tag" in failure && failure._tag === "InvalidInputs")
-        ? yield* retryDelayMillis(entry.action.retry, attempt)
+        ? yield* nextAttempt(entry.action.retry, job, queue)
         : undefined
       const outcome = Outcome.failure({
         exception: failure === undefined ? "Defect" : errorName(failure),
@@ -224,8 +235,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
         durationMs
       })
       if (retry === undefined) return { outcome }
-      const payload = Payload.encode(queue, job.action, job.inputs, { ...job.meta, attempt: attempt + 1 })
-      return { outcome, retryAt: { at: startedAt + durationMs + retry, payload } }
+      return { outcome, retryAt: { at: startedAt + durationMs + retry.delayMillis, payload: retry.payload } }
     })
 
   /** Handles one picked-up payload from start to completion. */
