@@ -1,9 +1,10 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, PubSub } from "effect"
+import { Effect, Exit, Layer, Logger, PubSub, References, Tracer } from "effect"
 import { Actions } from "../src/layers/Actions.ts"
 import { ResqueQueue } from "../src/layers/Queue.ts"
+import * as Scheduler from "../src/layers/Scheduler.ts"
 import * as Worker from "../src/layers/Worker.ts"
-import { add, core, explode, takeEvents } from "./support/app.ts"
+import { add, core, explode, takeEvents, takeEventsWithin } from "./support/app.ts"
 import { backends } from "./support/backends.ts"
 
 for (const backend of backends) {
@@ -56,3 +57,99 @@ for (const backend of backends) {
   })
 }
 
+
+/** A tracer that keeps every span it creates, to read names and attributes back. */
+const recordingTracer = () => {
+  const spans: Array<Tracer.NativeSpan> = []
+  const tracer = Tracer.make({
+    span: (options) => {
+      const span = new Tracer.NativeSpan(options)
+      spans.push(span)
+      return span
+    }
+  })
+  return { spans, tracer }
+}
+
+/** A logger that keeps every message with its level and annotations. */
+const recordingLogger = () => {
+  const lines: Array<{ readonly level: string; readonly message: unknown; readonly annotations: Record<string, unknown> }> = []
+  const logger = Logger.make((options) => {
+    lines.push({
+      level: options.logLevel,
+      message: options.message,
+      annotations: { ...options.fiber.getRef(References.CurrentLogAnnotations) }
+    })
+  })
+  return { lines, logger }
+}
+
+for (const backend of backends) {
+  describe(`observability (${backend.name})`, () => {
+    it.live("each job runs in a span named after the action, with queue, attempt, worker and job id", () =>
+      Effect.gen(function*() {
+        const actions = yield* Actions
+        const { spans, tracer } = recordingTracer()
+        yield* actions.enqueue(add, { a: 1, b: 1 })
+        yield* actions.enqueue(explode, { why: "traced" })
+        const events = yield* Effect.scoped(Effect.gen(function*() {
+          const worker = yield* Worker.make({ queues: ["math"], concurrency: 1 })
+          const sub = yield* PubSub.subscribe(worker.events)
+          return yield* takeEventsWithin(sub, 2)
+        })).pipe(Effect.withTracer(tracer))
+        const jobSpans = spans.filter((span) => span.name === "add" || span.name === "explode")
+        assert.deepStrictEqual(jobSpans.map((span) => span.name), ["add", "explode"])
+        const [addSpan, explodeSpan] = jobSpans
+        assert.strictEqual(addSpan?.attributes.get("queue"), "math")
+        assert.strictEqual(addSpan?.attributes.get("attempt"), 1)
+        assert.strictEqual(addSpan?.attributes.get("worker"), events[0]?.worker)
+        assert.match(String(addSpan?.attributes.get("jobId")), /#\d+$/)
+        assert.notStrictEqual(addSpan?.attributes.get("jobId"), explodeSpan?.attributes.get("jobId"))
+        assert.strictEqual(addSpan?.status._tag, "Ended")
+        const explodeExit = explodeSpan?.status._tag === "Ended" ? explodeSpan.status.exit : undefined
+        assert.isTrue(explodeExit !== undefined && Exit.isFailure(explodeExit))
+      }).pipe(Effect.provide(core(backend.layer()))))
+
+    it.live("jobs log through Effect's Logger, annotated with worker, queue, action and outcome", () =>
+      Effect.gen(function*() {
+        const actions = yield* Actions
+        const { lines, logger } = recordingLogger()
+        yield* actions.enqueue(add, { a: 1 })
+        yield* Effect.scoped(Effect.gen(function*() {
+          const worker = yield* Worker.make({ queues: ["math"], concurrency: 1 })
+          const sub = yield* PubSub.subscribe(worker.events)
+          return yield* takeEventsWithin(sub, 1)
+        })).pipe(
+          Effect.provide(Logger.layer([logger])),
+          Effect.provideService(References.MinimumLogLevel, "Debug")
+        )
+        const done = lines.find((line) => Array.isArray(line.message) && line.message.includes("job done"))
+        assert.isDefined(done)
+        assert.strictEqual(done?.annotations["action"], "add")
+        assert.strictEqual(done?.annotations["queue"], "math")
+        assert.strictEqual(done?.annotations["outcome"], "Success")
+      }).pipe(Effect.provide(core(backend.layer()))))
+  })
+
+  describe(`composed layers (${backend.name})`, () => {
+    it.live("Worker and Scheduler layers on the runtime layer process a queued job, and the in-memory layer loses none", () =>
+      Effect.gen(function*() {
+        const actions = yield* Actions
+        const worker = yield* Worker.Worker
+        const sub = yield* PubSub.subscribe(worker.events)
+        for (let i = 0; i < 20; i++) yield* actions.enqueue(add, { a: i })
+        const events = yield* takeEventsWithin(sub, 20)
+        const results = events.map((e) => (e.outcome._tag === "Success" ? Number(e.outcome.result) : -1))
+        assert.deepStrictEqual(results.sort((x, y) => x - y), Array.from({ length: 20 }, (_, i) => i))
+        const { queue } = yield* ResqueQueue
+        assert.strictEqual(yield* Effect.promise(() => queue.length("math")), 0)
+        assert.deepStrictEqual(yield* Effect.promise(() => queue.failed(0, -1)), [])
+      }).pipe(
+        Effect.provide(
+          Layer.mergeAll(Worker.layer({ queues: ["math"], concurrency: 4 }), Scheduler.layer({ pollInterval: "100 millis" })).pipe(
+            Layer.provideMerge(core(backend.layer()))
+          )
+        )
+      ))
+  })
+}

@@ -1,0 +1,244 @@
+/**
+ * Defining, registering, running and enqueueing actions (issue points 1, 2, 4 and 5), and delayed jobs
+ * (`enqueueAt`/`enqueueIn`) promoted by the scheduler. The `@ts-expect-error` lines are checked by
+ * `npx tsc -p .`: they fail the type check if the compiler stops rejecting them.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Context, Effect, Layer, PubSub, Schema } from "effect"
+import * as Action from "../src/domain/Action.ts"
+import type { InvalidInputs } from "../src/domain/Errors.ts"
+import * as ActionRegistry from "../src/layers/ActionRegistry.ts"
+import { Actions } from "../src/layers/Actions.ts"
+import { ResqueQueue } from "../src/layers/Queue.ts"
+import * as Runtime from "../src/layers/Runtime.ts"
+import * as Scheduler from "../src/layers/Scheduler.ts"
+import * as Worker from "../src/layers/Worker.ts"
+import { add, Boom, coreWith, explode, redisCall, takeEventsWithin } from "./support/app.ts"
+import { backends, memory } from "./support/backends.ts"
+
+/** A service an action needs from the environment. */
+class Greeting extends Context.Service<Greeting, { readonly word: string }>()("test/Greeting") {}
+
+const greet = Action.make({
+  name: "greet",
+  description: "Greets with the word from the Greeting service",
+  inputs: Schema.Struct({ who: Schema.String, times: Schema.Finite.pipe(Schema.withDecodingDefault(Effect.succeed(1))) }),
+  run: ({ who, times }) =>
+    Effect.gen(function*() {
+      const { word } = yield* Greeting
+      return `${word} ${who}`.repeat(times)
+    })
+})
+
+/** No `task`: enqueued on `default` unless a queue is given. */
+const untasked = Action.make({
+  name: "untasked",
+  description: "Has no task",
+  inputs: Schema.Struct({ n: Schema.Finite }),
+  run: ({ n }) => Effect.succeed(n * 2)
+})
+
+/** Every key under the test's namespace, but node-resque's connection check. */
+const storedKeys = redisCall((client, keys) => client.keys(`${keys.namespace}:*`)).pipe(
+  Effect.map((all) => all.filter((key) => !key.endsWith(":connection_test_key")))
+)
+
+const actionsUnderTest = [add, explode, greet, untasked] as const
+const greetingLayer = Layer.succeed(Greeting, { word: "hello" })
+
+/** Compile-time checks only: never called. */
+export const typeChecks = (actions: Actions["Service"]) => {
+  Action.make({
+    name: "typed",
+    description: "run's argument is inferred from the Schema",
+    inputs: Schema.Struct({ n: Schema.Number }),
+    run: ({ n }) => {
+      const doubled: number = n * 2
+      // @ts-expect-error n is a number, not a string
+      const wrong: string = n
+      return Effect.succeed([doubled, wrong])
+    }
+  })
+  // encoded inputs: `a` may be a string (FiniteFromString), `b` may be omitted (decoding default)
+  actions.enqueue(add, { a: "1" })
+  // @ts-expect-error `a` is required
+  actions.enqueue(add, { b: 1 })
+  // @ts-expect-error `a` is a number or a numeric string, not a boolean
+  actions.enqueue(add, { a: true })
+  // @ts-expect-error greet has no input `whom`
+  actions.enqueueIn("1 second", greet, { whom: "x" })
+  // @ts-expect-error the time comes first
+  actions.enqueueAt(greet, Date.now(), { who: "x" })
+  // by name, inputs are unknown: checked at run time
+  actions.enqueue("add", { anything: 1 })
+  const ran: Effect.Effect<number, InvalidInputs> = actions.run(add, { a: 1 })
+  // @ts-expect-error greet needs the Greeting service: the requirement shows in the type
+  const unprovided: Effect.Effect<string, unknown> = actions.run(greet, { who: "x" })
+  const failing: Effect.Effect<never, Boom | InvalidInputs> = actions.run(explode, { why: "x" })
+  return [ran, unprovided, failing]
+}
+
+describe("action registry", () => {
+  it.effect("rejects two actions of one name when it is built", () =>
+    Effect.gen(function*() {
+      const twin = Action.make({ ...untasked, description: "same name" })
+      const error = yield* Effect.flip(ActionRegistry.make([untasked, add, twin]))
+      assert.strictEqual(error._tag, "DuplicateAction")
+      assert.strictEqual(error.message, "action untasked is defined more than once")
+      const fromLayer = yield* Effect.flip(
+        Effect.provide(Effect.gen(function*() {
+          return yield* Actions
+        }), Runtime.layer({ actions: [add, add] }).pipe(Layer.provide(memory.layer())))
+      )
+      assert.strictEqual(fromLayer._tag, "DuplicateAction")
+    }))
+
+  it.effect("looks actions up by name, with a typed error for an unknown one", () =>
+    Effect.gen(function*() {
+      const registry = yield* ActionRegistry.make([add, untasked])
+      assert.deepStrictEqual([...registry.entries.keys()], ["add", "untasked"])
+      assert.strictEqual((yield* registry.get("add")).action, add)
+      const error = yield* Effect.flip(registry.get("missing"))
+      assert.strictEqual(error._tag, "UnknownAction")
+      assert.strictEqual(error.message, "unknown action missing")
+    }))
+})
+
+for (const backend of backends) {
+  const app = () => coreWith(actionsUnderTest, backend.layer()).pipe(Layer.provide(greetingLayer))
+
+  describe(`Actions.run (${backend.name})`, () => {
+    it.live("runs a definition in the caller's fiber with services from the caller", () =>
+      Effect.gen(function*() {
+        const actions = yield* Actions
+        const viaCaller = yield* actions.run(greet, { who: "you", times: 2 }).pipe(
+          Effect.provideService(Greeting, { word: "hi" })
+        )
+        assert.strictEqual(viaCaller, "hi youhi you")
+        assert.strictEqual(yield* actions.run(add, { a: "2", b: 3 }), 5)
+        const failure = yield* Effect.flip(actions.run(explode, { why: "direct" }))
+        assert.instanceOf(failure, Boom)
+        const invalid = yield* Effect.flip(actions.run(add, { a: "x" }))
+        assert.strictEqual(invalid._tag, "InvalidInputs")
+        assert.include(invalid.message, "at [\"a\"]")
+      }).pipe(Effect.provide(app())))
+
+    it.live("runs by name with services from the registry and inputs checked at run time", () =>
+      Effect.gen(function*() {
+        const actions = yield* Actions
+        assert.strictEqual(yield* actions.run("greet", { who: "there" }), "hello there")
+        const invalid = yield* Effect.flip(actions.run("greet", { who: 3 }))
+        assert.strictEqual(invalid instanceof Error ? invalid.message : "", "invalid inputs for greet: Expected string\n  at [\"who\"]")
+        const unknown = yield* Effect.flip(actions.run("missing", {}))
+        assert.strictEqual(unknown instanceof Error ? unknown.message : "", "unknown action missing")
+        // nothing was enqueued by a direct run
+        const queues = yield* redisCall((client, keys) => client.smembers(keys.queues))
+        assert.deepStrictEqual(queues, [])
+      }).pipe(Effect.provide(app())))
+  })
+
+  describe(`Actions.enqueue (${backend.name})`, () => {
+    it.live("writes the Resque payload on the action's task queue, a given queue, or `default`", () =>
+      Effect.gen(function*() {
+        const actions = yield* Actions
+        const { queue } = yield* ResqueQueue
+        const onTask = yield* actions.enqueue(add, { a: "1" })
+        assert.strictEqual(onTask.queue, "math")
+        // inputs are normalized by the Schema: coerced and defaulted before they travel
+        assert.strictEqual(onTask.payload, JSON.stringify({ class: "add", queue: "math", args: [{ a: 1, b: 0 }] }))
+        const onGiven = yield* actions.enqueue("add", { a: 2 }, "urgent")
+        assert.strictEqual(onGiven.queue, "urgent")
+        const onDefault = yield* actions.enqueue(untasked, { n: 1 })
+        assert.strictEqual(onDefault.queue, "default")
+        assert.deepStrictEqual((yield* Effect.promise(() => queue.queues())).sort(), ["default", "math", "urgent"])
+        assert.deepStrictEqual(yield* Effect.promise(() => queue.queued("urgent", 0, -1)), [
+          { class: "add", queue: "urgent", args: [{ a: 2, b: 0 }] }
+        ])
+      }).pipe(Effect.provide(app())))
+
+    it.live("refuses invalid inputs, unknown actions and oversized payloads, writing nothing", () =>
+      Effect.gen(function*() {
+        const actions = yield* Actions
+        const bad = yield* Effect.flip(actions.enqueue(add, { a: "x" }))
+        assert.strictEqual(bad._tag, "InvalidInputs")
+        // the Schema's readable message, with the path of the bad field
+        assert.match(bad.message, /^invalid inputs for add: .+\n  at \["a"\]/s)
+        const badAt = yield* Effect.flip(actions.enqueueAt(Date.now(), "greet", { who: 1 }))
+        assert.strictEqual(badAt._tag, "InvalidInputs")
+        const badIn = yield* Effect.flip(actions.enqueueIn("1 second", untasked, { n: Number.NaN }))
+        assert.strictEqual(badIn._tag, "InvalidInputs")
+        const unknown = yield* Effect.flip(actions.enqueue("missing", {}))
+        assert.strictEqual(unknown._tag, "UnknownAction")
+        assert.strictEqual(unknown.message, "unknown action missing")
+        const unknownAt = yield* Effect.flip(actions.enqueueIn(1000, "missing", {}))
+        assert.strictEqual(unknownAt._tag, "UnknownAction")
+        assert.deepStrictEqual(yield* storedKeys, [])
+      }).pipe(Effect.provide(app())))
+
+    it.live("refuses a payload over the size limit", () =>
+      Effect.gen(function*() {
+        const actions = yield* Actions
+        const error = yield* Effect.flip(actions.enqueue(greet, { who: "x".repeat(2000) }))
+        assert.strictEqual(error._tag, "PayloadTooLarge")
+        assert.deepStrictEqual(yield* storedKeys, [])
+      }).pipe(
+        Effect.provide(
+          Runtime.layer({ actions: actionsUnderTest, actionsOptions: { maxPayloadBytes: 1000 } }).pipe(
+            Layer.provideMerge(backend.layer()),
+            Layer.provide(greetingLayer)
+          )
+        )
+      ))
+  })
+
+  describe(`delayed jobs (${backend.name})`, () => {
+    it.live("enqueueAt and enqueueIn write Resque's delayed structures, which node-resque reads", () =>
+      Effect.gen(function*() {
+        const actions = yield* Actions
+        const { queue } = yield* ResqueQueue
+        const at = Date.now() + 3_600_000
+        const job = yield* actions.enqueueAt(new Date(at), add, { a: 1 })
+        const seconds = Math.round(at / 1000)
+        const state = yield* redisCall((client, keys) =>
+          client.multi()
+            .zrange(keys.delayedSchedule, 0, -1, "WITHSCORES")
+            .lrange(keys.delayed(seconds), 0, -1)
+            .smembers(keys.timestamps(job.payload))
+            .exec()
+        )
+        assert.deepStrictEqual(state?.map(([, reply]) => reply), [
+          [String(seconds), String(seconds)],
+          [job.payload],
+          [`delayed:${seconds}`]
+        ])
+        // node-resque's own inspection finds it
+        const scheduled = yield* Effect.promise(() => queue.scheduledAt("math", "add", [{ a: 1, b: 0 }]))
+        assert.deepStrictEqual(scheduled.map(Number), [seconds])
+        const later = yield* actions.enqueueIn("2 hours", untasked, { n: 1 })
+        const timestamps = yield* Effect.promise(() => queue.scheduledAt("default", "untasked", [{ n: 1 }]))
+        assert.strictEqual(timestamps.length, 1)
+        assert.approximately(Number(timestamps[0]), Math.round((Date.now() + 7_200_000) / 1000), 5)
+        assert.strictEqual(later.queue, "default")
+        assert.strictEqual(yield* Effect.promise(() => queue.length("math")), 0)
+      }).pipe(Effect.provide(app())))
+
+    it.live("the scheduler promotes due delayed jobs to their queue and a worker runs them", () =>
+      Effect.gen(function*() {
+        const actions = yield* Actions
+        const { queue } = yield* ResqueQueue
+        yield* actions.enqueueAt(Date.now() - 2000, add, { a: 1 })
+        yield* actions.enqueueIn("1 second", add, { a: 2 })
+        yield* actions.enqueueIn("1 hour", add, { a: 3 })
+        const events = yield* Effect.scoped(Effect.gen(function*() {
+          yield* Scheduler.make({ pollInterval: "100 millis" })
+          const worker = yield* Worker.make({ queues: ["math"], concurrency: 1 })
+          const sub = yield* PubSub.subscribe(worker.events)
+          return yield* takeEventsWithin(sub, 2, "8 seconds")
+        }))
+        assert.deepStrictEqual(events.map((e) => e.outcome._tag === "Success" ? e.outcome.result : "failed"), ["1", "2"])
+        // the one due in an hour is still waiting
+        const waiting = yield* Effect.promise(() => queue.scheduledAt("math", "add", [{ a: 3, b: 0 }]))
+        assert.strictEqual(waiting.length, 1)
+      }).pipe(Effect.provide(app())))
+  })
+}
