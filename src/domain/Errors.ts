@@ -131,3 +131,44 @@ export class ActionFailed extends Data.TaggedError("ActionFailed")<{
     return `${this.action} failed: ${this.detail}`
   }
 }
+
+/**
+ * A failed-job record is not in the failed list (already removed or retried, or never there). Records are
+ * matched by their exact stored string, as Resque does.
+ *
+ * @category errors
+ */
+export class FailedJobNotFound extends Data.TaggedError("FailedJobNotFound")<{
+  readonly action: string | null
+  readonly raw: string
+}> {
+  override get message(): string {
+    return `failed job ${this.action ?? "(unreadable)"} is not in the failed list`
+  }
+}
+
+/**
+ * No worker of this name is registered.
+ *
+ * @category errors
+ */
+export class UnknownWorker extends Data.TaggedError("UnknownWorker")<{
+  readonly worker: string
+}> {
+  override get message(): string {
+    return `unknown worker ${this.worker}`
+  }
+}
+
+/**
+ * The action exists but has no `task.frequency`: it does not recur.
+ *
+ * @category errors
+ */
+export class NotRecurring extends Data.TaggedError("NotRecurring")<{
+  readonly action: string
+}> {
+  override get message(): string {
+    return `action ${this.action} is not recurring (it has no task.frequency)`
+  }
+}

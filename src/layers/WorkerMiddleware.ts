@@ -65,3 +65,28 @@ export const actionStats: Middleware = {
     if (outcome._tag === "Failure") tx.hincrby(key, "failures", 1)
   }
 }
+
+/**
+ * Adds every middleware's writes for one completed job to `tx`. Shared by every path that completes a job
+ * outside the worker's own completion (a stuck job cleaned by an operator, a dead worker's job), so a fan-out
+ * child counts there exactly as it does when a worker completes it.
+ *
+ * @category middlewares
+ */
+export const recordOutcome = (
+  middlewares: ReadonlyArray<Middleware>,
+  completed: CompletedJob,
+  tx: ChainableCommander,
+  context: MiddlewareContext
+): void => {
+  for (const middleware of middlewares) middleware.onComplete(completed, tx, context)
+}
+
+/**
+ * Defines the middlewares' scripts on a client; call it before creating a MULTI that `recordOutcome` fills.
+ *
+ * @category middlewares
+ */
+export const defineScripts = (middlewares: ReadonlyArray<Middleware>, client: IORedis): void => {
+  for (const middleware of middlewares) for (const script of middleware.scripts ?? []) script.define(client)
+}
