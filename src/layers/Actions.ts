@@ -9,15 +9,28 @@
 import { Clock, Context, Duration, Effect, Layer, Schema } from "effect"
 import type * as Action from "../domain/Action.ts"
 import { InvalidInputs, PayloadTooLarge, type RedisError, type UnknownAction } from "../domain/Errors.ts"
+import type * as FanOut from "../domain/FanOut.ts"
 import * as Payload from "../domain/Payload.ts"
+import * as FanOutPrograms from "../programs/fanOut.ts"
 import { ActionRegistry, type Entry } from "./ActionRegistry.ts"
 import { ResqueQueue } from "./Queue.ts"
+import { Redis } from "./Redis.ts"
 
 /** Why an enqueue was refused. @category errors */
 export type EnqueueError = RedisError | InvalidInputs | UnknownAction | PayloadTooLarge
 
 /** An action named by its definition or by its name. @category models */
 export type ActionRef = Action.Any | string
+
+/**
+ * The children of a multi-action fan-out, each checked against its action's Schema at compile time when the
+ * action is given as a definition. @category models
+ */
+export type FanOutJobs<J extends ReadonlyArray<FanOut.Job>> = {
+  readonly [K in keyof J]: J[K] extends { readonly action: Action.Action<infer _I, infer IE, infer _A, infer _E, infer _R> }
+    ? { readonly action: J[K]["action"]; readonly inputs: IE; readonly queue?: string }
+    : J[K]
+}
 
 /** A job ready to be written. @category models */
 export interface PreparedJob {
@@ -57,6 +70,26 @@ export class Actions extends Context.Service<Actions, {
   }
   /** Validates and encodes a job without writing it (used by fan-out and tools). */
   readonly prepare: (action: ActionRef, inputs: unknown, queue?: string) => Effect.Effect<PreparedJob, EnqueueError>
+  /**
+   * Fans out: one child job per input (single action) or per `{ action, inputs, queue? }` (multi action), in
+   * batches of one round trip. Invalid inputs come back in `errors` (not counted); an unknown action fails
+   * the whole call before anything is written. See `programs/fanOut.ts`.
+   */
+  readonly fanOut: {
+    <I, IE, A, E, R>(action: Action.Action<I, IE, A, E, R>, inputs: ReadonlyArray<IE>, queue?: string, options?: FanOut.Options): Effect.Effect<FanOut.FanOutResult, FanOutPrograms.FanOutError>
+    (action: string, inputs: ReadonlyArray<unknown>, queue?: string, options?: FanOut.Options): Effect.Effect<FanOut.FanOutResult, FanOutPrograms.FanOutError>
+    <const J extends ReadonlyArray<FanOut.Job>>(jobs: J & FanOutJobs<J>, options?: FanOut.Options): Effect.Effect<FanOut.FanOutResult, FanOutPrograms.FanOutError>
+  }
+  /** Counts, results and errors of a fan-out, read atomically; results typed by the action when given. */
+  readonly fanOutStatus: {
+    <I, IE, A, E, R>(fanOutId: string, action: Action.Action<I, IE, A, E, R>): Effect.Effect<FanOut.FanOutStatus<A, IE>, FanOutPrograms.StatusError>
+    (fanOutId: string): Effect.Effect<FanOut.FanOutStatus, FanOutPrograms.StatusError>
+  }
+  /** Waits (bounded poll with backoff) until every child has an outcome; optional timeout. */
+  readonly awaitFanOut: {
+    <I, IE, A, E, R>(fanOutId: string, action: Action.Action<I, IE, A, E, R>, options?: FanOut.AwaitOptions): Effect.Effect<FanOut.FanOutStatus<A, IE>, FanOutPrograms.StatusError | FanOut.FanOutTimeout>
+    (fanOutId: string, options?: FanOut.AwaitOptions): Effect.Effect<FanOut.FanOutStatus, FanOutPrograms.StatusError | FanOut.FanOutTimeout>
+  }
 }>()("effect-resque/Actions") {}
 
 /**
@@ -80,6 +113,7 @@ export const make = (options: Options = {}) =>
   Effect.gen(function*() {
     const registry = yield* ActionRegistry
     const queue = yield* ResqueQueue
+    const redis = yield* Redis
     const limit = options.maxPayloadBytes ?? 512 * 1024
 
     const prepareWith = (entry: Entry, inputs: unknown, queueName?: string) =>
@@ -122,7 +156,43 @@ export const make = (options: Options = {}) =>
       return typeof action === "string" ? runByName(action, inputs) : runDefinition(action, inputs as IE)
     }
 
-    return Actions.of({ enqueue, enqueueAt, enqueueIn, run, prepare })
+    const provideFanOut = <A, E>(effect: Effect.Effect<A, E, Redis | ActionRegistry>) =>
+      effect.pipe(Effect.provideService(Redis, redis), Effect.provideService(ActionRegistry, registry))
+    const fanOutOptions = (options: FanOut.Options | undefined): FanOutPrograms.RunOptions => ({ ...options, maxPayloadBytes: limit })
+
+    function fanOut(
+      first: ActionRef | ReadonlyArray<FanOut.Job>,
+      second?: ReadonlyArray<unknown> | FanOut.Options,
+      queueName?: string,
+      options?: FanOut.Options
+    ) {
+      if (Array.isArray(first)) {
+        return provideFanOut(FanOutPrograms.fanOut(first, fanOutOptions(second as FanOut.Options | undefined)))
+      }
+      const action = first as ActionRef
+      const jobs = ((second ?? []) as ReadonlyArray<unknown>).map((inputs): FanOut.Job =>
+        queueName === undefined ? { action, inputs } : { action, inputs, queue: queueName }
+      )
+      return provideFanOut(FanOutPrograms.fanOut(jobs, fanOutOptions(options)))
+    }
+
+    const fanOutStatus = (fanOutId: string, _action?: ActionRef) => provideFanOut(FanOutPrograms.fanOutStatus(fanOutId))
+
+    const awaitFanOut = (fanOutId: string, second?: ActionRef | FanOut.AwaitOptions, third?: FanOut.AwaitOptions) => {
+      const options = second !== undefined && typeof second === "object" && !("run" in second) ? second : third
+      return provideFanOut(FanOutPrograms.awaitFanOut(fanOutId, options))
+    }
+
+    return Actions.of({
+      enqueue,
+      enqueueAt,
+      enqueueIn,
+      run,
+      prepare,
+      fanOut: fanOut as Actions["Service"]["fanOut"],
+      fanOutStatus: fanOutStatus as Actions["Service"]["fanOutStatus"],
+      awaitFanOut: awaitFanOut as Actions["Service"]["awaitFanOut"]
+    })
   })
 
 const decodeWith = <I, IE>(action: { readonly inputs: Schema.Codec<I, IE> }, inputs: unknown) =>
@@ -133,5 +203,5 @@ const decodeWith = <I, IE>(action: { readonly inputs: Schema.Codec<I, IE> }, inp
  *
  * @category layers
  */
-export const layer = (options: Options = {}): Layer.Layer<Actions, never, ActionRegistry | ResqueQueue> =>
+export const layer = (options: Options = {}): Layer.Layer<Actions, never, ActionRegistry | ResqueQueue | Redis> =>
   Layer.effect(Actions, make(options))

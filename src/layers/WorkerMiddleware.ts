@@ -8,6 +8,7 @@
  */
 import { Context } from "effect"
 import type { ChainableCommander, Redis as IORedis } from "ioredis"
+import { fanOutRecorder } from "../internal/fanOutRecord.ts"
 import type { Script } from "../internal/script.ts"
 import type { Keys } from "../domain/Keys.ts"
 import type { Outcome } from "../domain/Outcome.ts"
@@ -44,12 +45,13 @@ export interface MiddlewareContext {
 }
 
 /**
- * The middlewares in force. Defaults to per-action statistics only; the fan-out layer adds its recorder.
+ * The middlewares in force. Defaults to per-action statistics and the fan-out recorder (on by default, so a
+ * fan-out never waits forever because a layer was forgotten; `FanOut.layer` puts it back in a custom list).
  *
  * @category services
  */
 export const WorkerMiddleware = Context.Reference<ReadonlyArray<Middleware>>("effect-resque/WorkerMiddleware", {
-  defaultValue: () => [actionStats]
+  defaultValue: () => [actionStats, fanOutRecorder]
 })
 
 /**

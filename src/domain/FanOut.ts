@@ -1,0 +1,253 @@
+/**
+ * Fan-out: a parent distributes work across many child jobs and can always tell, exactly, where they stand.
+ * This module holds the data: options, the result of an enqueue, the status of a fan-out, the inputs an
+ * `onComplete` action receives, the errors, and the compact encoding of one child's outcome in Redis.
+ *
+ * A child is an ordinary job whose payload carries the fan-out id and its index (see `Payload.JobMeta`), so
+ * any action works as a child unchanged. Each child is counted exactly once, by index: a retried child that
+ * finally succeeds moves from `failed` to `completed`, and `completed + failed === total` once every child
+ * has an outcome.
+ *
+ * @since 0.1.0
+ */
+import { Data, type Duration, Schema } from "effect"
+import type * as Action from "./Action.ts"
+
+/**
+ * The inputs an `onComplete` action receives when the last child of its fan-out has finished. Use this Schema
+ * (or one that accepts these fields; the counts travel as JSON numbers) as the `onComplete` action's inputs:
+ * it decides what failed children mean.
+ *
+ * @category models
+ */
+export const Completion = Schema.Struct({
+  fanOutId: Schema.String,
+  total: Schema.Finite,
+  completed: Schema.Finite,
+  failed: Schema.Finite
+})
+
+/** @category models */
+export type Completion = typeof Completion.Type
+
+/**
+ * Fan-out options.
+ *
+ * @category models
+ */
+export interface Options {
+  /** How many child jobs go to Redis in one round trip. Default 100. */
+  readonly batchSize?: number
+  /** How many batches are in flight at once. Default 4. */
+  readonly concurrency?: number
+  /**
+   * How long the status is kept after the last activity. Every child completion pushes the expiry of all the
+   * fan-out's keys out to this from now (a sliding TTL). Default 10 minutes. Must exceed the longest gap
+   * between two child completions (queue wait included), or the fan-out expires and is `FanOutNotFound`.
+   */
+  readonly resultTtl?: Duration.Input
+  /**
+   * An action enqueued exactly once, when the last child has an outcome (failed ones included). It receives
+   * {@link Completion} (`fanOutId`, `total`, `completed`, `failed`) merged over `inputs`.
+   */
+  readonly onComplete?: Action.Any | string | {
+    readonly action: Action.Any | string
+    readonly inputs?: Readonly<Record<string, unknown>>
+    readonly queue?: string
+  }
+}
+
+/**
+ * One child of a multi-action fan-out. Build typed ones with `FanOut.job` (programs/fanOut.ts).
+ *
+ * @category models
+ */
+export interface Job {
+  readonly action: Action.Any | string
+  readonly inputs: unknown
+  /** Default: the action's `task.queue`, else `default`. */
+  readonly queue?: string
+}
+
+/**
+ * A child refused at enqueue. `InvalidInputs` and `PayloadTooLarge` children were never part of the fan-out
+ * (not counted in `total`); `NotEnqueued` children (their batch could not be written) are counted as failed
+ * children with this message, so the fan-out still finishes, and a copy that did reach Redis after all
+ * overwrites that outcome when it runs.
+ *
+ * @category models
+ */
+export interface EnqueueError {
+  readonly index: number
+  readonly action: string
+  readonly reason: "InvalidInputs" | "PayloadTooLarge" | "NotEnqueued"
+  readonly message: string
+}
+
+/**
+ * What `fanOut` did.
+ *
+ * @category models
+ */
+export interface FanOutResult {
+  readonly fanOutId: string
+  /** Distinct action names of the children, in first-seen order. */
+  readonly actionNames: ReadonlyArray<string>
+  /** Distinct queues the children went to, in first-seen order. */
+  readonly queues: ReadonlyArray<string>
+  /** Children in the fan-out: every input that passed its Schema. */
+  readonly total: number
+  /** Children written to their queue. */
+  readonly enqueued: number
+  readonly errors: ReadonlyArray<EnqueueError>
+}
+
+/** A child that succeeded: its index in the input array, its (encoded) inputs and its result. @category models */
+export interface ChildResult<A = unknown, IE = unknown> {
+  readonly index: number
+  readonly action: string
+  readonly inputs: IE
+  readonly result: A
+}
+
+/** A child that failed for good (no retry left): its index, inputs and error message. @category models */
+export interface ChildError<IE = unknown> {
+  readonly index: number
+  readonly action: string
+  readonly inputs: IE
+  readonly error: string
+}
+
+/**
+ * Where a fan-out stands, read in one atomic step: counts, results and errors always agree.
+ *
+ * @category models
+ */
+export interface FanOutStatus<A = unknown, IE = unknown> {
+  readonly fanOutId: string
+  readonly total: number
+  readonly completed: number
+  readonly failed: number
+  /** Children without an outcome yet (queued, running, or waiting for a retry). */
+  readonly pending: number
+  /** Every child has an outcome. */
+  readonly done: boolean
+  readonly actionNames: ReadonlyArray<string>
+  readonly queues: ReadonlyArray<string>
+  /** Epoch ms. */
+  readonly createdAt: number
+  /** Sorted by index. */
+  readonly results: ReadonlyArray<ChildResult<A, IE>>
+  /** Sorted by index. */
+  readonly errors: ReadonlyArray<ChildError<IE>>
+}
+
+/**
+ * `awaitFanOut` options.
+ *
+ * @category models
+ */
+export interface AwaitOptions {
+  /** Give up after this long with {@link FanOutTimeout}. Default: wait until done or expired. */
+  readonly timeout?: Duration.Input
+  /** Longest pause between two polls of the counts (the poll backs off from 25 ms up to this). Default 1 s. */
+  readonly maxPollInterval?: Duration.Input
+}
+
+/**
+ * No fan-out of this id: it never existed or its results expired.
+ *
+ * @category errors
+ */
+export class FanOutNotFound extends Data.TaggedError("FanOutNotFound")<{
+  readonly fanOutId: string
+}> {
+  override get message(): string {
+    return `fan-out ${this.fanOutId} not found (unknown id, or its results expired)`
+  }
+}
+
+/**
+ * `awaitFanOut` gave up before every child had an outcome.
+ *
+ * @category errors
+ */
+export class FanOutTimeout extends Data.TaggedError("FanOutTimeout")<{
+  readonly fanOutId: string
+  readonly millis: number
+  readonly total: number
+  readonly finished: number
+}> {
+  override get message(): string {
+    return `fan-out ${this.fanOutId} not done after ${this.millis} ms (${this.finished} of ${this.total} children finished)`
+  }
+}
+
+/**
+ * A stored child result does not decode with the action's `output` Schema.
+ *
+ * @category errors
+ */
+export class FanOutResultInvalid extends Data.TaggedError("FanOutResultInvalid")<{
+  readonly fanOutId: string
+  readonly index: number
+  readonly detail: string
+}> {
+  override get message(): string {
+    return `result of child ${this.index} of fan-out ${this.fanOutId} does not decode: ${this.detail}`
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Stored outcome of one child: one hash field per child index, so a re-run overwrites instead of appending.
+// `o` or `e`, then a JSON array [action, inputs, result-or-message]. The recording script only reads the
+// first character; everything else is opaque to it (no cjson needed).
+// ---------------------------------------------------------------------------------------------------------
+
+/** Longest error message stored per child: keeps memory per child bounded. */
+export const maxStoredError = 1024
+
+/** Encodes a success; `resultJson` is the action's encoded result as JSON. @category encoding */
+export const encodeSuccess = (action: string, inputs: unknown, resultJson: string): string =>
+  `o[${JSON.stringify(action)},${JSON.stringify(inputs) ?? "null"},${resultJson}]`
+
+/** Encodes a final failure. @category encoding */
+export const encodeFailure = (action: string, inputs: unknown, message: string): string =>
+  `e${JSON.stringify([action, inputs ?? null, message.length > maxStoredError ? `${message.slice(0, maxStoredError)}…` : message])}`
+
+/** A stored outcome, decoded; `value` is the result (JSON) or the error message. @category encoding */
+export interface StoredOutcome {
+  readonly ok: boolean
+  readonly action: string
+  readonly inputs: unknown
+  readonly value: unknown
+}
+
+/** Decodes a stored outcome; undefined if it is not one. @category encoding */
+export const decodeOutcome = (raw: string): StoredOutcome | undefined => {
+  const status = raw[0]
+  if (status !== "o" && status !== "e") return undefined
+  try {
+    const parsed: unknown = JSON.parse(raw.slice(1))
+    if (!Array.isArray(parsed) || parsed.length !== 3 || typeof parsed[0] !== "string") return undefined
+    return { ok: status === "o", action: parsed[0], inputs: parsed[1], value: parsed[2] }
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * The start of the `onComplete` payload: the recording script appends the counts and closes it, so the
+ * payload is a plain Resque job `{"class","queue","args":[{...inputs,"fanOutId","total","completed","failed"}]}`.
+ *
+ * @category encoding
+ */
+export const completionPrefix = (queue: string, action: string, inputs: Readonly<Record<string, unknown>>): string => {
+  const { fanOutId: _a, total: _b, completed: _c, failed: _d, ...rest } = inputs
+  const body = JSON.stringify(rest)
+  return `${JSON.stringify({ class: action, queue }).slice(0, -1)},"args":[${body.length > 2 ? `${body.slice(0, -1)},` : "{"}`
+}
+
+/** Completes a {@link completionPrefix} (what the script does in Lua, for the zero-children case). @category encoding */
+export const completionPayload = (prefix: string, completion: Completion): string =>
+  `${prefix}"fanOutId":${JSON.stringify(completion.fanOutId)},"total":${completion.total},"completed":${completion.completed},"failed":${completion.failed}}]}`

@@ -1,0 +1,99 @@
+/**
+ * Recording a fan-out child's outcome: one Lua script, atomic, one command in the worker's completion MULTI.
+ *
+ * 1. Meta hash missing (unknown or expired fan-out) -> write nothing: no zombie keys without a TTL.
+ * 2. Count by child index: a new child increments `completed` or `failed`; a child whose status changes (a
+ *    retry that succeeded) moves from one count to the other; the same status again only overwrites.
+ * 3. Store the outcome and push the expiry of both keys to `ttl` from now (a sliding TTL).
+ * 4. When `completed + failed >= total` and `HSETNX done` wins, push the `onComplete` job onto its Resque
+ *    queue in the same script: exactly once, even when the last two children finish at once on two workers,
+ *    and never again when a child is re-run after the fan-out finished.
+ *
+ * No cjson (ioredis-mock's Lua lacks it): outcomes are opaque strings whose first character is the status.
+ */
+import type { ChainableCommander, Redis as IORedis } from "ioredis"
+import * as FanOut from "../domain/FanOut.ts"
+import type { Keys } from "../domain/Keys.ts"
+import type { Middleware } from "../layers/WorkerMiddleware.ts"
+import * as Script from "./script.ts"
+
+/**
+ * KEYS: meta hash, outcomes hash, queues set.
+ * ARGV: child index, encoded outcome, queue key prefix (`ns:queue:`), fan-out id, now (ms).
+ * Returns -1 (expired: nothing written), 0 (recorded), 1 (recorded; already done), 2 (recorded; finished now).
+ */
+export const record = Script.make(
+  "fanOutRecord",
+  3,
+  `
+if redis.call('exists', KEYS[1]) == 0 then return -1 end
+local status = string.sub(ARGV[2], 1, 1)
+local field = 'failed'
+local other = 'completed'
+if status == 'o' then field = 'completed' other = 'failed' end
+local prev = redis.call('hget', KEYS[2], ARGV[1])
+if not prev then
+  redis.call('hincrby', KEYS[1], field, 1)
+elseif string.sub(prev, 1, 1) ~= status then
+  redis.call('hincrby', KEYS[1], field, 1)
+  redis.call('hincrby', KEYS[1], other, -1)
+end
+redis.call('hset', KEYS[2], ARGV[1], ARGV[2])
+local m = redis.call('hmget', KEYS[1], 'ttl', 'total', 'completed', 'failed', 'onComplete', 'onCompleteQueue')
+local ttl = tonumber(m[1])
+if ttl and ttl > 0 then
+  redis.call('pexpire', KEYS[1], ttl)
+  redis.call('pexpire', KEYS[2], ttl)
+end
+local total = tonumber(m[2]) or 0
+local completed = tonumber(m[3]) or 0
+local failed = tonumber(m[4]) or 0
+if completed + failed < total then return 0 end
+if redis.call('hsetnx', KEYS[1], 'done', ARGV[5]) == 0 then return 1 end
+if m[5] and m[6] then
+  local payload = m[5] .. '"fanOutId":"' .. ARGV[4] .. '","total":' .. total .. ',"completed":' .. completed .. ',"failed":' .. failed .. '}]}'
+  redis.call('sadd', KEYS[3], m[6])
+  redis.call('rpush', ARGV[3] .. m[6], payload)
+end
+return 2
+`
+)
+
+/** Queues the recording of one child's outcome on a MULTI or pipeline (the script must be defined on `client`). */
+export const queueRecord = (
+  client: IORedis,
+  chain: ChainableCommander,
+  keys: Keys,
+  fanOutId: string,
+  index: number,
+  outcome: string,
+  now: number
+): ChainableCommander =>
+  record.queue(client, chain, [keys.fanOut(fanOutId), keys.fanOutOutcomes(fanOutId), keys.queues], [
+    index,
+    outcome,
+    keys.queue(""),
+    fanOutId,
+    now
+  ])
+
+/**
+ * The worker middleware that records the outcome of every job carrying a fan-out id, inside the job's
+ * completion MULTI (no extra round trip). Only final outcomes count: a failure with retries left has no
+ * outcome yet.
+ *
+ * @category middlewares
+ */
+export const fanOutRecorder: Middleware = {
+  name: "fanOutRecorder",
+  scripts: [record],
+  onComplete: ({ job, outcome }, tx, { client, keys, now }) => {
+    const { fanOut, index } = job.meta
+    if (fanOut === undefined || index === undefined) return
+    if (outcome._tag === "Failure" && !outcome.final) return
+    const encoded = outcome._tag === "Success"
+      ? FanOut.encodeSuccess(job.action, job.inputs, outcome.result)
+      : FanOut.encodeFailure(job.action, job.inputs, outcome.error)
+    queueRecord(client, tx, keys, fanOut, index, encoded, now)
+  }
+}
