@@ -89,7 +89,8 @@ export const makeClient = (options: Options): Effect.Effect<IORedis, RedisError,
       )
     }),
     (client) =>
-      Effect.promise(() => client.quit()).pipe(
+      // a client that is not connected (server down, reconnecting) would wait out the whole quit timeout
+      (client.status === "ready" ? Effect.promise(() => client.quit()) : Effect.void).pipe(
         Effect.timeoutOption(quitMillis),
         Effect.ignore,
         Effect.ensuring(Effect.sync(() => client.disconnect()))

@@ -114,8 +114,10 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
   const pollMillis = Duration.toMillis(options.pollInterval ?? "50 millis")
   const pingMillis = Duration.toMillis(options.pingInterval ?? "5 seconds")
   const graceMillis = Duration.toMillis(options.gracePeriod ?? "10 seconds")
-  // the deadline of any single bookkeeping write on the shutdown path
-  const writeDeadline = Math.max(1000, Math.min(graceMillis, 5000))
+  // shutdown ends within the grace period, Redis reachable or not: the last part of it (at most 1 s) is kept
+  // for the bookkeeping writes (failing unfinished jobs, unregistering), the rest is for running jobs
+  const writeDeadline = Math.min(1000, Math.round(graceMillis / 4))
+  const jobsGraceMillis = graceMillis - writeDeadline
   const base = options.name ?? `${hostname()}:${process.pid}`
   // slot numbers are taken from a per-process counter: two pools in one process never share a name
   const names = Array.from({ length: concurrency }, () => `${base}.${nextSlot++}`)
@@ -318,13 +320,15 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
   yield* Effect.addFinalizer(() =>
     Effect.gen(function*() {
       yield* Deferred.succeed(stop, undefined)
-      const finished = yield* Fiber.joinAll(fibers).pipe(Effect.timeoutOption(graceMillis))
-      if (finished._tag === "None") {
-        yield* Effect.logWarning(`shutdown grace period of ${graceMillis} ms passed: failing unfinished jobs`)
-        yield* Fiber.interruptAll(fibers)
-      }
-      yield* Fiber.interrupt(pinger)
-      yield* unregister.pipe(Effect.timeout(writeDeadline), Effect.ignore)
+      const finished = yield* Fiber.joinAll(fibers).pipe(Effect.timeoutOption(jobsGraceMillis))
+      yield* Effect.gen(function*() {
+        if (finished._tag === "None") {
+          yield* Effect.logWarning(`shutdown grace period of ${graceMillis} ms passed: failing unfinished jobs`)
+          yield* Fiber.interruptAll(fibers)
+        }
+        yield* Fiber.interrupt(pinger)
+        yield* unregister.pipe(Effect.ignore)
+      }).pipe(Effect.timeout(writeDeadline), Effect.ignore)
     })
   )
 

@@ -77,7 +77,8 @@ export const startRedisServer = async (options: StartOptions = {}): Promise<Redi
     pid,
     url: `redis://${auth}127.0.0.1:${port}`,
     stop: async () => {
-      if (child.exitCode !== null) return
+      // idempotent: a server already stopped (exit code, or killed by a signal) is left alone
+      if (child.exitCode !== null || child.signalCode !== null) return
       process.kill(pid, "SIGKILL")
       await exited
     }
