@@ -1,0 +1,162 @@
+/**
+ * Helpers for a case process: read the input, time a window (wall, CPU of this process and of redis-server,
+ * peak RSS), check correctness loudly, and print the result line.
+ */
+import { performance } from "node:perf_hooks"
+import { Redis as IORedis } from "ioredis"
+import { type CaseInput, type CaseResult, RESULT_MARK } from "./protocol.ts"
+
+/** A correctness check failed: the case exits non-zero with this message. */
+export class CheckFailed extends Error {
+  override readonly name = "CheckFailed"
+}
+
+/** Collects correctness checks; the first failing one throws. */
+export class Checks {
+  readonly passed: Array<string> = []
+  equal(label: string, actual: unknown, expected: unknown): void {
+    if (actual !== expected) throw new CheckFailed(`${label}: expected ${String(expected)}, got ${String(actual)}`)
+    this.passed.push(`${label} = ${String(expected)}`)
+  }
+}
+
+/** Reads the JSON argument the orchestrator passes. */
+export const readInput = (): CaseInput => {
+  const raw = process.argv[2]
+  if (raw === undefined) throw new Error("usage: tsx bench/cases/<case>.ts '<CaseInput JSON>'")
+  return JSON.parse(raw) as CaseInput
+}
+
+/** Runs a case body and prints its result line; any error exits with code 1. */
+export const main = (body: (input: CaseInput) => Promise<CaseResult>): void => {
+  const input = readInput()
+  body(input).then(
+    (result) => {
+      process.stdout.write(`${RESULT_MARK}${JSON.stringify(result)}\n`)
+      process.exit(0)
+    },
+    (error: unknown) => {
+      process.stderr.write(`bench case ${input.case}/${input.system}${input.variant ? `/${input.variant}` : ""} FAILED: ${
+        error instanceof Error ? error.stack ?? error.message : String(error)
+      }\n`)
+      process.exit(1)
+    }
+  )
+}
+
+/** A plain connection for the harness itself (INFO, checks), never used by the system under test. */
+export const harnessClient = async (url: string): Promise<IORedis> => {
+  const client = new IORedis(url, { lazyConnect: true, maxRetriesPerRequest: 3 })
+  await client.connect()
+  return client
+}
+
+/** Parses an `INFO` section into numbers. */
+export const info = async (client: IORedis, section: string): Promise<Record<string, number>> => {
+  const text = await client.info(section)
+  const out: Record<string, number> = {}
+  for (const line of text.split("\r\n")) {
+    const at = line.indexOf(":")
+    if (at > 0) {
+      const value = Number(line.slice(at + 1))
+      if (!Number.isNaN(value)) out[line.slice(0, at)] = value
+    }
+  }
+  return out
+}
+
+/** CPU seconds redis-server has used so far (user + system). */
+export const redisCpuSeconds = async (client: IORedis): Promise<number> => {
+  const cpu = await info(client, "cpu")
+  return (cpu["used_cpu_user"] ?? 0) + (cpu["used_cpu_sys"] ?? 0)
+}
+
+/** Bytes redis-server uses for data. */
+export const redisUsedMemory = async (client: IORedis): Promise<number> => (await info(client, "memory"))["used_memory"] ?? 0
+
+/** A started timed window. */
+export interface Window {
+  /** Ends the window: wall, CPU%, peak RSS. */
+  readonly end: () => Promise<{ readonly wallMs: number; readonly nodeCpuPct: number; readonly redisCpuPct: number; readonly peakRssMb: number }>
+}
+
+/**
+ * Starts a timed window now (synchronously: call it at the exact moment the measured work starts). The
+ * redis-server CPU reading is sent at once and lands before any later command of this process.
+ */
+export const startWindow = (harness: IORedis): Window => {
+  const redisBefore = redisCpuSeconds(harness)
+  const cpuBefore = process.cpuUsage()
+  const started = performance.now()
+  let peakRss = process.memoryUsage().rss
+  const sampler = setInterval(() => {
+    peakRss = Math.max(peakRss, process.memoryUsage().rss)
+  }, 20)
+  return {
+    end: async () => {
+      const wallMs = performance.now() - started
+      const cpu = process.cpuUsage(cpuBefore)
+      clearInterval(sampler)
+      peakRss = Math.max(peakRss, process.memoryUsage().rss)
+      const redisCpu = (await redisCpuSeconds(harness)) - (await redisBefore)
+      return {
+        wallMs,
+        nodeCpuPct: ((cpu.user + cpu.system) / 1000 / wallMs) * 100,
+        redisCpuPct: ((redisCpu * 1000) / wallMs) * 100,
+        peakRssMb: peakRss / (1024 * 1024)
+      }
+    }
+  }
+}
+
+/** Splits `items` into chunks of `size`. */
+export const chunks = <A>(items: ReadonlyArray<A>, size: number): Array<Array<A>> => {
+  const out: Array<Array<A>> = []
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size))
+  return out
+}
+
+/** Runs `f` over `items` with at most `concurrency` in flight. */
+export const forEachConcurrent = async <A>(
+  items: ReadonlyArray<A>,
+  concurrency: number,
+  f: (item: A) => Promise<unknown>
+): Promise<void> => {
+  let next = 0
+  const lane = async () => {
+    while (next < items.length) {
+      const item = items[next++] as A
+      await f(item)
+    }
+  }
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, lane))
+}
+
+/** Resolves when `done()` is true, polling every `everyMs`, or rejects after `timeoutMs`. */
+export const waitUntil = async (label: string, done: () => boolean | Promise<boolean>, timeoutMs: number, everyMs = 5) => {
+  const deadline = performance.now() + timeoutMs
+  while (!(await done())) {
+    if (performance.now() > deadline) throw new CheckFailed(`timed out after ${timeoutMs} ms waiting for ${label}`)
+    await new Promise((resolve) => setTimeout(resolve, everyMs))
+  }
+}
+
+/** Builds the result of a throughput row. */
+export const throughput = (
+  input: CaseInput,
+  measured: { readonly wallMs: number; readonly nodeCpuPct: number; readonly redisCpuPct: number },
+  checks: Checks,
+  extra: Record<string, number> = {}
+): CaseResult => ({
+  case: input.case,
+  system: input.system,
+  variant: input.variant,
+  n: input.n,
+  value: (input.n / measured.wallMs) * 1000,
+  unit: "jobs/s",
+  wallMs: measured.wallMs,
+  nodeCpuPct: measured.nodeCpuPct,
+  redisCpuPct: measured.redisCpuPct,
+  extra,
+  checks: checks.passed
+})

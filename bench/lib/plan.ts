@@ -1,0 +1,78 @@
+/**
+ * The benchmark plan: which case processes run, with which systems, variants and sizes.
+ */
+import type { System } from "./protocol.ts"
+
+export interface Settings {
+  /** Jobs per enqueue / processing case (default 20 000). */
+  readonly n: number
+  /** Children per fan-out case (default 10 000). */
+  readonly children: number
+  /** Jobs per round-trip counting phase (default 1 000). */
+  readonly roundTripN: number
+  /** Rounds (default 3). */
+  readonly rounds: number
+  /** Worker slots for our processing variants (default 10, 25, 50). */
+  readonly ourConcurrency: ReadonlyArray<number>
+  /** node-resque MultiWorker task processors: min and max (default 10 and 50). */
+  readonly resqueWorkers: readonly [number, number]
+}
+
+export interface Entry {
+  readonly case: string
+  readonly file: string
+  readonly system: System
+  readonly variant: string
+  readonly n: number
+  readonly params: Readonly<Record<string, number>>
+  /** Measured once (round 1 only): counting cases, not timings. */
+  readonly once: boolean
+}
+
+/** Case ids, in table order, with a title for the report. */
+export const cases = {
+  "enqueue-single": "1. Enqueue one at a time (await each)",
+  "enqueue-bulk": "2. Bulk enqueue (batches of 100, 4 in flight)",
+  "fanout-enqueue": "3. Fan-out enqueue (1 parent, N children)",
+  "process": "4. Processing a pre-filled queue (first pick-up to N-th completion)",
+  "fanout-e2e": "5. Fan-out end to end (enqueue, process, status reports all done)",
+  "roundtrips": "6. Redis round trips per job"
+} as const
+
+export type CaseId = keyof typeof cases
+
+export const caseIds = Object.keys(cases) as ReadonlyArray<CaseId>
+
+export const isCaseId = (s: string): s is CaseId => s in cases
+
+/** Every entry of the selected cases. */
+export const plan = (settings: Settings, selected: ReadonlyArray<CaseId>): ReadonlyArray<Entry> => {
+  const entries: Array<Entry> = []
+  const add = (id: CaseId, file: string, system: System, variant: string, n: number, params: Record<string, number> = {}, once = false) => {
+    if (selected.includes(id)) entries.push({ case: id, file, system, variant, n, params, once })
+  }
+  const bulk = { batchSize: 100, inFlight: 4 }
+  for (const system of ["ours", "node-resque", "bullmq"] as const) add("enqueue-single", "enqueue.ts", system, "", settings.n)
+  add("enqueue-bulk", "enqueue.ts", "ours", "fanOut", settings.n, bulk)
+  add("enqueue-bulk", "enqueue.ts", "node-resque", "enqueue ×100 parallel", settings.n, bulk)
+  add("enqueue-bulk", "enqueue.ts", "bullmq", "addBulk", settings.n, bulk)
+  add("fanout-enqueue", "fanout.ts", "ours", "fanOut", settings.children, bulk)
+  add("fanout-enqueue", "fanout.ts", "bullmq", "FlowProducer", settings.children)
+  for (const concurrency of settings.ourConcurrency) {
+    add("process", "process.ts", "ours", `c${concurrency}, recording`, settings.n, { concurrency, children: 1 })
+  }
+  const [minWorkers, maxWorkers] = settings.resqueWorkers
+  add("process", "process.ts", "node-resque", `MultiWorker ${minWorkers}–${maxWorkers}`, settings.n, { minWorkers, maxWorkers })
+  add("process", "process.ts", "bullmq", "c50", settings.n, { concurrency: 50 })
+  const best = settings.ourConcurrency[settings.ourConcurrency.length - 1] ?? 25
+  add("fanout-e2e", "e2e.ts", "ours", `c${best}`, settings.children, { concurrency: best, ...bulk })
+  add("fanout-e2e", "e2e.ts", "bullmq", "FlowProducer, c50", settings.children, { concurrency: 50 })
+  for (const system of ["ours", "node-resque", "bullmq"] as const) {
+    add("roundtrips", "roundtrips.ts", system, "", settings.roundTripN, { concurrency: system === "ours" ? best : 50, minWorkers, maxWorkers }, true)
+  }
+  return entries
+}
+
+/** A stable label of an entry, used to group its rounds. */
+export const label = (entry: { readonly case: string; readonly system: string; readonly variant: string }): string =>
+  `${entry.case}|${entry.system}|${entry.variant}`

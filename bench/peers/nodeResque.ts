@@ -1,0 +1,91 @@
+/**
+ * The node-resque side of the benchmark, used as its README shows: `Queue.enqueue` for every job, and a
+ * `MultiWorker` for processing. Its namespace is the run's prefix, so it never touches anyone else's keys.
+ */
+import { performance } from "node:perf_hooks"
+import { MultiWorker, Queue } from "node-resque"
+import type { Redis as IORedis } from "ioredis"
+import type { CaseInput } from "../lib/protocol.ts"
+
+export const QUEUE = "bench"
+
+/** node-resque connection options for the run's Redis and namespace (each user opens its own connection). */
+export const connection = (input: CaseInput) => {
+  const url = new URL(input.redisUrl)
+  return {
+    host: url.hostname,
+    port: Number(url.port || 6379),
+    namespace: input.prefix,
+    ...(url.password ? { options: { password: decodeURIComponent(url.password) } } : {})
+  }
+}
+
+/** A connected node-resque Queue on its own connection. */
+export const queue = async (input: CaseInput): Promise<Queue> => {
+  const q = new Queue({ connection: connection(input) })
+  q.on("error", (error) => process.stderr.write(`node-resque queue error: ${String(error)}\n`))
+  await q.connect()
+  return q
+}
+
+/** The queue's key, to check its length with the harness connection. */
+export const queueKey = (input: CaseInput): string => `${input.prefix}:queue:${QUEUE}`
+
+/** `queue.enqueue` one at a time. */
+export const enqueueSingle = async (q: Queue, from: number, to: number): Promise<void> => {
+  for (let i = from; i < to; i++) await q.enqueue(QUEUE, "noop", [{ i }])
+}
+
+/** `queue.enqueue` for a batch of indexes, all in parallel (node-resque has no batch enqueue). */
+export const enqueueParallel = async (q: Queue, indexes: ReadonlyArray<number>): Promise<void> => {
+  await Promise.all(indexes.map((i) => q.enqueue(QUEUE, "noop", [{ i }])))
+}
+
+export interface Processing {
+  readonly worker: MultiWorker
+  /** Jobs that succeeded / failed so far. */
+  readonly counts: { succeeded: number; failed: number; firstPickedAt: number | undefined }
+}
+
+/**
+ * A MultiWorker on the bench queue. Its autoscaler starts at `minTaskProcessors` and adds one worker per
+ * check while the event loop is free; `timeout` is the idle poll delay (default 5 s, set to ours: 50 ms).
+ */
+export const multiWorker = (input: CaseInput, onPick: () => void): Processing => {
+  const counts: Processing["counts"] = { succeeded: 0, failed: 0, firstPickedAt: undefined }
+  const worker = new MultiWorker(
+    {
+      connection: connection(input),
+      queues: [QUEUE],
+      minTaskProcessors: input.params["minWorkers"] ?? 1,
+      maxTaskProcessors: input.params["maxWorkers"] ?? 10,
+      timeout: 50
+    },
+    {
+      noop: {
+        perform: async () => {
+          if (counts.firstPickedAt === undefined) {
+            counts.firstPickedAt = performance.now()
+            onPick()
+          }
+          return null
+        }
+      }
+    }
+  )
+  worker.on("success", () => {
+    counts.succeeded++
+  })
+  worker.on("failure", (_id, _queue, _job, failure) => {
+    counts.failed++
+    process.stderr.write(`node-resque job failed: ${String(failure)}\n`)
+  })
+  worker.on("error", (error) => process.stderr.write(`node-resque worker error: ${String(error)}\n`))
+  return { worker, counts }
+}
+
+/** node-resque's global processed / failed counters. */
+export const stats = async (harness: IORedis, input: CaseInput) => {
+  const [processed, failed] = await harness.mget(`${input.prefix}:stat:processed`, `${input.prefix}:stat:failed`)
+  return { processed: Number(processed ?? 0), failed: Number(failed ?? 0) }
+}
