@@ -78,11 +78,15 @@ export const makeClient = (options: Options): Effect.Effect<IORedis, RedisError,
   return Effect.acquireRelease(
     Effect.suspend(() => {
       const client = new IORedis(url, clientOptions(options))
-      // errors are reported through the commands that fail; an unhandled "error" event would crash the process
-      client.on("error", () => {})
+      // errors are reported through the commands that fail; an unhandled "error" event would crash the process.
+      // The first connect keeps the last one: a refused AUTH otherwise surfaces as "Connection is closed."
+      let lastError: unknown
+      client.on("error", (error) => {
+        lastError = error
+      })
       return Effect.tryPromise({
         try: () => client.connect(),
-        catch: (cause) => new RedisError({ op: `connect to ${redactUrl(url)}`, cause })
+        catch: (cause) => new RedisError({ op: `connect to ${redactUrl(url)}`, cause: lastError ?? cause })
       }).pipe(
         Effect.as(client),
         Effect.onError(() => Effect.sync(() => client.disconnect()))
