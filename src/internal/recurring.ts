@@ -13,6 +13,14 @@ export const markerTtlMillis = (frequencyMillis: number): number => 2 * frequenc
 
 export const newToken = (): string => randomUUID()
 
+/**
+ * The delayed-schedule second for a copy due at `dueMillis`, never early. Resque's schedulers promote second
+ * `T` once `round(now / 1000) >= T`, i.e. from `T - 0.5 s`: rounding the due time as well would let a copy run
+ * up to a second before its period is over (a 1 s action ran every ~0.4 s). Rounding up past the half second
+ * keeps every period at least `frequency` long.
+ */
+export const dueSecond = (dueMillis: number): number => Math.ceil(dueMillis / 1000 + 0.5)
+
 /** The payload of one copy of a recurring action. */
 export const payload = (queue: string, action: string, inputs: unknown, token: string): string =>
   Payload.encode(queue, action, inputs, { recurrence: token })

@@ -198,7 +198,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
       const queue = entry.action.task?.queue ?? job.queue
       const next = Recurring.newToken()
       const payload = Recurring.payload(queue, job.action, job.inputs, next)
-      const seconds = Math.round((now + frequency) / 1000)
+      const seconds = Recurring.dueSecond(now + frequency)
       Recurring.reschedule.queue(client, tx, [
         keys.recurring(job.action),
         keys.delayed(seconds),
