@@ -2,8 +2,21 @@
  * Lua scripts of the operations API (`Tasks`): each does in one atomic round trip what node-resque does in one
  * round trip per item or in racy steps. No cjson (ioredis-mock lacks it); no nil inside returned tables. Key
  * names come from `Keys` (passed as KEYS or as prefixes in ARGV), never spelled here.
+ *
+ * A table built by appending (`t[#t + 1] = v`) is returned through `asArray`: ioredis-mock reads a returned
+ * table as an array only when its keys come out of `next` last-to-first, which holds for table constructors
+ * and for tables filled from the end, not for appended ones (it returns an opaque proxy instead).
  */
 import * as Script from "./script.ts"
+
+/** Lua: copies an appended array into a table filled from the end (see the module note). */
+const asArray = `
+local function asArray(t)
+  local r = {}
+  for i = #t, 1, -1 do r[i] = t[i] end
+  return r
+end
+`
 
 /**
  * The overview in one round trip.
@@ -15,7 +28,7 @@ import * as Script from "./script.ts"
 export const overview = Script.make(
   "overview",
   5,
-  `
+  `${asArray}
 local function workerName(m)
   local a = string.find(m, ':', 1, true)
   if not a then return m end
@@ -42,7 +55,7 @@ for _, m in ipairs(workers) do
   out[#out + 1] = redis.call('get', ARGV[3] .. name) or '0'
   out[#out + 1] = redis.call('get', ARGV[4] .. name) or '0'
 end
-return out
+return asArray(out)
 `
 )
 
@@ -86,8 +99,8 @@ end
 export const delDelayed = Script.make(
   "delDelayed",
   2,
-  `${removeDelayed}
-return removeDelayed(KEYS[1], KEYS[2], ARGV[2], ARGV[1])
+  `${asArray}${removeDelayed}
+return asArray(removeDelayed(KEYS[1], KEYS[2], ARGV[2], ARGV[1]))
 `
 )
 

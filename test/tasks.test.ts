@@ -1,0 +1,229 @@
+/**
+ * The operations API (issue 5): queues, delayed jobs, failed jobs, locks, and the scenario "fail a job, list
+ * it, retry it, see it succeed, see the counts move". Every test runs on both backends.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Clock, Effect, PubSub } from "effect"
+import * as Payload from "../src/domain/Payload.ts"
+import { Actions } from "../src/layers/Actions.ts"
+import { addPushAt, exec, ResqueQueue } from "../src/layers/Queue.ts"
+import { Tasks } from "../src/layers/Tasks.ts"
+import * as Worker from "../src/layers/Worker.ts"
+import { add, explode, redisCall, takeEventsWithin } from "./support/app.ts"
+import { backends } from "./support/backends.ts"
+import { broken, flaky, opsApp } from "./support/tasksApp.ts"
+
+for (const backend of backends) {
+  const app = () => opsApp(backend.layer())
+
+  describe(`tasks: queues (${backend.name})`, () => {
+    it.live("lists queues with lengths and decoded jobs, deletes jobs and queues", () =>
+      Effect.gen(function*() {
+        const tasks = yield* Tasks
+        const actions = yield* Actions
+        const { push } = yield* ResqueQueue
+        // empty: no errors, just nothing
+        assert.deepStrictEqual(yield* tasks.queues, [])
+        assert.strictEqual(yield* tasks.length("math"), 0)
+        assert.deepStrictEqual(yield* tasks.queued("math", 0, -1), [])
+        assert.strictEqual(yield* tasks.delQueue("math"), 0)
+
+        yield* actions.enqueue(add, { a: 1 })
+        yield* actions.enqueue(add, { a: 2 })
+        yield* actions.enqueue(add, { a: "1" })
+        yield* actions.enqueue(explode, { why: "x" })
+        yield* push("math", [Payload.encode("math", "add", { a: 1, b: 0 }, { fanOut: "F", index: 3, attempt: 2 }), "not json"])
+        yield* actions.enqueue(flaky, { key: "k" })
+
+        assert.deepStrictEqual(yield* tasks.queues, [{ name: "math", length: 6 }, { name: "ops", length: 1 }])
+        assert.strictEqual(yield* tasks.length("math"), 6)
+        const jobs = yield* tasks.queued("math", 0, -1)
+        assert.deepStrictEqual(jobs.map((j) => j.action), ["add", "add", "add", "explode", "add", null])
+        assert.deepStrictEqual(jobs[0]?.inputs, { a: 1, b: 0 })
+        const child = jobs[4]
+        assert.deepStrictEqual(child?.inputs, { a: 1, b: 0 }, "the _job metadata is stripped from the inputs")
+        assert.strictEqual(child?.fanOut, "F")
+        assert.strictEqual(child?.index, 3)
+        assert.strictEqual(child?.attempt, 2)
+        assert.strictEqual(jobs[5]?.raw, "not json")
+        assert.include(jobs[5]?.corrupt ?? "", "not JSON")
+        assert.deepStrictEqual((yield* tasks.queued("math", 1, 1)).map((j) => j.inputs), [{ a: 2, b: 0 }])
+
+        // errors: unknown action, inputs the Schema rejects
+        assert.strictEqual((yield* Effect.flip(tasks.del("math", "nope", {}))). _tag, "UnknownAction")
+        const invalid = yield* Effect.flip(tasks.del("math", add, { a: "x" }))
+        assert.strictEqual(invalid._tag, "InvalidInputs")
+        // by inputs (normalized: "1" and 1 are the same job, metadata ignored), by action, by retired name
+        assert.strictEqual(yield* tasks.del("math", add, { a: "1" }), 3)
+        assert.strictEqual(yield* tasks.del("math", "explode"), 1)
+        assert.strictEqual(yield* tasks.del("math", "retired-action"), 0)
+        assert.deepStrictEqual((yield* tasks.queued("math", 0, -1)).map((j) => j.action), ["add", null])
+        assert.strictEqual(yield* tasks.delQueue("math"), 2)
+        assert.deepStrictEqual(yield* tasks.queues, [{ name: "ops", length: 1 }])
+        assert.deepStrictEqual((yield* tasks.taskDetails).queues, { ops: { length: 1 } })
+      }).pipe(Effect.provide(app())))
+  })
+
+  describe(`tasks: delayed (${backend.name})`, () => {
+    it.live("finds, lists and removes delayed jobs, in milliseconds", () =>
+      Effect.gen(function*() {
+        const tasks = yield* Tasks
+        const actions = yield* Actions
+        assert.deepStrictEqual(yield* tasks.timestamps, [])
+        assert.deepStrictEqual(yield* tasks.allDelayed, [])
+        assert.deepStrictEqual(yield* tasks.delayedAt(Date.now()), [])
+        const t = Math.round((yield* Clock.currentTimeMillis) / 1000) * 1000 + 60_000
+        yield* actions.enqueueAt(t, add, { a: 1 })
+        yield* actions.enqueueAt(t + 5000, add, { a: 1 })
+        yield* actions.enqueueAt(t, explode, { why: "w" })
+
+        assert.deepStrictEqual(yield* tasks.scheduledAt(add, { a: "1" }), [t, t + 5000])
+        assert.deepStrictEqual(yield* tasks.scheduledAt(add, { a: 1 }, "other"), [])
+        assert.deepStrictEqual(yield* tasks.timestamps, [t, t + 5000])
+        assert.deepStrictEqual((yield* tasks.delayedAt(t + 200)).map((j) => j.action), ["add", "explode"])
+        const all = yield* tasks.allDelayed
+        assert.deepStrictEqual(all.map((d) => [d.at, d.jobs.length]), [[t, 2], [t + 5000, 1]])
+
+        assert.strictEqual((yield* Effect.flip(tasks.scheduledAt("nope", {})))._tag, "UnknownAction")
+        assert.strictEqual((yield* Effect.flip(tasks.delDelayed(add, { a: "x" })))._tag, "InvalidInputs")
+        assert.deepStrictEqual(yield* tasks.delDelayed(add, { a: 1 }), [t, t + 5000])
+        assert.deepStrictEqual(yield* tasks.delDelayed(add, { a: 1 }), [], "nothing left to remove")
+        assert.deepStrictEqual(yield* tasks.scheduledAt(add, { a: 1 }), [])
+        assert.deepStrictEqual(yield* tasks.timestamps, [t], "an emptied time is gone from the schedule")
+        assert.deepStrictEqual(yield* tasks.delayedAt(t + 5000), [])
+      }).pipe(Effect.provide(app())))
+
+    it.live("allDelayed is complete and ordered with thousands of entries", () =>
+      Effect.gen(function*() {
+        const tasks = yield* Tasks
+        const base = 2_000_000_000_000
+        const tx = yield* redisCall(async (client) => client.multi())
+        const { keys } = yield* redisCall(async (client, keys) => ({ client, keys }))
+        // 3000 jobs over 1500 distinct seconds, written in one MULTI, in reverse order
+        for (let i = 2999; i >= 0; i--) addPushAt(tx, keys, base + Math.floor(i / 2) * 1000, Payload.encode("math", "add", { a: i, b: 0 }))
+        yield* exec("seed delayed", tx)
+        const all = yield* tasks.allDelayed
+        assert.strictEqual(all.length, 1500)
+        assert.strictEqual(all.reduce((n, d) => n + d.jobs.length, 0), 3000)
+        assert.deepStrictEqual(all.map((d) => d.at), Array.from({ length: 1500 }, (_, i) => base + i * 1000))
+        assert.deepStrictEqual(all[1499]?.jobs.map((j) => j.inputs), [{ a: 2999, b: 0 }, { a: 2998, b: 0 }])
+        assert.strictEqual((yield* tasks.timestamps).length, 1500)
+      }).pipe(Effect.provide(app())))
+  })
+
+  describe(`tasks: failed jobs (${backend.name})`, () => {
+    it.live("scenario: fail a job, list it, retry it, see it succeed, see the counts move", () =>
+      Effect.gen(function*() {
+        const tasks = yield* Tasks
+        const actions = yield* Actions
+        const key = `scenario-${backend.name}`
+        broken.add(key)
+        assert.deepStrictEqual(yield* tasks.failed(0, -1), [])
+        assert.strictEqual(yield* tasks.failedCount, 0)
+        yield* Effect.scoped(Effect.gen(function*() {
+          const worker = yield* Worker.make({ queues: ["ops"], concurrency: 1 })
+          const events = yield* PubSub.subscribe(worker.events)
+          const before = yield* Clock.currentTimeMillis
+          yield* actions.enqueue(flaky, { key })
+          const [failure] = yield* takeEventsWithin(events, 1)
+          assert.strictEqual(failure?.outcome._tag, "Failure")
+
+          assert.strictEqual(yield* tasks.failedCount, 1)
+          const [job] = yield* tasks.failed(0, -1)
+          assert.isDefined(job)
+          if (job === undefined) return
+          assert.strictEqual(job.action, "flaky")
+          assert.strictEqual(job.queue, "ops")
+          assert.deepStrictEqual(job.inputs, { key })
+          assert.strictEqual(job.exception, "Boom")
+          assert.strictEqual(job.error, `broken: ${key}`)
+          assert.isArray(job.backtrace)
+          assert.include(worker.names, job.worker)
+          assert.isNotNull(job.failedAt)
+          assert.isAtLeast(job.failedAt ?? 0, Math.floor(before / 1000) * 1000)
+          const failedStats = yield* tasks.stats
+          assert.deepStrictEqual([failedStats.processed, failedStats.failed], [0, 1])
+          assert.deepStrictEqual(failedStats.actions.find((a) => a.action === "flaky"), {
+            action: "flaky",
+            runs: 1,
+            failures: 1,
+            durationMs: failedStats.actions.find((a) => a.action === "flaky")?.durationMs ?? -1
+          })
+          assert.strictEqual(failedStats.workers.reduce((n, w) => n + w.failed, 0), 1)
+
+          broken.delete(key)
+          yield* tasks.retryAndRemoveFailed(job)
+          const [success] = yield* takeEventsWithin(events, 1)
+          assert.strictEqual(success?.outcome._tag, "Success")
+          assert.strictEqual(yield* tasks.failedCount, 0)
+          const stats = yield* tasks.stats
+          assert.deepStrictEqual([stats.processed, stats.failed], [1, 1])
+          const flakyStats = stats.actions.find((a) => a.action === "flaky")
+          assert.deepStrictEqual([flakyStats?.runs, flakyStats?.failures], [2, 1])
+          assert.strictEqual(stats.workers.reduce((n, w) => n + w.processed, 0), 1)
+          assert.deepStrictEqual((yield* tasks.taskDetails).stats, { processed: 1, failed: 1 })
+
+          // the record is gone: a second retry or removal is a typed error
+          assert.strictEqual((yield* Effect.flip(tasks.retryAndRemoveFailed(job)))._tag, "FailedJobNotFound")
+          assert.strictEqual((yield* Effect.flip(tasks.removeFailed(job)))._tag, "FailedJobNotFound")
+        }))
+      }).pipe(Effect.provide(app())))
+
+    it.live("removes, retries with metadata kept, retries all by filter; unreadable records stay manageable", () =>
+      Effect.gen(function*() {
+        const tasks = yield* Tasks
+        const actions = yield* Actions
+        const { push } = yield* ResqueQueue
+        const child = Payload.encode("math", "explode", { why: "child" }, { fanOut: "F", index: 2 })
+        yield* Effect.scoped(Effect.gen(function*() {
+          const worker = yield* Worker.make({ queues: ["math"], concurrency: 1 })
+          const events = yield* PubSub.subscribe(worker.events)
+          for (const why of ["a", "b", "c"]) yield* actions.enqueue(explode, { why })
+          yield* push("math", [child])
+          yield* takeEventsWithin(events, 4)
+        }))
+        yield* redisCall((client, keys) => client.rpush(keys.failed, "garbage"))
+        const failed = yield* tasks.failed(0, -1)
+        assert.deepStrictEqual(failed.map((f) => f.error), ["a", "b", "c", "child", ""])
+        const garbage = failed[4]
+        assert.strictEqual(garbage?.action, null)
+        assert.strictEqual(garbage?.raw, "garbage")
+
+        // retrying the fan-out child re-enqueues its original payload, _job metadata and all
+        const retried = failed[3]
+        assert.strictEqual(retried?.fanOut, "F")
+        assert.strictEqual(retried?.index, 2)
+        if (retried !== undefined) yield* tasks.retryAndRemoveFailed(retried)
+        const queued = yield* tasks.queued("math", 0, -1)
+        assert.deepStrictEqual(queued.map((j) => j.raw), [child])
+        assert.deepStrictEqual([queued[0]?.fanOut, queued[0]?.index], ["F", 2])
+
+        if (failed[1] !== undefined) yield* tasks.removeFailed(failed[1])
+        if (garbage !== undefined) {
+          assert.strictEqual((yield* Effect.flip(tasks.retryAndRemoveFailed(garbage)))._tag, "CorruptPayload")
+          yield* tasks.removeFailed(garbage)
+        }
+        assert.strictEqual(yield* tasks.failedCount, 2)
+        assert.strictEqual(yield* tasks.retryAllFailed((job) => job.error === "c"), 1)
+        assert.deepStrictEqual((yield* tasks.failed(0, -1)).map((f) => f.error), ["a"])
+        assert.strictEqual(yield* tasks.retryAllFailed(), 1)
+        assert.strictEqual(yield* tasks.failedCount, 0)
+        assert.strictEqual(yield* tasks.retryAllFailed(), 0, "empty failed list: nothing to retry")
+        assert.deepStrictEqual((yield* tasks.queued("math", 0, -1)).map((j) => j.inputs), [{ why: "child" }, { why: "c" }, { why: "a" }])
+      }).pipe(Effect.provide(app())))
+  })
+
+  describe(`tasks: locks (${backend.name})`, () => {
+    it.live("lists and deletes plugin locks", () =>
+      Effect.gen(function*() {
+        const tasks = yield* Tasks
+        assert.deepStrictEqual(yield* tasks.locks, [])
+        assert.isFalse(yield* tasks.delLock("lock:none"))
+        yield* redisCall((client, keys) => client.mset(keys.key("lock:job:a"), "123", keys.key("workerslock:w:b"), "w1", keys.key("other"), "x"))
+        assert.deepStrictEqual(yield* tasks.locks, [{ key: "lock:job:a", value: "123" }, { key: "workerslock:w:b", value: "w1" }])
+        assert.isTrue(yield* tasks.delLock("lock:job:a"))
+        assert.isFalse(yield* tasks.delLock("lock:job:a"))
+        assert.deepStrictEqual(yield* tasks.locks, [{ key: "workerslock:w:b", value: "w1" }])
+      }).pipe(Effect.provide(app())))
+  })
+}
