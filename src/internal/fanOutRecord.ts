@@ -19,7 +19,8 @@ import * as Script from "./script.ts"
 
 /**
  * KEYS: meta hash, outcomes hash, queues set.
- * ARGV: child index, encoded outcome, queue key prefix (`ns:queue:`), fan-out id, now (ms).
+ * ARGV: child index, encoded outcome, queue key prefix (`ns:queue:`), fan-out id, now (ms), "nx" to record
+ * only a child without an outcome (a child not enqueued must never overwrite the outcome of a copy that ran).
  * Returns -1 (expired: nothing written), 0 (recorded), 1 (recorded; already done), 2 (recorded; finished now).
  */
 export const record = Script.make(
@@ -32,6 +33,7 @@ local field = 'failed'
 local other = 'completed'
 if status == 'o' then field = 'completed' other = 'failed' end
 local prev = redis.call('hget', KEYS[2], ARGV[1])
+if prev and ARGV[6] == 'nx' then return 0 end
 if not prev then
   redis.call('hincrby', KEYS[1], field, 1)
 elseif string.sub(prev, 1, 1) ~= status then
@@ -67,14 +69,16 @@ export const queueRecord = (
   fanOutId: string,
   index: number,
   outcome: string,
-  now: number
+  now: number,
+  onlyIfAbsent = false
 ): ChainableCommander =>
   record.queue(client, chain, [keys.fanOut(fanOutId), keys.fanOutOutcomes(fanOutId), keys.queues], [
     index,
     outcome,
     keys.queue(""),
     fanOutId,
-    now
+    now,
+    onlyIfAbsent ? "nx" : "-"
   ])
 
 /**

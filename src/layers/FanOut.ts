@@ -46,15 +46,43 @@ export interface Unwritten {
   readonly message: string
 }
 
-const transportRetry = { schedule: Schedule.exponential("50 millis"), times: 2 } as const
+/** Safe message of anything thrown (mock errors may not stringify). */
+export const errorMessage = (error: unknown): string => {
+  if (typeof error === "object" && error !== null && "message" in error && typeof error.message === "string") return error.message
+  try {
+    return String(error)
+  } catch {
+    return "unknown error"
+  }
+}
 
-const errorMessage = (error: unknown): string => (error instanceof Error ? error.message : String(error))
+const redisError = (op: string) => (cause: unknown) => new RedisError({ op, cause: cause instanceof Error ? cause : errorMessage(cause) })
+
+/** An error Redis replied with (WRONGTYPE, OOM...): deterministic, so never retried. */
+const isReplyError = (error: unknown): boolean =>
+  (error instanceof Error && error.name === "ReplyError") ||
+  /^(ERR|WRONGTYPE|EXECABORT|OOM|NOSCRIPT|READONLY|BUSY|NOPERM|MISCONF|LOADING)\b/.test(errorMessage(error))
+
+/** Retries transport failures (connection lost, timeout) a couple of times; never a Redis reply error. */
+const transportRetry = {
+  schedule: Schedule.exponential("50 millis"),
+  times: 2,
+  while: (error: RedisError) => !isReplyError(error.cause)
+} as const
+
+/**
+ * What became of one batch. `unwritten` lists children known not to be in their queue (a per-command error)
+ * or possibly not (the whole MULTI failed: `failed` is set, and the children may or may not have landed).
+ */
+export interface BatchOutcome {
+  readonly unwritten: ReadonlyArray<Unwritten>
+  readonly failed?: RedisError
+}
 
 /**
  * Writes one batch of children in one MULTI: the meta hash first if given, then per queue `SADD queues` and
  * one multi-value `RPUSH`, then the meta expiry. A transport failure is retried (a child written twice is
- * still counted once: outcomes are keyed by index). Returns the children Redis refused or that could not be
- * written; fails only when the meta hash could not be written.
+ * still counted once: outcomes are keyed by index). Never fails: it reports what was not written.
  */
 export const writeBatch = (
   client: IORedis,
@@ -63,7 +91,7 @@ export const writeBatch = (
   children: ReadonlyArray<Child>,
   ttlMillis: number,
   meta?: Readonly<Record<string, string | number>>
-): Effect.Effect<ReadonlyArray<Unwritten>, RedisError> => {
+): Effect.Effect<BatchOutcome> => {
   const byQueue = new Map<string, Array<Child>>()
   for (const child of children) {
     const list = byQueue.get(child.queue)
@@ -77,18 +105,18 @@ export const writeBatch = (
     if (meta !== undefined) tx.hset(metaKey, meta)
     for (const [queue, list] of groups) addPush(tx, keys, queue, list.map((child) => child.payload))
     tx.pexpire(metaKey, ttlMillis)
-    return Effect.tryPromise({ try: () => tx.exec(), catch: (cause) => new RedisError({ op: "fan-out batch", cause }) }).pipe(
+    return Effect.tryPromise({ try: () => tx.exec(), catch: redisError("fan-out batch") }).pipe(
       Effect.flatMap((replies) =>
         replies === null ? Effect.fail(new RedisError({ op: "fan-out batch", cause: "transaction aborted" })) : Effect.succeed(replies)
       )
     )
   }).pipe(Effect.retry(transportRetry))
   return send.pipe(
-    Effect.flatMap((replies) => {
+    Effect.map((replies): BatchOutcome => {
       let at = 0
       if (meta !== undefined) {
         const [error] = replies[at++] ?? [null]
-        if (error) return Effect.fail(new RedisError({ op: "write fan-out metadata", cause: error }))
+        if (error) return { unwritten: unwrittenAll(children, error), failed: redisError("write fan-out metadata")(error) }
       }
       const unwritten: Array<Unwritten> = []
       for (const [, list] of groups) {
@@ -96,15 +124,20 @@ export const writeBatch = (
         const [error] = replies[at++] ?? [null]
         if (error) for (const child of list) unwritten.push({ child, message: `not enqueued: ${errorMessage(error)}` })
       }
-      return Effect.succeed(unwritten)
+      return { unwritten }
     }),
-    Effect.catch((error) =>
-      meta !== undefined
-        ? Effect.fail(error)
-        : Effect.succeed(children.map((child) => ({ child, message: `not enqueued: ${error.message}` })))
-    )
+    Effect.catch((error) => Effect.succeed({ unwritten: unwrittenAll(children, error.cause), failed: error }))
   )
 }
+
+const unwrittenAll = (children: ReadonlyArray<Child>, error: unknown): ReadonlyArray<Unwritten> =>
+  children.map((child) => ({ child, message: `not enqueued: ${errorMessage(error)}` }))
+
+/** Whether the meta hash exists (after an ambiguous first batch). */
+export const exists = (client: IORedis, keys: Keys, fanOutId: string): Effect.Effect<boolean, RedisError> =>
+  Effect.tryPromise({ try: () => client.hexists(keys.fanOut(fanOutId), "total"), catch: redisError("read fan-out") }).pipe(
+    Effect.map((n) => n === 1)
+  )
 
 /**
  * Writes a fan-out with no children: the meta hash already done, and its `onComplete` job, in one MULTI.
@@ -120,7 +153,7 @@ export const writeEmpty = (
   Effect.suspend(() => {
     const tx = client.multi().hset(keys.fanOut(fanOutId), meta).pexpire(keys.fanOut(fanOutId), ttlMillis)
     if (onComplete !== undefined) addPush(tx, keys, onComplete.queue, [onComplete.payload])
-    return Effect.tryPromise({ try: () => tx.exec(), catch: (cause) => new RedisError({ op: "write fan-out", cause }) })
+    return Effect.tryPromise({ try: () => tx.exec(), catch: redisError("write fan-out") })
   }).pipe(Effect.asVoid)
 
 /**
@@ -138,9 +171,9 @@ export const recordUnwritten = (
     record.define(client)
     const pipeline = client.pipeline()
     for (const { child, message } of unwritten) {
-      queueRecord(client, pipeline, keys, fanOutId, child.index, FanOut.encodeFailure(child.action, child.inputs, message), now)
+      queueRecord(client, pipeline, keys, fanOutId, child.index, FanOut.encodeFailure(child.action, child.inputs, message), now, true)
     }
-    return Effect.tryPromise({ try: () => pipeline.exec(), catch: (cause) => new RedisError({ op: "record unwritten children", cause }) })
+    return Effect.tryPromise({ try: () => pipeline.exec(), catch: redisError("record unwritten children") })
   }).pipe(Effect.retry(transportRetry), Effect.asVoid)
 
 /** The raw stored state of a fan-out, read in one MULTI. @category models */

@@ -125,10 +125,14 @@ export const fanOut = Effect.fn("fanOut")(function*(jobs: ReadonlyArray<FanOut.J
   // The meta hash rides in the first batch, and that batch lands before any other is sent: no child can
   // finish before its fan-out exists (it would be recorded as expired, and the fan-out would never finish).
   const [first, ...rest] = Arr.chunksOf(children, batchSize)
-  const unwrittenFirst = yield* Store.writeBatch(client, keys, fanOutId, first!, ttlMillis, meta)
-  const unwrittenRest = yield* Effect.forEach(rest, (batch) => Store.writeBatch(client, keys, fanOutId, batch, ttlMillis), {
+  const firstOutcome = yield* Store.writeBatch(client, keys, fanOutId, first!, ttlMillis, meta)
+  // the first batch failed as a whole: go on only if its meta hash landed, else nothing is tracked
+  if (firstOutcome.failed !== undefined && !(yield* Store.exists(client, keys, fanOutId))) return yield* firstOutcome.failed
+  const restOutcomes = yield* Effect.forEach(rest, (batch) => Store.writeBatch(client, keys, fanOutId, batch, ttlMillis), {
     concurrency
   })
+  const unwrittenFirst = firstOutcome.unwritten
+  const unwrittenRest = restOutcomes.map((outcome) => outcome.unwritten)
   const unwritten = [...unwrittenFirst, ...unwrittenRest.flat()]
   if (unwritten.length > 0) {
     yield* Store.recordUnwritten(client, keys, fanOutId, unwritten, yield* Clock.currentTimeMillis)

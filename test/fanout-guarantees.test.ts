@@ -1,0 +1,163 @@
+/**
+ * Fan-out guarantees on both backends: never stuck (failed, unwritten and removed children finish the
+ * fan-out), never early (a child with retries left has no outcome yet), never twice (onComplete exactly once,
+ * even when the last two children finish at once on two workers, and not again after a manual retry), exact
+ * counts (a retried child moves from failed to completed), sliding TTL, no keys resurrected after expiry.
+ */
+import { randomUUID } from "node:crypto"
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Fiber, PubSub } from "effect"
+import { Actions } from "../src/layers/Actions.ts"
+import { ResqueQueue } from "../src/layers/Queue.ts"
+import { Redis } from "../src/layers/Redis.ts"
+import * as Scheduler from "../src/layers/Scheduler.ts"
+import * as Worker from "../src/layers/Worker.ts"
+import { backends } from "./support/backends.ts"
+import { app, eventually, finished, gate, heal, healed, resetBarrier, retried, square } from "./support/fanOutApp.ts"
+
+const queued = (name: string) =>
+  Effect.gen(function*() {
+    const { queue } = yield* ResqueQueue
+    return yield* Effect.promise(() => queue.queued(name, 0, -1))
+  })
+
+/** Runs a worker on `queues` until `n` jobs completed; returns their outcomes. */
+const work = (queues: ReadonlyArray<string>, n: number, name?: string) =>
+  Effect.scoped(Effect.gen(function*() {
+    const worker = yield* Worker.make({ queues, concurrency: 1, pollInterval: "10 millis", ...(name ? { name } : {}) })
+    const sub = yield* PubSub.subscribe(worker.events)
+    return yield* Effect.forEach(Array.from({ length: n }), () => PubSub.take(sub))
+  }))
+
+const fanOutKeys = Effect.gen(function*() {
+  const { client, keys } = yield* Redis
+  return (yield* Effect.promise(() => client.keys(`${keys.namespace}:fanout:*`))).sort()
+})
+
+for (const backend of backends) {
+  describe(`fan-out guarantees (${backend.name})`, () => {
+    it.live("a failed child retried through the failed-job API moves to completed; onComplete does not fire again", () =>
+      Effect.gen(function*() {
+        const actions = yield* Actions
+        const sick = randomUUID()
+        const well = randomUUID()
+        healed.add(well)
+        const { fanOutId } = yield* actions.fanOut(heal, [{ token: sick }, { token: well }], undefined, { onComplete: finished })
+        yield* work(["fan"], 2)
+        const first = yield* actions.fanOutStatus(fanOutId, heal)
+        assert.deepStrictEqual([first.total, first.completed, first.failed, first.done], [2, 1, 1, true])
+        assert.deepStrictEqual(first.errors.map((e) => [e.index, e.error, e.inputs.token]), [[0, `sick ${sick}`, sick]])
+        assert.deepStrictEqual((yield* queued("done")).map((j) => j.args[0]), [{ fanOutId, total: 2, completed: 1, failed: 1 }])
+
+        healed.add(sick)
+        const { queue } = yield* ResqueQueue
+        const failedJobs = yield* Effect.promise(() => queue.failed(0, -1))
+        const mine = failedJobs.filter((f) => f.payload.args[0]?._job?.fanOut === fanOutId)
+        assert.strictEqual(mine.length, 1)
+        yield* Effect.promise(() => queue.retryAndRemoveFailed(mine[0]!))
+        yield* work(["fan"], 1)
+        const after = yield* actions.fanOutStatus(fanOutId, heal)
+        assert.deepStrictEqual([after.total, after.completed, after.failed, after.pending], [2, 2, 0, 0])
+        assert.deepStrictEqual(after.results.map((r) => [r.index, r.result]), [[0, `ok ${sick}`], [1, `ok ${well}`]])
+        assert.deepStrictEqual(after.errors, [])
+        assert.strictEqual((yield* queued("done")).length, 1)
+      }).pipe(Effect.provide(app(backend.layer()))))
+
+    it.live("a child with retries left has no outcome yet; its successful retry completes the fan-out", () =>
+      Effect.gen(function*() {
+        const actions = yield* Actions
+        const { fanOutId } = yield* actions.fanOut(retried, [{ token: randomUUID() }], undefined, { onComplete: finished })
+        const outcomes = yield* Effect.scoped(Effect.gen(function*() {
+          yield* Scheduler.make({ pollInterval: "50 millis" })
+          const worker = yield* Worker.make({ queues: ["fan"], concurrency: 1, pollInterval: "10 millis" })
+          const sub = yield* PubSub.subscribe(worker.events)
+          const first = yield* PubSub.take(sub)
+          const between = yield* actions.fanOutStatus(fanOutId)
+          assert.deepStrictEqual([between.completed, between.failed, between.pending, between.done], [0, 0, 1, false])
+          assert.strictEqual((yield* queued("done")).length, 0)
+          const second = yield* PubSub.take(sub)
+          return [first, second]
+        }))
+        assert.deepStrictEqual(outcomes.map((e) => e.outcome._tag), ["Failure", "Success"])
+        const status = yield* actions.fanOutStatus(fanOutId)
+        assert.deepStrictEqual([status.completed, status.failed, status.done], [1, 0, true])
+        assert.strictEqual((yield* queued("done")).length, 1)
+      }).pipe(Effect.provide(app(backend.layer()))))
+
+    it.live("onComplete is enqueued exactly once when the last two children finish together on two workers", () =>
+      Effect.gen(function*() {
+        const actions = yield* Actions
+        const ids: Array<string> = []
+        for (let round = 0; round < 3; round++) {
+          resetBarrier(2)
+          const { fanOutId } = yield* actions.fanOut(gate, [{ n: 1 }, { n: 2 }], undefined, { onComplete: finished })
+          ids.push(fanOutId)
+          yield* Effect.all([work(["gated"], 1, `one-${round}`), work(["gated"], 1, `two-${round}`)], { concurrency: 2 })
+          const status = yield* actions.fanOutStatus(fanOutId)
+          assert.deepStrictEqual([status.completed, status.failed, status.done], [2, 0, true])
+        }
+        const done = (yield* queued("done")).map((j) => j.args[0]?.fanOutId)
+        assert.deepStrictEqual(done, ids)
+      }).pipe(Effect.provide(app(backend.layer()))))
+
+    it.live("awaitFanOut returns the final status when done and times out when not", () =>
+      Effect.gen(function*() {
+        const actions = yield* Actions
+        const { fanOutId } = yield* actions.fanOut(square, [{ n: 2 }, { n: 3 }])
+        const timedOut = yield* Effect.flip(actions.awaitFanOut(fanOutId, { timeout: "150 millis" }))
+        assert.strictEqual(timedOut._tag, "FanOutTimeout")
+        assert.include(timedOut.message, "0 of 2")
+        const waiting = yield* Effect.forkChild(actions.awaitFanOut(fanOutId, square, { timeout: "10 seconds", maxPollInterval: "50 millis" }))
+        yield* work(["fan"], 2)
+        const status = yield* Fiber.join(waiting)
+        assert.deepStrictEqual(status.results.map((r) => r.result), [4, 9])
+      }).pipe(Effect.provide(app(backend.layer()))))
+
+    it.live("custom TTL is applied, and every child completion slides it for all the fan-out's keys", () =>
+      Effect.gen(function*() {
+        const actions = yield* Actions
+        const { client, keys } = yield* Redis
+        const { fanOutId } = yield* actions.fanOut(square, [{ n: 1 }], undefined, { resultTtl: "1 minute" })
+        const initial = yield* Effect.promise(() => client.pttl(keys.fanOut(fanOutId)))
+        assert.isTrue(initial > 50_000 && initial <= 60_000, `pttl ${initial}`)
+        // as if most of the TTL had passed while the child waited in its queue
+        yield* Effect.promise(() => client.pexpire(keys.fanOut(fanOutId), 3_000))
+        yield* work(["fan"], 1)
+        const meta = yield* Effect.promise(() => client.pttl(keys.fanOut(fanOutId)))
+        const outcomes = yield* Effect.promise(() => client.pttl(keys.fanOutOutcomes(fanOutId)))
+        assert.isTrue(meta > 50_000 && outcomes > 50_000, `pttl ${meta} / ${outcomes}`)
+      }).pipe(Effect.provide(app(backend.layer()))))
+
+    it.live("an expired fan-out is FanOutNotFound, and a late child does not resurrect its keys", () =>
+      Effect.gen(function*() {
+        const actions = yield* Actions
+        const { fanOutId } = yield* actions.fanOut(square, [{ n: 1 }], undefined, { resultTtl: "150 millis" })
+        yield* eventually(Effect.map(Effect.flip(actions.fanOutStatus(fanOutId)), (e) => (e._tag === "FanOutNotFound" ? e : undefined)).pipe(
+          Effect.catch(() => Effect.succeed(undefined))
+        ))
+        const [event] = yield* work(["fan"], 1)
+        assert.strictEqual(event?.outcome._tag, "Success")
+        assert.deepStrictEqual(yield* fanOutKeys, [])
+        assert.strictEqual((yield* Effect.flip(actions.fanOutStatus(fanOutId)))._tag, "FanOutNotFound")
+      }).pipe(Effect.provide(app(backend.layer()))))
+
+    it.live("children whose batch Redis refused are reported, counted as failed, and the fan-out still finishes", () =>
+      Effect.gen(function*() {
+        const actions = yield* Actions
+        const { client, keys } = yield* Redis
+        yield* Effect.promise(() => client.set(keys.queue("broken"), "not a list"))
+        const result = yield* actions.fanOut([
+          { action: square, inputs: { n: 1 }, queue: "broken" },
+          { action: square, inputs: { n: 2 } },
+          { action: square, inputs: { n: 3 }, queue: "broken" }
+        ], { batchSize: 1, onComplete: finished })
+        assert.deepStrictEqual([result.total, result.enqueued], [3, 1])
+        assert.deepStrictEqual(result.errors.map((e) => [e.index, e.reason]), [[0, "NotEnqueued"], [2, "NotEnqueued"]])
+        yield* work(["fan"], 1)
+        const status = yield* actions.fanOutStatus(result.fanOutId)
+        assert.deepStrictEqual([status.total, status.completed, status.failed, status.done], [3, 1, 2, true])
+        assert.include(status.errors[0]?.error ?? "", "not enqueued")
+        assert.deepStrictEqual((yield* queued("done")).map((j) => j.args[0]?.failed), [2])
+      }).pipe(Effect.provide(app(backend.layer()))))
+  })
+}
