@@ -1,0 +1,96 @@
+/**
+ * Turns an application's actions into its command-line interface. A project writes a tiny `bin` file and
+ * gets `run`, `enqueue`, `fanout`, `worker` and the inspection commands for its own actions, each action
+ * with flags derived from its input Schema and its own `--help`.
+ *
+ * @example
+ * // bin/jobs.ts
+ * import * as Cli from "effect-resque/cli"
+ * import { resize, report } from "../src/actions.ts"
+ * import { Database } from "../src/Database.ts"
+ *
+ * Cli.runMain({ name: "jobs", version: "1.0.0", actions: [resize, report], layers: Database.layer })
+ *
+ * @since 0.1.0
+ */
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as NodeServices from "@effect/platform-node/NodeServices"
+import { Effect, Layer } from "effect"
+import { Command } from "effect/cli"
+import type * as Action from "../../domain/Action.ts"
+import type * as Redis from "../../layers/Redis.ts"
+import * as Runtime from "../../layers/Runtime.ts"
+import * as Inspect from "./Inspect.ts"
+import * as Jobs from "./Jobs.ts"
+import { type App, globalFlags } from "./Shared.ts"
+
+/**
+ * What the CLI is made of. `layers` provides the services the actions' `run` effects need (required when
+ * they need any).
+ *
+ * @category models
+ */
+export type Options<Defs extends ReadonlyArray<Action.Any>, E = never> =
+  & {
+    /** The program name shown in help (your `bin` name). */
+    readonly name: string
+    readonly version: string
+    readonly description?: string
+    readonly actions: Defs
+    /** Options of the Actions service (e.g. the payload size limit). */
+    readonly actionsOptions?: Runtime.Options<Defs>["actionsOptions"]
+  }
+  & ([Action.Services<Defs[number]>] extends [never] ? { readonly layers?: Layer.Layer<never, E> }
+    : { readonly layers: Layer.Layer<Action.Services<Defs[number]>, E> })
+
+/**
+ * The root command, for embedding in a larger CLI (`Command.withSubcommands`) or for tests (`Command.runWith`).
+ *
+ * @category constructors
+ */
+export const command = <const Defs extends ReadonlyArray<Action.Any>, E = never>(options: Options<Defs, E>) => {
+  const services: Layer.Layer<never, unknown> | Layer.Layer<Action.Services<Defs[number]>, unknown> = options.layers ?? Layer.empty
+  const app: App = {
+    actions: options.actions,
+    runtime: (redis) =>
+      Runtime.layer({ actions: options.actions, ...(options.actionsOptions ? { actionsOptions: options.actionsOptions } : {}) }).pipe(
+        // the actions' services: their type is the union `Action.Services` computes, which `layers` provides
+        Layer.provide(services as Layer.Layer<Action.Services<Defs[number]>, unknown>),
+        Layer.provideMerge(redis as Layer.Layer<Redis.Redis, unknown>)
+      )
+  }
+  return Command.make(options.name).pipe(
+    Command.withDescription(
+      [
+        options.description ?? "Background jobs on Redis (Resque protocol)",
+        "",
+        "ACTIONS (run, enqueue and fanout take one as subcommand; `<command> <action> --help` lists its flags)",
+        ...options.actions.map((a) => `  ${a.name.padEnd(Math.max(...options.actions.map((b) => b.name.length)) + 2)}${a.description}`)
+      ].join("\n")
+    ),
+    Command.withSubcommands([
+      { group: "Jobs", commands: Jobs.commands(app) },
+      { group: "Inspect and manage", commands: Inspect.commands(app) }
+    ]),
+    Command.withGlobalFlags(globalFlags)
+  )
+}
+
+/**
+ * The CLI program: parses `process.argv` (through the `Stdio` service) and runs the command. Needs only the
+ * Node platform services (`NodeServices.layer`); {@link runMain} provides them and handles Ctrl-C.
+ *
+ * @category constructors
+ */
+export const make = <const Defs extends ReadonlyArray<Action.Any>, E = never>(options: Options<Defs, E>) =>
+  Command.run(command(options), { version: options.version })
+
+/**
+ * Runs the CLI as the process's main program: Ctrl-C (SIGINT) or SIGTERM interrupts it and runs every
+ * finalizer (a worker finishes its running jobs within the grace period and unregisters), and a failure
+ * sets a non-zero exit code.
+ *
+ * @category running
+ */
+export const runMain = <const Defs extends ReadonlyArray<Action.Any>, E = never>(options: Options<Defs, E>): void =>
+  make(options).pipe(Effect.provide(NodeServices.layer), NodeRuntime.runMain)

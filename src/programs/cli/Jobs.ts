@@ -1,0 +1,194 @@
+/**
+ * The commands that do work: `run` (in-process), `enqueue`, `fanout` (one subcommand per action each, so
+ * every action has its own flags and `--help`) and `worker`.
+ *
+ * @since 0.1.0
+ */
+import { Clock, Effect, FileSystem, Layer, Option, PubSub } from "effect"
+import { Command, Flag } from "effect/cli"
+import type * as Action from "../../domain/Action.ts"
+import type * as Outcome from "../../domain/Outcome.ts"
+import { ActionRegistry } from "../../layers/ActionRegistry.ts"
+import { Actions } from "../../layers/Actions.ts"
+import * as FanOutStore from "../../layers/FanOut.ts"
+import * as Scheduler from "../../layers/Scheduler.ts"
+import * as Worker from "../../layers/Worker.ts"
+import { fanOut } from "../fanOut.ts"
+import * as InputFlags from "./Flags.ts"
+import { watch } from "./Progress.ts"
+import { anyRedis, type App, BadArgument, handler, parseDelay, printJson, printRaw, sharedRedis } from "./Shared.ts"
+
+/** Flag names every command has (built-in and global): an input field of that name is renamed. */
+const globalNames = ["help", "version", "wizard", "completions", "log-level", "redis", "namespace", "quiet"]
+
+const describe = (action: Action.Any) => {
+  const queue = action.task?.queue ?? "default"
+  const every = action.task?.frequency === undefined ? "" : ", recurring"
+  return `${action.description} (queue ${queue}${every})`
+}
+
+/** One subcommand per action, with the action's input flags under `inputs` and the command's own flags. */
+const perAction = <const Own extends Command.Command.FlagConfig, E, R>(
+  app: App,
+  own: Own,
+  body: (action: Action.Any, inputs: Record<string, unknown>, flags: Command.Command.Config.InferValue<Own>) => Effect.Effect<void, E, R>
+) => {
+  const reserved = new Set([...globalNames, ...Object.values(own).flatMap((flag) => ("name" in flag && typeof flag.name === "string" ? [flag.name] : []))])
+  return app.actions.map((action) => {
+    const derived = InputFlags.fromAction(action, reserved)
+    return Command.make(action.name, { inputs: derived.flags, own }, ({ inputs, own: flags }) =>
+      handler(body(action, derived.toInputs(inputs), flags))).pipe(
+        Command.withDescription(describe(action)),
+        Command.withShortDescription(action.description)
+      )
+  })
+}
+
+/** `run <action> [flags]`: runs in this process and prints the result as JSON. */
+const run = (app: App) =>
+  Command.make("run").pipe(
+    Command.withDescription("Run an action in this process and print its result as JSON on stdout"),
+    Command.withSubcommands(perAction(app, {}, (action, inputs) =>
+      Effect.gen(function*() {
+        const redis = yield* anyRedis
+        yield* Effect.gen(function*() {
+          const entry = yield* (yield* ActionRegistry).get(action.name)
+          const result = yield* entry.execute(yield* entry.decode(inputs))
+          yield* printRaw(yield* entry.encodeResult(result))
+        }).pipe(Effect.provide(app.runtime(redis)))
+      })
+    ))
+  )
+
+const queueFlag = Flag.String("queue").pipe(Flag.withDescription("Queue to use instead of the action's own"), Flag.optional)
+
+/** `enqueue <action> [flags] [--queue q] [--in 5m | --at ISO]`. */
+const enqueue = (app: App) =>
+  Command.make("enqueue").pipe(
+    Command.withDescription("Enqueue an action as a background job (now, after a delay, or at a time)"),
+    Command.withSubcommands(perAction(app, {
+      queue: queueFlag,
+      in: Flag.String("in").pipe(Flag.withMetavar("delay"), Flag.withDescription("Run after a delay: 30s, 5m, 2h, 1d"), Flag.optional),
+      at: Flag.String("at").pipe(Flag.withMetavar("time"), Flag.withDescription("Run at a time (ISO 8601)"), Flag.optional)
+    }, (action, inputs, flags) =>
+      Effect.gen(function*() {
+        const queue = Option.getOrUndefined(flags.queue)
+        if (Option.isSome(flags.in) && Option.isSome(flags.at)) {
+          return yield* new BadArgument({ detail: "give either --in or --at, not both" })
+        }
+        let at: number | undefined
+        if (Option.isSome(flags.in)) {
+          const delay = parseDelay(flags.in.value)
+          if (delay === undefined) return yield* new BadArgument({ detail: `--in: cannot read "${flags.in.value}" as a delay (try 30s, 5m, 2h)` })
+          at = (yield* Clock.currentTimeMillis) + delay
+        } else if (Option.isSome(flags.at)) {
+          at = Date.parse(flags.at.value)
+          if (Number.isNaN(at)) return yield* new BadArgument({ detail: `--at: cannot read "${flags.at.value}" as a date (use ISO 8601)` })
+        }
+        const redis = yield* sharedRedis("enqueue")
+        yield* Effect.gen(function*() {
+          const actions = yield* Actions
+          const job = at === undefined
+            ? yield* actions.enqueue(action.name, inputs, queue)
+            : yield* actions.enqueueAt(at, action.name, inputs, queue)
+          yield* Effect.logInfo(`enqueued ${job.action} on ${job.queue}`)
+          yield* printJson({ action: job.action, queue: job.queue, ...(at === undefined ? {} : { at: new Date(at).toISOString() }), payload: JSON.parse(job.payload) })
+        }).pipe(Effect.provide(app.runtime(redis)))
+      })
+    ))
+  )
+
+/** Reads a JSONL file: one JSON value per non-empty line. */
+const readJsonLines = (path: string) =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const text = yield* fs.readFileString(path).pipe(
+      Effect.mapError((error) => new BadArgument({ detail: `--inputs: cannot read ${path}: ${error.message}` }))
+    )
+    const values: Array<unknown> = []
+    const lines = text.split(/\r?\n/)
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i]!.trim()
+      if (line.length === 0) continue
+      try {
+        values.push(JSON.parse(line))
+      } catch (error) {
+        return yield* new BadArgument({ detail: `${path} line ${i + 1} is not JSON: ${error instanceof Error ? error.message : String(error)}` })
+      }
+    }
+    return values
+  })
+
+/** `fanout <action> --inputs file.jsonl [--queue q] [--batch-size n] [--wait]`. */
+const fanout = (app: App) =>
+  Command.make("fanout").pipe(
+    Command.withDescription("Enqueue one child job per line of a JSONL file, tracked as one fan-out"),
+    Command.withSubcommands(perAction(app, {
+      file: Flag.String("inputs").pipe(Flag.withMetavar("file.jsonl"), Flag.withDescription("One JSON object of inputs per line")),
+      queue: queueFlag,
+      batchSize: Flag.Int("batch-size").pipe(Flag.withDefault(100), Flag.withDescription("Children written per round trip (default 100)")),
+      wait: Flag.Boolean("wait").pipe(Flag.withDefault(false), Flag.withDescription("Show progress until every child has finished, then the summary"))
+    }, (action, _inputs, flags) =>
+      Effect.gen(function*() {
+        if (flags.batchSize < 1) return yield* new BadArgument({ detail: "--batch-size must be at least 1" })
+        const lines = yield* readJsonLines(flags.file)
+        const redis = yield* sharedRedis("fanout")
+        yield* Effect.gen(function*() {
+          const queue = Option.getOrUndefined(flags.queue)
+          const jobs = lines.map((inputs) => (queue === undefined ? { action: action.name, inputs } : { action: action.name, inputs, queue }))
+          const result = yield* fanOut(jobs, { batchSize: flags.batchSize })
+          yield* Effect.logInfo(`fan-out ${result.fanOutId}: ${result.enqueued} of ${lines.length} children enqueued`)
+          for (const error of result.errors) yield* Effect.logWarning(`line ${error.index + 1}: ${error.message}`)
+          if (!flags.wait) return yield* printJson(result)
+          const summary = yield* watch(result.fanOutId)
+          yield* printJson({ ...summary, enqueueErrors: result.errors })
+        }).pipe(Effect.provide(app.runtime(redis)))
+      })
+    ))
+  )
+
+const describeOutcome = (event: Worker.JobEvent): string => {
+  const action = event.job?.action ?? "(unreadable job)"
+  const outcome: Outcome.Outcome = event.outcome
+  const base = `${action} on ${event.queue} by ${event.worker}`
+  return outcome._tag === "Success"
+    ? `ok ${base} in ${Math.round(outcome.durationMs)} ms -> ${outcome.result.length > 200 ? `${outcome.result.slice(0, 200)}...` : outcome.result}`
+    : `failed ${base} in ${Math.round(outcome.durationMs)} ms: ${outcome.exception}: ${outcome.error}${outcome.final ? "" : " (will retry)"}`
+}
+
+/** `worker [--queues a,b] [--concurrency n] [--no-scheduler]`: runs until interrupted. */
+const worker = (app: App) =>
+  Command.make("worker", {
+    queues: Flag.String("queues").pipe(Flag.withDefault("*"), Flag.withDescription("Queues in priority order, comma-separated; * for all (default)")),
+    concurrency: Flag.Int("concurrency").pipe(Flag.withDefault(10), Flag.withDescription("Jobs run at once (default 10)")),
+    scheduler: Flag.Boolean("scheduler").pipe(Flag.withDefault(true), Flag.withDescription("Also run the scheduler (delayed jobs, recurring actions, dead workers); --no-scheduler to leave it out"))
+  }, (flags) =>
+    handler(Effect.gen(function*() {
+      if (flags.concurrency < 1) return yield* new BadArgument({ detail: "--concurrency must be at least 1" })
+      const queues = flags.queues.split(",").map((q) => q.trim()).filter((q) => q.length > 0)
+      const redis = yield* sharedRedis("worker")
+      yield* Effect.gen(function*() {
+        if (flags.scheduler) yield* Scheduler.make()
+        const running = yield* Worker.make({ queues, concurrency: flags.concurrency })
+        // subscribe before the slots' first pick completes (it is a Redis round trip away): no job goes unlogged
+        const events = yield* PubSub.subscribe(running.events)
+        yield* Effect.logInfo(
+          `${running.names.length} workers on ${queues.join(",")}${flags.scheduler ? " with the scheduler" : ""}; Ctrl-C to stop`
+        )
+        // one log line per job, until the process is interrupted (SIGINT/SIGTERM), which shuts the pool down
+        return yield* PubSub.take(events).pipe(
+          Effect.flatMap((event) =>
+            event.outcome._tag === "Success" ? Effect.logInfo(describeOutcome(event)) : Effect.logWarning(describeOutcome(event))
+          ),
+          Effect.forever
+        )
+      }).pipe(Effect.scoped, Effect.provide(Layer.merge(app.runtime(redis), FanOutStore.layer())))
+    }))
+  ).pipe(Command.withDescription("Run workers (and the scheduler) until interrupted, logging each job"))
+
+/**
+ * The work commands.
+ *
+ * @category commands
+ */
+export const commands = (app: App) => [run(app), enqueue(app), fanout(app), worker(app)] as const

@@ -1,0 +1,81 @@
+/**
+ * A live progress display for a fan-out: completed / failed / total and the rate, redrawn in place on a
+ * terminal (one line per second otherwise), on stderr so stdout keeps only the final JSON summary. Polls
+ * the counts only (one HMGET a tick); the full status is read once, at the end.
+ *
+ * @since 0.1.0
+ */
+import { Clock, Effect } from "effect"
+import { FanOutNotFound } from "../../domain/FanOut.ts"
+import { call } from "../../layers/Queue.ts"
+import { Redis } from "../../layers/Redis.ts"
+import { fanOutStatus } from "../fanOut.ts"
+import { Quiet } from "./Shared.ts"
+
+interface Counts {
+  readonly total: number
+  readonly completed: number
+  readonly failed: number
+}
+
+const width = 24
+
+/** One progress line. @category rendering */
+export const render = (counts: Counts, elapsedMs: number): string => {
+  const finished = counts.completed + counts.failed
+  const ratio = counts.total === 0 ? 1 : Math.min(1, finished / counts.total)
+  const filled = Math.round(ratio * width)
+  const rate = elapsedMs > 0 ? (finished * 1000) / elapsedMs : 0
+  const eta = rate > 0 && finished < counts.total ? ` eta ${Math.ceil((counts.total - finished) / rate)}s` : ""
+  return `[${"#".repeat(filled)}${"-".repeat(width - filled)}] ${finished}/${counts.total} ` +
+    `completed ${counts.completed} failed ${counts.failed} ${rate.toFixed(1)}/s${eta}`
+}
+
+/**
+ * Shows progress until every child of the fan-out has an outcome (or the fan-out disappears), then returns
+ * a summary: the counts, the time taken, the rate and the failed children.
+ *
+ * @category programs
+ */
+export const watch = (fanOutId: string) =>
+  Effect.gen(function*() {
+    const { client, keys } = yield* Redis
+    const quiet = yield* Quiet
+    const tty = process.stderr.isTTY === true
+    const started = yield* Clock.currentTimeMillis
+    const read = call("read fan-out counts", () => client.hmget(keys.fanOut(fanOutId), "total", "completed", "failed"))
+    let lastLine = ""
+    let lastPrinted = 0
+    const show = (line: string, now: number, final: boolean) =>
+      Effect.sync(() => {
+        if (quiet) return
+        if (tty) process.stderr.write(`\r\x1b[K${line}${final ? "\n" : ""}`)
+        else if (final || (line !== lastLine && now - lastPrinted >= 1000)) {
+          process.stderr.write(`${line}\n`)
+          lastPrinted = now
+        }
+        lastLine = line
+      })
+    // ends when every child has an outcome or the fan-out is gone (its keys expire): bounded by its TTL
+    while (true) {
+      const [total, completed, failed] = yield* read
+      if (total === null || total === undefined) return yield* new FanOutNotFound({ fanOutId })
+      const counts = { total: Number(total), completed: Number(completed ?? 0), failed: Number(failed ?? 0) }
+      const now = yield* Clock.currentTimeMillis
+      const done = counts.completed + counts.failed >= counts.total
+      yield* show(render(counts, now - started), now, done)
+      if (done) break
+      yield* Effect.sleep("200 millis")
+    }
+    const status = yield* fanOutStatus(fanOutId)
+    const elapsedMs = (yield* Clock.currentTimeMillis) - started
+    return {
+      fanOutId,
+      total: status.total,
+      completed: status.completed,
+      failed: status.failed,
+      elapsedMs,
+      perSecond: elapsedMs > 0 ? Math.round(((status.completed + status.failed) * 1000 / elapsedMs) * 10) / 10 : 0,
+      errors: status.errors
+    }
+  })

@@ -1,0 +1,156 @@
+/**
+ * What every CLI command shares: the global flags (`--redis`, `--namespace`, `-q`), the choice of Redis
+ * (a shared server for anything that outlives the process, the in-memory one only where that is harmless),
+ * the runtime layer on it, logging to stderr (stdout is for results), and readable errors.
+ *
+ * @since 0.1.0
+ */
+import { Config, Console, Data, Effect, Layer, Logger, Option, References } from "effect"
+import { CliError, Flag, GlobalFlag } from "effect/cli"
+import type * as Action from "../../domain/Action.ts"
+import * as Redis from "../../layers/Redis.ts"
+import * as RedisMemory from "../../layers/RedisMemory.ts"
+import * as Runtime from "../../layers/Runtime.ts"
+
+/** `--redis URL`, falling back to `REDIS_URL`. @category flags */
+export const RedisUrl = GlobalFlag.Setting("redis")({
+  flag: Flag.String("redis").pipe(
+    Flag.withMetavar("url"),
+    Flag.withDescription("Redis URL, default $REDIS_URL. Every command but run needs one (workers share state through it)"),
+    Flag.withFallbackConfig(Config.String("REDIS_URL")),
+    Flag.optional
+  )
+})
+
+/** `--namespace NS`, falling back to `RESQUE_NAMESPACE`, default `resque`. @category flags */
+export const Namespace = GlobalFlag.Setting("namespace")({
+  flag: Flag.String("namespace").pipe(
+    Flag.withDescription("Redis key namespace, default $RESQUE_NAMESPACE or resque"),
+    Flag.withFallbackConfig(Config.String("RESQUE_NAMESPACE")),
+    Flag.optional
+  )
+})
+
+/** `-q/--quiet`: no logs, only results. @category flags */
+export const Quiet = GlobalFlag.Setting("quiet")({
+  flag: Flag.Boolean("quiet").pipe(
+    Flag.withAlias("q"),
+    Flag.withDefault(false),
+    Flag.withDescription("Silence logs: only results are printed (pipe them to jq)")
+  )
+})
+
+/** The global flags, in the order help lists them. @category flags */
+export const globalFlags = [RedisUrl, Namespace, Quiet] as const
+
+/**
+ * A command that needs state shared between processes was run without a Redis URL.
+ *
+ * @category errors
+ */
+export class RedisRequired extends Data.TaggedError("RedisRequired")<{ readonly command: string }> {
+  override get message(): string {
+    return `${this.command} needs a shared Redis: pass --redis URL or set REDIS_URL ` +
+      `(an in-memory Redis lives inside one process, so no worker or other command would ever see its state)`
+  }
+}
+
+/**
+ * Bad command-line input that the flag parser cannot see (a JSONL line, a duration...).
+ *
+ * @category errors
+ */
+export class BadArgument extends Data.TaggedError("BadArgument")<{ readonly detail: string }> {
+  override get message(): string {
+    return this.detail
+  }
+}
+
+/**
+ * The user's application, as the CLI sees it: its actions and how to build the runtime on a Redis layer.
+ *
+ * @category models
+ */
+export interface App {
+  readonly actions: ReadonlyArray<Action.Any>
+  /** The runtime (registry, queue, Actions) and the Redis it runs on, the application's own layers provided. */
+  readonly runtime: (redis: Layer.Layer<Redis.Redis, unknown>) => Layer.Layer<Runtime.Services | Redis.Redis, unknown>
+}
+
+const redisLayer = (url: string, namespace: Option.Option<string>) =>
+  Redis.layerConfig({ url, ...(Option.isSome(namespace) ? { namespace: namespace.value } : {}) })
+
+/**
+ * The shared Redis, or a {@link RedisRequired} failure naming the command.
+ *
+ * @category redis
+ */
+export const sharedRedis = (command: string) =>
+  Effect.gen(function*() {
+    const url = yield* RedisUrl
+    if (Option.isNone(url)) return yield* new RedisRequired({ command })
+    return redisLayer(url.value, yield* Namespace)
+  })
+
+/**
+ * The shared Redis if one is configured, else a private in-memory one (for `run`, which needs no one else).
+ *
+ * @category redis
+ */
+export const anyRedis = Effect.gen(function*() {
+  const url = yield* RedisUrl
+  const namespace = yield* Namespace
+  if (Option.isSome(url)) return redisLayer(url.value, namespace)
+  return RedisMemory.layer(Option.isSome(namespace) ? { namespace: namespace.value } : {})
+})
+
+/** The message to show for an error. */
+export const messageOf = (error: unknown): string => {
+  if (error instanceof Error) return error.message
+  if (typeof error === "object" && error !== null && "message" in error && typeof error.message === "string") {
+    return error.message
+  }
+  return String(error)
+}
+
+/**
+ * Wraps a command handler: logs go to stderr (silenced by `-q`), and a failure is shown as its readable
+ * message (no stack trace) with a non-zero exit code.
+ *
+ * @category combinators
+ */
+export const handler = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.gen(function*() {
+    const quiet = yield* Quiet
+    const logged = Effect.provideService(effect, Logger.LogToStderr, true)
+    return yield* (quiet ? Effect.provideService(logged, References.MinimumLogLevel, "None") : logged).pipe(
+      Effect.mapError((error) => new CliError.UserError({ cause: error, userMessage: messageOf(error) }))
+    )
+  })
+
+/** Prints a value as one line of JSON on stdout. @category output */
+export const printJson = (value: unknown) => Console.log(JSON.stringify(value))
+
+/** Prints a result that is already JSON text on stdout. @category output */
+export const printRaw = (text: string) => Console.log(text)
+
+const units: Record<string, number> = {
+  ms: 1, millis: 1, millisecond: 1, milliseconds: 1,
+  s: 1000, sec: 1000, secs: 1000, second: 1000, seconds: 1000,
+  m: 60_000, min: 60_000, mins: 60_000, minute: 60_000, minutes: 60_000,
+  h: 3_600_000, hour: 3_600_000, hours: 3_600_000,
+  d: 86_400_000, day: 86_400_000, days: 86_400_000
+}
+
+/**
+ * Parses a delay such as `5m`, `30s`, `1.5h`, `500ms` or `2 minutes` into milliseconds.
+ *
+ * @category parsing
+ */
+export const parseDelay = (text: string): number | undefined => {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]+)?\s*$/i.exec(text)
+  if (!match) return undefined
+  const unit = (match[2] ?? "ms").toLowerCase()
+  const factor = units[unit]
+  return factor === undefined ? undefined : Number(match[1]) * factor
+}
