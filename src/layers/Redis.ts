@@ -94,13 +94,17 @@ export const makeClient = (options: Options): Effect.Effect<IORedis, RedisError,
     }),
     (client) =>
       // a client that is not connected (server down, reconnecting) would wait out the whole quit timeout
-      (client.status === "ready" ? Effect.promise(() => client.quit()) : Effect.void).pipe(
+      // QUIT's reply comes before the socket closes: wait for "end", so a closed scope means a closed client
+      (client.status === "ready" ? Effect.promise(() => Promise.all([ended(client), client.quit()])) : Effect.void).pipe(
         Effect.timeoutOption(quitMillis),
         Effect.ignore,
         Effect.ensuring(Effect.sync(() => client.disconnect()))
       )
   )
 }
+
+const ended = (client: IORedis): Promise<void> =>
+  client.status === "end" ? Promise.resolve() : new Promise((resolve) => client.once("end", () => resolve()))
 
 /** Hides the password of a Redis URL in messages. */
 export const redactUrl = (url: string): string => url.replace(/\/\/([^@/]*)@/, "//***@")
