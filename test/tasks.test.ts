@@ -4,14 +4,63 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Clock, Effect, PubSub } from "effect"
+import type { Redis as IORedis } from "ioredis"
 import * as Payload from "../src/domain/Payload.ts"
 import { Actions } from "../src/layers/Actions.ts"
-import { addPushAt, exec, ResqueQueue } from "../src/layers/Queue.ts"
+import { addPush, addPushAt, exec, ResqueQueue } from "../src/layers/Queue.ts"
+import { Redis } from "../src/layers/Redis.ts"
 import { Tasks } from "../src/layers/Tasks.ts"
 import * as Worker from "../src/layers/Worker.ts"
 import { add, explode, redisCall, takeEventsWithin } from "./support/app.ts"
 import { backends } from "./support/backends.ts"
 import { broken, flaky, opsApp } from "./support/tasksApp.ts"
+
+/** Runs an effect and counts the round trips it makes: socket writes of the client (a pipeline is one write). */
+const roundTrips = <A, E, R>(client: IORedis, effect: Effect.Effect<A, E, R>) =>
+  Effect.gen(function*() {
+    const stream = Reflect.get(client, "stream") as { write: (...args: Array<unknown>) => boolean }
+    const write = stream.write
+    let writes = 0
+    stream.write = (...args) => {
+      writes++
+      return write.apply(stream, args)
+    }
+    const result = yield* effect.pipe(Effect.ensuring(Effect.sync(() => {
+      stream.write = write
+    })))
+    return { result, writes }
+  })
+
+describe("tasks: round trips (redis)", () => {
+  const real = backends.find((b) => b.name === "redis")
+  if (real === undefined) return
+  it.live("the overview is one round trip, listings a fixed number whatever their size", () =>
+    Effect.gen(function*() {
+      const tasks = yield* Tasks
+      const { client, keys } = yield* Redis
+      const seed = client.multi()
+      for (let q = 0; q < 50; q++) addPush(seed, keys, `q${q}`, [Payload.encode(`q${q}`, "add", { a: q, b: 0 })])
+      for (let w = 0; w < 20; w++) seed.sadd(keys.workers, `host:${w}.0:q1,q2`).set(keys.stat("processed", `host:${w}.0`), w)
+      for (let i = 0; i < 1500; i++) addPushAt(seed, keys, 2_000_000_000_000 + i * 1000, Payload.encode("q1", "add", { a: i, b: 0 }))
+      for (let i = 0; i < 300; i++) seed.rpush(keys.failed, JSON.stringify({ worker: "w", queue: "q1", payload: { class: "add", queue: "q1", args: [{ a: i }] }, exception: "E", error: "e", backtrace: [], failed_at: new Date().toString() }))
+      yield* exec("seed", seed)
+      yield* tasks.taskDetails // the first call of a script may load it (EVALSHA, then EVAL)
+      const details = yield* roundTrips(client, tasks.taskDetails)
+      assert.strictEqual(Object.keys(details.result.queues).length, 50)
+      assert.strictEqual(details.result.workers.length, 20)
+      assert.strictEqual(details.writes, 1, "taskDetails")
+      assert.strictEqual((yield* roundTrips(client, tasks.queues)).writes, 2, "queues")
+      assert.strictEqual((yield* roundTrips(client, tasks.workers)).writes, 2, "workers")
+      assert.strictEqual((yield* roundTrips(client, tasks.allWorkingOn)).writes, 2, "allWorkingOn")
+      assert.strictEqual((yield* roundTrips(client, tasks.stats)).writes, 2, "stats")
+      assert.strictEqual((yield* roundTrips(client, tasks.failed(0, -1))).writes, 1, "failed")
+      assert.strictEqual((yield* roundTrips(client, tasks.allDelayed)).writes, 3, "allDelayed: schedule + 2 pipelines of 1000")
+      assert.strictEqual((yield* roundTrips(client, tasks.timestamps)).writes, 2, "timestamps")
+      const retried = yield* roundTrips(client, tasks.retryAllFailed())
+      assert.strictEqual(retried.result, 300)
+      assert.strictEqual(retried.writes, 2, "retryAllFailed: read + one pipeline per 500")
+    }).pipe(Effect.provide(opsApp(real.layer()))))
+})
 
 for (const backend of backends) {
   const app = () => opsApp(backend.layer())
