@@ -11,7 +11,7 @@
  *
  * @since 0.1.0
  */
-import { Layer } from "effect"
+import { Cause, Exit, Layer, Runtime as EffectRuntime } from "effect"
 import type * as Action from "../domain/Action.ts"
 import type { DuplicateAction, RedisError } from "../domain/Errors.ts"
 import * as ActionRegistry from "./ActionRegistry.ts"
@@ -43,3 +43,16 @@ export const layer = <const Defs extends ReadonlyArray<Action.Any>>(
   Actions.layer(options.actionsOptions).pipe(
     Layer.provideMerge(Layer.mergeAll(ActionRegistry.layer(options.actions), Queue.layer))
   )
+
+/**
+ * A teardown for `NodeRuntime.runMain` that treats a shutdown requested by SIGINT/SIGTERM as a clean stop: an
+ * exit caused by interruption alone is code 0 (Effect's default is 130), so process supervisors do not report
+ * a drained, unregistered worker as crashed. Anything else is Effect's default.
+ *
+ * @example
+ * Layer.launch(App).pipe(NodeRuntime.runMain({ teardown: Runtime.teardown }))
+ *
+ * @category running
+ */
+export const teardown: EffectRuntime.Teardown = (exit, onExit) =>
+  Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause) ? onExit(0) : EffectRuntime.defaultTeardown(exit, onExit)
