@@ -11,6 +11,7 @@ import { Actions } from "../src/layers/Actions.ts"
 import { Redis } from "../src/layers/Redis.ts"
 import * as Scheduler from "../src/layers/Scheduler.ts"
 import { Tasks } from "../src/layers/Tasks.ts"
+import { fanOut, fanOutStatus, job } from "../src/programs/fanOut.ts"
 import * as Worker from "../src/layers/Worker.ts"
 import { add, redisCall, takeEventsWithin, waitUntil } from "./support/app.ts"
 import { backends } from "./support/backends.ts"
@@ -125,6 +126,33 @@ for (const backend of backends) {
         // the stuck job can be retried like any failed job
         if (failed !== undefined) yield* tasks.retryAndRemoveFailed(failed)
         assert.deepStrictEqual((yield* tasks.queued("math", 0, -1)).map((j) => j.raw), [Payload.encode("math", "add", { a: 1, b: 0 })])
+      }).pipe(Effect.provide(app())))
+  })
+
+  describe(`tasks: stuck fan-out child (${backend.name})`, () => {
+    it.live("cleanOldWorkers records the stuck child as failed in its fan-out, so the counts reach total", () =>
+      Effect.gen(function*() {
+        const tasks = yield* Tasks
+        const started = yield* fanOut([job(add, { a: 1 }), job(add, { a: 2 }), job(add, { a: 3 })])
+        assert.strictEqual(started.total, 3)
+        // the first child is picked by a worker that then dies; the other two run normally
+        const now = yield* Clock.currentTimeMillis
+        yield* deadWorker("dead:3.0", "math", now - 120_000)
+        yield* Effect.scoped(Effect.gen(function*() {
+          const worker = yield* Worker.make({ queues: ["math"], concurrency: 1 })
+          const events = yield* PubSub.subscribe(worker.events)
+          yield* takeEventsWithin(events, 2)
+        }))
+        const before = yield* fanOutStatus(started.fanOutId)
+        assert.deepStrictEqual([before.completed, before.failed, before.done], [2, 0, false])
+
+        const cleaned = yield* tasks.cleanOldWorkers("1 minute")
+        assert.deepStrictEqual(cleaned.map((w) => [w.job.fanOut, w.job.index]), [[started.fanOutId, 0]])
+        const after = yield* fanOutStatus(started.fanOutId)
+        assert.deepStrictEqual([after.total, after.completed, after.failed, after.done], [3, 2, 1, true])
+        assert.include(after.errors[0]?.error ?? "", "stuck")
+        const [failed] = yield* tasks.failed(0, -1)
+        assert.deepStrictEqual([failed?.fanOut, failed?.index], [started.fanOutId, 0])
       }).pipe(Effect.provide(app())))
   })
 

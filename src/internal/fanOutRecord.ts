@@ -52,7 +52,7 @@ local completed = tonumber(m[3]) or 0
 local failed = tonumber(m[4]) or 0
 if completed + failed < total then return 0 end
 if redis.call('hsetnx', KEYS[1], 'done', ARGV[5]) == 0 then return 1 end
-if m[5] and m[6] then
+if type(m[5]) == 'string' and type(m[6]) == 'string' then
   local payload = m[5] .. '"fanOutId":"' .. ARGV[4] .. '","total":' .. total .. ',"completed":' .. completed .. ',"failed":' .. failed .. '}]}'
   redis.call('sadd', KEYS[3], m[6])
   redis.call('rpush', ARGV[3] .. m[6], payload)
