@@ -14,6 +14,7 @@ import { Context, Duration, Effect, Layer, Ref, Schedule, Semaphore } from "effe
 import { Scheduler as NodeResqueScheduler } from "node-resque"
 import type { RedisError } from "../domain/Errors.ts"
 import * as Recurring from "../internal/recurring.ts"
+import * as Promote from "../internal/promote.ts"
 import { reclaimStuckWorkers } from "../internal/reclaim.ts"
 import { ActionRegistry } from "./ActionRegistry.ts"
 import { call, exec } from "./Queue.ts"
@@ -88,6 +89,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
   // reclaiming dead workers WATCHes keys: a connection of its own, so node-resque's WATCH never interleaves
   const reclaimConnection = yield* redis.connect.pipe(Effect.orDie)
   Recurring.ensure.define(connection)
+  Promote.promote.define(connection)
   for (const middleware of middlewares) {
     for (const script of middleware.scripts ?? []) {
       script.define(connection)
@@ -103,6 +105,19 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
     // 0 turns off node-resque's own stuck-worker check: `reclaim` below does it, atomically
     stuckWorkerTimeout: 0,
     retryStuckJobs: false
+  })
+  // node-resque promotes a delayed job in two round trips (LPOP, then enqueue): a leader killed in between
+  // loses the job. Its (private) per-timestamp step is replaced by one atomic script.
+  Reflect.set(scheduler, "enqueueDelayedItemsForTimestamp", async (timestamp: number) => {
+    for (let i = 0; i < 10_000; i++) {
+      const moved = await Promote.promote.run(connection, [keys.delayed(timestamp), keys.delayedSchedule, keys.queues], [
+        timestamp,
+        keys.queue(""),
+        keys.key("timestamps:"),
+        Promote.BATCH
+      ])
+      if (Number(moved) < Promote.BATCH) return
+    }
   })
   const reclaimOptions = {
     connection: reclaimConnection,
