@@ -222,6 +222,19 @@ for (const backend of backends) {
         assert.strictEqual(yield* Effect.promise(() => queue.length("math")), 0)
       }).pipe(Effect.provide(app())))
 
+    it.live("an invalid time (NaN, Infinity, an invalid Date) is a typed error and writes nothing", () =>
+      Effect.gen(function*() {
+        const actions = yield* Actions
+        for (const at of [Number.NaN, Number.POSITIVE_INFINITY, new Date("not a date")]) {
+          const error = yield* Effect.flip(actions.enqueueAt(at, add, { a: 1 }))
+          assert.strictEqual(error._tag, "InvalidInputs")
+          assert.include(error.message, "invalid time")
+        }
+        const never = yield* Effect.flip(actions.enqueueIn("Infinity", "add", { a: 1 }))
+        assert.strictEqual(never._tag, "InvalidInputs")
+        assert.deepStrictEqual(yield* storedKeys, [])
+      }).pipe(Effect.provide(app())))
+
     it.live("the scheduler promotes due delayed jobs to their queue and a worker runs them", () =>
       Effect.gen(function*() {
         const actions = yield* Actions

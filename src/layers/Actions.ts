@@ -132,8 +132,14 @@ export const make = (options: Options = {}) =>
     const enqueue = (action: ActionRef, inputs: unknown, queueName?: string) =>
       Effect.tap(prepare(action, inputs, queueName), (job) => queue.push(job.queue, [job.payload]))
 
-    const enqueueAt = (at: number | Date, action: ActionRef, inputs: unknown, queueName?: string) =>
-      Effect.tap(prepare(action, inputs, queueName), (job) => queue.pushAt(typeof at === "number" ? at : at.getTime(), job.payload))
+    const enqueueAt = (at: number | Date, action: ActionRef, inputs: unknown, queueName?: string) => {
+      const millis = typeof at === "number" ? at : at.getTime()
+      // an invalid time would fail the ZADD inside the MULTI after the RPUSH ran: a job never promoted
+      if (!Number.isFinite(millis)) {
+        return Effect.fail(new InvalidInputs({ action: nameOf(action), detail: `invalid time to run at: ${String(at)}` }))
+      }
+      return Effect.tap(prepare(action, inputs, queueName), (job) => queue.pushAt(millis, job.payload))
+    }
 
     const enqueueIn = (delay: Duration.Input, action: ActionRef, inputs: unknown, queueName?: string) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) => enqueueAt(now + Duration.toMillis(delay), action, inputs, queueName))
