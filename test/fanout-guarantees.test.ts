@@ -11,6 +11,7 @@ import { Actions } from "../src/layers/Actions.ts"
 import { ResqueQueue } from "../src/layers/Queue.ts"
 import { Redis } from "../src/layers/Redis.ts"
 import * as Scheduler from "../src/layers/Scheduler.ts"
+import * as Tasks from "../src/layers/Tasks.ts"
 import * as Worker from "../src/layers/Worker.ts"
 import { backends } from "./support/backends.ts"
 import { app, eventually, finished, gate, heal, healed, resetBarrier, retried, square } from "./support/fanOutApp.ts"
@@ -159,5 +160,21 @@ for (const backend of backends) {
         assert.include(status.errors[0]?.error ?? "", "not enqueued")
         assert.deepStrictEqual((yield* queued("done")).map((j) => j.args[0]?.failed), [2])
       }).pipe(Effect.provide(app(backend.layer()))))
+
+    it.live("children removed from their queue by an operator get an outcome, so the parent is never stuck", () =>
+      Effect.gen(function*() {
+        const actions = yield* Actions
+        const tasks = yield* Tasks.Tasks
+        const { fanOutId } = yield* actions.fanOut(square, [{ n: 1 }, { n: 2 }, { n: 3 }], "holding", { onComplete: finished })
+        assert.strictEqual(yield* tasks.del("holding", square, { n: 2 }), 1)
+        const partly = yield* actions.fanOutStatus(fanOutId)
+        assert.deepStrictEqual([partly.failed, partly.pending, partly.done], [1, 2, false])
+        assert.deepStrictEqual(partly.errors.map((e) => [e.index, e.error]), [[1, "removed from queue holding"]])
+        assert.strictEqual((yield* queued("done")).length, 0)
+        assert.strictEqual(yield* tasks.delQueue("holding"), 2)
+        const status = yield* actions.fanOutStatus(fanOutId)
+        assert.deepStrictEqual([status.total, status.completed, status.failed, status.done], [3, 0, 3, true])
+        assert.deepStrictEqual((yield* queued("done")).map((j) => j.args[0]), [{ fanOutId, total: 3, completed: 0, failed: 3 }])
+      }).pipe(Effect.provide(Tasks.layer), Effect.provide(app(backend.layer()))))
   })
 }

@@ -53,6 +53,9 @@ for (const backend of backends) {
         assert.deepStrictEqual(squares, [1, 4, 9])
         assert.deepStrictEqual(status.results.map((r) => [r.index, r.inputs.n]), [[0, 1], [1, 2], [2, 3]])
         assert.deepStrictEqual([status.total, status.completed, status.failed, status.pending, status.done], [3, 3, 0, 0, true])
+        // each completion MULTI (recording included) ran once: no failed-and-retried completion
+        const { client, keys } = yield* Redis
+        assert.strictEqual(yield* Effect.promise(() => client.get(keys.stat("processed"))), "3")
       }).pipe(Effect.provide(app(backend.layer()))))
 
     it.live("multi action with per-job queue override; typed results decoded with the output Schema", () =>

@@ -28,6 +28,8 @@ export const record = Script.make(
   3,
   `
 if redis.call('exists', KEYS[1]) == 0 then return -1 end
+-- HMGET's missing fields are false on Redis but userdata (truthy) on ioredis-mock: keep strings only
+local function str(v) if type(v) == 'string' then return v end return nil end
 local status = string.sub(ARGV[2], 1, 1)
 local field = 'failed'
 local other = 'completed'
@@ -42,20 +44,22 @@ elseif string.sub(prev, 1, 1) ~= status then
 end
 redis.call('hset', KEYS[2], ARGV[1], ARGV[2])
 local m = redis.call('hmget', KEYS[1], 'ttl', 'total', 'completed', 'failed', 'onComplete', 'onCompleteQueue')
-local ttl = tonumber(m[1])
+local ttl = tonumber(str(m[1]))
 if ttl and ttl > 0 then
   redis.call('pexpire', KEYS[1], ttl)
   redis.call('pexpire', KEYS[2], ttl)
 end
-local total = tonumber(m[2]) or 0
-local completed = tonumber(m[3]) or 0
-local failed = tonumber(m[4]) or 0
-if completed + failed < total then return 0 end
+local total = tonumber(str(m[2]))
+local completed = tonumber(str(m[3])) or 0
+local failed = tonumber(str(m[4])) or 0
+if not total or completed + failed < total then return 0 end
 if redis.call('hsetnx', KEYS[1], 'done', ARGV[5]) == 0 then return 1 end
-if type(m[5]) == 'string' and type(m[6]) == 'string' then
-  local payload = m[5] .. '"fanOutId":"' .. ARGV[4] .. '","total":' .. total .. ',"completed":' .. completed .. ',"failed":' .. failed .. '}]}'
-  redis.call('sadd', KEYS[3], m[6])
-  redis.call('rpush', ARGV[3] .. m[6], payload)
+local prefix = str(m[5])
+local queue = str(m[6])
+if prefix and queue then
+  local payload = prefix .. '"fanOutId":"' .. ARGV[4] .. '","total":' .. total .. ',"completed":' .. completed .. ',"failed":' .. failed .. '}]}'
+  redis.call('sadd', KEYS[3], queue)
+  redis.call('rpush', ARGV[3] .. queue, payload)
 end
 return 2
 `

@@ -15,6 +15,7 @@ import type { Redis as IORedis } from "ioredis"
 import { RedisError } from "../domain/Errors.ts"
 import * as FanOut from "../domain/FanOut.ts"
 import type { Keys } from "../domain/Keys.ts"
+import * as Payload from "../domain/Payload.ts"
 import { fanOutRecorder, queueRecord, record } from "../internal/fanOutRecord.ts"
 import { addPush } from "./Queue.ts"
 import { actionStats, type Middleware, WorkerMiddleware } from "./WorkerMiddleware.ts"
@@ -214,3 +215,35 @@ export const readCounts = (
         : { total: Number(total), finished: Number(completed ?? 0) + Number(failed ?? 0) }
     )
   )
+
+/**
+ * Records the fan-out children among jobs removed from a queue (by an operator) as failed with `reason`, in
+ * one pipeline, so their parent never waits for a child that will not run. Only children without an outcome
+ * are recorded; other payloads are ignored (no round trip when there is no fan-out child among them).
+ *
+ * @category commands
+ */
+export const recordRemoved = (
+  client: IORedis,
+  keys: Keys,
+  payloads: ReadonlyArray<string>,
+  reason: string,
+  now: number
+): Effect.Effect<number, RedisError> =>
+  Effect.suspend(() => {
+    const children = payloads.flatMap((raw) => {
+      const parsed = Payload.parse(raw)
+      if (parsed._tag === "Failure") return []
+      const { action, inputs, meta } = parsed.success
+      return meta.fanOut === undefined || meta.index === undefined ? [] : [{ fanOutId: meta.fanOut, index: meta.index, action, inputs }]
+    })
+    if (children.length === 0) return Effect.succeed(0)
+    record.define(client)
+    const pipeline = client.pipeline()
+    for (const child of children) {
+      queueRecord(client, pipeline, keys, child.fanOutId, child.index, FanOut.encodeFailure(child.action, child.inputs, reason), now, true)
+    }
+    return Effect.tryPromise({ try: () => pipeline.exec(), catch: redisError("record removed fan-out children") }).pipe(
+      Effect.as(children.length)
+    )
+  })

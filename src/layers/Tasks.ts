@@ -27,6 +27,7 @@ import * as Scripts from "../internal/operations.ts"
 import * as T from "../domain/Tasks.ts"
 import { ActionRegistry, type Entry } from "./ActionRegistry.ts"
 import type { ActionRef } from "./Actions.ts"
+import * as FanOutStore from "./FanOut.ts"
 import { call, exec } from "./Queue.ts"
 import { Redis } from "./Redis.ts"
 import { defineScripts, recordOutcome, WorkerMiddleware } from "./WorkerMiddleware.ts"
@@ -173,16 +174,23 @@ export const make = Effect.gen(function*() {
       }))
       if (matching.size === 0) return 0
       const tx = client.multi()
-      for (const raw of matching) tx.lrem(keys.queue(queue), 0, raw)
+      const targets = [...matching]
+      for (const raw of targets) tx.lrem(keys.queue(queue), 0, raw)
       const removed = yield* exec(`delete jobs of ${name} from ${queue}`, tx)
+      // a removed fan-out child gets an outcome, so its parent still finishes
+      const gone = targets.filter((_, i) => T.count(removed[i]) > 0)
+      yield* FanOutStore.recordRemoved(client, keys, gone, `removed from queue ${queue}`, yield* Clock.currentTimeMillis)
       return removed.reduce((sum: number, n) => sum + T.count(n), 0)
     })
 
   const delQueue = (queue: string) =>
-    Effect.map(
-      exec(`delete queue ${queue}`, client.multi().llen(keys.queue(queue)).del(keys.queue(queue)).srem(keys.queues, queue)),
-      (replies) => T.count(replies[0])
-    )
+    Effect.gen(function*() {
+      const replies = yield* exec(`delete queue ${queue}`, client.multi().lrange(keys.queue(queue), 0, -1).del(keys.queue(queue)).srem(keys.queues, queue))
+      const raws = strings(replies[0])
+      // removed fan-out children get an outcome, so their parents still finish
+      yield* FanOutStore.recordRemoved(client, keys, raws, `removed with queue ${queue}`, yield* Clock.currentTimeMillis)
+      return raws.length
+    })
 
   /** Delayed lists for the given times (seconds), one pipeline; empty (already promoted) times dropped. */
   const delayedLists = (seconds: ReadonlyArray<number>) =>
