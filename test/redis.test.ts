@@ -95,6 +95,10 @@ describe("live Redis layer", () => {
         yield* Effect.promise(() => server.stop())
         const error = yield* within(Effect.flip(actions.enqueue(add, { a: 2 })))
         assert.strictEqual(error._tag, "RedisError")
+        // a scheduler started now cannot open its own connection: a typed error too, not a defect
+        const schedulerError = yield* within(Effect.flip(Effect.scoped(Scheduler.make({ pollInterval: "1 hour" }))))
+        assert.strictEqual(schedulerError._tag, "RedisError")
+        assert.include(schedulerError.message, "ECONNREFUSED")
       }).pipe(Effect.provide(Runtime.layer({ actions: [add] }).pipe(Layer.provideMerge(Redis.layer({ url: server.url, quitTimeout: "200 millis" })))), within)
     }).pipe(Effect.scoped))
 })

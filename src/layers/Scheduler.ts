@@ -69,7 +69,7 @@ export class Scheduler extends Context.Service<Scheduler, {
  *
  * @category layers
  */
-export const layer = (options: Options = {}): Layer.Layer<Scheduler, never, Redis | ActionRegistry> =>
+export const layer = (options: Options = {}): Layer.Layer<Scheduler, RedisError, Redis | ActionRegistry> =>
   Layer.effect(Scheduler, make(options))
 
 /**
@@ -85,9 +85,10 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
   const name = options.name ?? `${hostname()}:${process.pid}`
   const retryStuckJobs = options.retryStuckJobs ?? false
   const leader = yield* Ref.make(false)
-  const connection = yield* redis.connect.pipe(Effect.orDie)
+  // a connection that cannot be opened is a typed RedisError, as for the main client (not a defect)
+  const connection = yield* redis.connect
   // reclaiming dead workers WATCHes keys: a connection of its own, so node-resque's WATCH never interleaves
-  const reclaimConnection = yield* redis.connect.pipe(Effect.orDie)
+  const reclaimConnection = yield* redis.connect
   Recurring.ensure.define(connection)
   Promote.promote.define(connection)
   for (const middleware of middlewares) {
@@ -187,7 +188,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
         Effect.ignore,
         Effect.andThen(Ref.set(leader, false))
       )
-  ).pipe(Effect.orDie)
+  )
 
   const isLeader = Effect.map(
     call("read leader", () => connection.get(keys.leaderLock)),
