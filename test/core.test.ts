@@ -110,6 +110,15 @@ for (const backend of backends) {
         assert.isTrue(explodeExit !== undefined && Exit.isFailure(explodeExit))
       }).pipe(Effect.provide(core(backend.layer()))))
 
+    it.live("a direct run is a span named after the action too, by definition or by name", () =>
+      Effect.gen(function*() {
+        const actions = yield* Actions
+        const { spans, tracer } = recordingTracer()
+        yield* actions.run(add, { a: 1 }).pipe(Effect.withTracer(tracer))
+        yield* actions.run("add", { a: 2 }).pipe(Effect.withTracer(tracer))
+        assert.deepStrictEqual(spans.map((span) => span.name), ["add", "add"])
+      }).pipe(Effect.provide(core(backend.layer()))))
+
     it.live("jobs log through Effect's Logger, annotated with worker, queue, action and outcome", () =>
       Effect.gen(function*() {
         const actions = yield* Actions

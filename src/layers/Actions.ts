@@ -145,7 +145,9 @@ export const make = (options: Options = {}) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) => enqueueAt(now + Duration.toMillis(delay), action, inputs, queueName))
 
     const runByName = (action: string, inputs: unknown): Effect.Effect<unknown, unknown> =>
-      Effect.flatMap(registry.get(action), (entry) => Effect.flatMap(entry.decode(inputs), entry.execute))
+      Effect.flatMap(registry.get(action), (entry) => Effect.flatMap(entry.decode(inputs), entry.execute)).pipe(
+        Effect.withSpan(action)
+      )
 
     const runDefinition = <I, IE, A, E, R>(action: Action.Action<I, IE, A, E, R>, inputs: IE) =>
       Effect.flatMap(
