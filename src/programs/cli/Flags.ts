@@ -87,6 +87,9 @@ const baseFlag = (name: string, kind: Kind, metavar: string): Flag.Flag<unknown>
   }
 }
 
+/** No flags (commands that take their inputs from elsewhere). @category constructors */
+export const none: InputFlags = { flags: {}, toInputs: () => ({}) }
+
 /**
  * Derives the flags of an action. A field whose flag name is in `reserved` (the command's own flags, such
  * as `--queue`) is renamed `--input-NAME`.

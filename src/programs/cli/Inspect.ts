@@ -1,9 +1,194 @@
 /**
- * Inspection and management commands (filled in below).
+ * Inspection and management commands, on the shared Redis: `status`, `queue`, `failed`, `fanout-status`,
+ * `workers` and `recurring`. Each prints a readable table, or the data as JSON with `--json`.
  *
  * @since 0.1.0
  */
-import type { App } from "./Shared.ts"
+import { Effect, Layer } from "effect"
+import { Argument, Command, Flag } from "effect/cli"
+import type { ActionRegistry } from "../../layers/ActionRegistry.ts"
+import type { Redis } from "../../layers/Redis.ts"
+import * as Tasks from "../../layers/Tasks.ts"
+import { fanOutStatus } from "../fanOut.ts"
+import { type App, BadArgument, handler, printJson, printRaw, sharedRedis } from "./Shared.ts"
+import * as Table from "./Table.ts"
 
-/** @category commands */
-export const commands = (_app: App) => [] as const
+const jsonFlag = Flag.Boolean("json").pipe(Flag.withDefault(false), Flag.withDescription("Print the data as JSON instead of a table"))
+
+/** Runs `f` with the Tasks service on the shared Redis. */
+const withTasks = <A, E>(
+  app: App,
+  command: string,
+  f: (tasks: Tasks.Tasks["Service"]) => Effect.Effect<A, E, Redis | ActionRegistry>
+) =>
+  Effect.gen(function*() {
+    const redis = yield* sharedRedis(command)
+    return yield* Effect.flatMap(Tasks.Tasks, f).pipe(
+      Effect.provide(Tasks.layer.pipe(Layer.provideMerge(app.runtime(redis))))
+    )
+  })
+
+/** Prints `data` as JSON, or the table `text` renders from it. */
+const show = <A>(json: boolean, data: A, text: (data: A) => string) => (json ? printJson(data) : printRaw(text(data)))
+
+const status = (app: App) =>
+  Command.make("status", { json: jsonFlag }, ({ json }) =>
+    handler(withTasks(app, "status", (tasks) =>
+      Effect.gen(function*() {
+        const details = yield* tasks.taskDetails
+        const failed = yield* tasks.failedCount
+        yield* show(json, { ...details, failedJobs: failed }, (d) =>
+          [
+            Table.section("QUEUES", Table.render(["queue", "jobs"], Object.entries(d.queues).map(([name, q]) => [name, q.length]))),
+            Table.section("WORKERS", Table.render(
+              ["worker", "queues", "processed", "failed", "working on"],
+              d.workers.map((w) => [w.name, w.queues.join(","), w.processed, w.failed, w.workingOn ? `${w.workingOn.job.action ?? "?"} ${Table.cell(w.workingOn.job.inputs)}` : "idle"])
+            )),
+            Table.section("TOTALS", Table.render(
+              ["processed", "failed", "failed jobs kept", "scheduler leader"],
+              [[d.stats.processed, d.stats.failed, d.failedJobs, d.leader ?? "none"]]
+            ))
+          ].join("\n\n"))
+      })))
+  ).pipe(Command.withDescription("Overview: queues and their lengths, workers and what they run, counters, scheduler leader"))
+
+const queue = (app: App) =>
+  Command.make("queue", {
+    name: Argument.String("name").pipe(Argument.withDescription("Queue name")),
+    limit: Flag.Int("limit").pipe(Flag.withDefault(50), Flag.withDescription("Show at most this many jobs (default 50)")),
+    json: jsonFlag
+  }, ({ name, limit, json }) =>
+    handler(withTasks(app, "queue", (tasks) =>
+      Effect.gen(function*() {
+        const length = yield* tasks.length(name)
+        const jobs = limit > 0 ? yield* tasks.queued(name, 0, limit - 1) : []
+        yield* show(json, { queue: name, length, jobs }, (d) =>
+          Table.section(
+            `QUEUE ${d.queue}: ${d.length} job${d.length === 1 ? "" : "s"}${d.length > d.jobs.length ? ` (first ${d.jobs.length} shown)` : ""}`,
+            Table.render(["#", "action", "inputs", "fan-out"], d.jobs.map((j, i) => [i, j.action ?? j.corrupt ?? "?", j.inputs, j.fanOut ? `${j.fanOut}#${j.index ?? "?"}` : "-"]), "(empty)")
+          ))
+      })))
+  ).pipe(Command.withDescription("List the jobs waiting in a queue"))
+
+const failedList = (app: App, json: boolean, limit: number) =>
+  withTasks(app, "failed", (tasks) =>
+    Effect.gen(function*() {
+      const count = yield* tasks.failedCount
+      const jobs = limit > 0 ? yield* tasks.failed(0, limit - 1) : []
+      yield* show(json, { count, jobs }, (d) =>
+        Table.section(
+          `FAILED JOBS: ${d.count}${d.count > d.jobs.length ? ` (first ${d.jobs.length} shown)` : ""}`,
+          Table.render(
+            ["#", "action", "queue", "error", "failed at", "worker"],
+            d.jobs.map((j, i) => [i, j.action ?? "?", j.queue, `${j.exception}: ${j.error}`, Table.time(j.failedAt), j.worker])
+          )
+        ))
+    }))
+
+const failedAt = (tasks: Tasks.Tasks["Service"], index: number) =>
+  Effect.gen(function*() {
+    if (!Number.isInteger(index) || index < 0) return yield* new BadArgument({ detail: "the failed-job number must be 0 or more (see `failed list`)" })
+    const [job] = yield* tasks.failed(index, index)
+    if (job === undefined) return yield* new BadArgument({ detail: `no failed job #${index} (see \`failed list\`)` })
+    return job
+  })
+
+const indexArgument = Argument.Int("n").pipe(Argument.withDescription("The job's number in `failed list`"))
+const limitFlag = Flag.Int("limit").pipe(Flag.withDefault(50), Flag.withDescription("Show at most this many (default 50)"))
+
+const failed = (app: App) =>
+  Command.make("failed", { json: jsonFlag, limit: limitFlag }, ({ json, limit }) => handler(failedList(app, json, limit))).pipe(
+    Command.withDescription("Failed jobs: list them (the default), retry or remove one, or retry them all"),
+    Command.withSubcommands([
+      Command.make("list", { json: jsonFlag, limit: limitFlag }, ({ json, limit }) => handler(failedList(app, json, limit))).pipe(
+        Command.withDescription("List failed jobs, newest last, numbered from 0")
+      ),
+      Command.make("retry", { n: indexArgument }, ({ n }) =>
+        handler(withTasks(app, "failed retry", (tasks) =>
+          Effect.gen(function*() {
+            const job = yield* failedAt(tasks, n)
+            yield* tasks.retryAndRemoveFailed(job)
+            yield* printJson({ retried: 1, action: job.action, queue: job.queue })
+          })))
+      ).pipe(Command.withDescription("Re-enqueue failed job n on its queue and remove it from the failed list")),
+      Command.make("retry-all", {}, () =>
+        handler(withTasks(app, "failed retry-all", (tasks) => Effect.flatMap(tasks.retryAllFailed(), (retried) => printJson({ retried }))))
+      ).pipe(Command.withDescription("Re-enqueue every failed job")),
+      Command.make("remove", { n: indexArgument }, ({ n }) =>
+        handler(withTasks(app, "failed remove", (tasks) =>
+          Effect.gen(function*() {
+            const job = yield* failedAt(tasks, n)
+            yield* tasks.removeFailed(job)
+            yield* printJson({ removed: 1, action: job.action, queue: job.queue })
+          })))
+      ).pipe(Command.withDescription("Remove failed job n without retrying it"))
+    ])
+  )
+
+const fanoutStatus = (app: App) =>
+  Command.make("fanout-status", {
+    id: Argument.String("id").pipe(Argument.withDescription("The fan-out id printed by `fanout`")),
+    json: jsonFlag
+  }, ({ id, json }) =>
+    handler(withTasks(app, "fanout-status", () =>
+      Effect.gen(function*() {
+        const s = yield* fanOutStatus(id)
+        yield* show(json, s, (d) =>
+          [
+            Table.section(`FAN-OUT ${d.fanOutId} (${d.actionNames.join(", ")}) ${d.done ? "done" : "running"}`, Table.render(
+              ["total", "completed", "failed", "pending", "created"],
+              [[d.total, d.completed, d.failed, d.pending, Table.time(d.createdAt)]]
+            )),
+            Table.section("FAILED CHILDREN", Table.render(["#", "action", "inputs", "error"], d.errors.map((e) => [e.index, e.action, e.inputs, e.error])))
+          ].join("\n\n"))
+      })))
+  ).pipe(Command.withDescription("Where a fan-out stands: counts and failed children (--json adds every result)"))
+
+const workers = (app: App) =>
+  Command.make("workers", { json: jsonFlag }, ({ json }) =>
+    handler(withTasks(app, "workers", (tasks) =>
+      Effect.gen(function*() {
+        const list = yield* tasks.workers
+        const busy = yield* tasks.allWorkingOn
+        const data = list.map((w) => ({ ...w, workingOn: busy.find((b) => b.worker === w.name) ?? null }))
+        yield* show(json, data, (d) =>
+          Table.section(`WORKERS: ${d.length}`, Table.render(
+            ["worker", "queues", "started", "last ping", "working on"],
+            d.map((w) => [w.name, w.queues.join(","), Table.time(w.startedAt), Table.time(w.lastPingAt), w.workingOn ? `${w.workingOn.job.action ?? "?"} since ${Table.time(w.workingOn.runAt)}` : "idle"])
+          )))
+      })))
+  ).pipe(Command.withDescription("Registered workers, their queues, last ping and current job"))
+
+const recurring = (app: App) => {
+  const names = app.actions.filter((a) => a.task?.frequency !== undefined).map((a) => a.name)
+  const actionArgument = Argument.Literals("action", names).pipe(Argument.withDescription("A recurring action"))
+  const list = (json: boolean) =>
+    withTasks(app, "recurring", (tasks) =>
+      Effect.flatMap(tasks.recurring, (all) =>
+        show(json, all, (d) =>
+          Table.section("RECURRING ACTIONS", Table.render(
+            ["action", "queue", "every", "state"],
+            d.map((r) => [r.action, r.queue, `${r.frequencyMs / 1000}s`, r.stopped ? "stopped" : r.live ? "running" : "not started (a scheduler starts it)"])
+          )))))
+  return Command.make("recurring", { json: jsonFlag }, ({ json }) => handler(list(json))).pipe(
+    Command.withDescription("Recurring actions: list them (the default), stop or start one"),
+    Command.withSubcommands([
+      Command.make("list", { json: jsonFlag }, ({ json }) => handler(list(json))).pipe(Command.withDescription("List recurring actions and their state")),
+      Command.make("stop", { action: actionArgument }, ({ action }) =>
+        handler(withTasks(app, "recurring stop", (tasks) => Effect.flatMap(tasks.stopRecurrentAction(action), printJson)))
+      ).pipe(Command.withDescription("Stop a recurring action: its queued and delayed copies are removed, none is started until `start`")),
+      Command.make("start", { action: actionArgument }, ({ action }) =>
+        handler(withTasks(app, "recurring start", (tasks) =>
+          Effect.flatMap(tasks.startRecurrentAction(action), (started) => printJson({ action, started }))))
+      ).pipe(Command.withDescription("Resume a stopped recurring action (enqueues a copy now unless one is live)"))
+    ])
+  )
+}
+
+/**
+ * The inspection commands.
+ *
+ * @category commands
+ */
+export const commands = (app: App) =>
+  [status(app), queue(app), failed(app), fanoutStatus(app), workers(app), recurring(app)] as const

@@ -31,11 +31,12 @@ const describe = (action: Action.Any) => {
 const perAction = <const Own extends Command.Command.FlagConfig, E, R>(
   app: App,
   own: Own,
+  withInputs: boolean,
   body: (action: Action.Any, inputs: Record<string, unknown>, flags: Command.Command.Config.InferValue<Own>) => Effect.Effect<void, E, R>
 ) => {
   const reserved = new Set([...globalNames, ...Object.values(own).flatMap((flag) => ("name" in flag && typeof flag.name === "string" ? [flag.name] : []))])
   return app.actions.map((action) => {
-    const derived = InputFlags.fromAction(action, reserved)
+    const derived = withInputs ? InputFlags.fromAction(action, reserved) : InputFlags.none
     return Command.make(action.name, { inputs: derived.flags, own }, ({ inputs, own: flags }) =>
       handler(body(action, derived.toInputs(inputs), flags))).pipe(
         Command.withDescription(describe(action)),
@@ -48,7 +49,7 @@ const perAction = <const Own extends Command.Command.FlagConfig, E, R>(
 const run = (app: App) =>
   Command.make("run").pipe(
     Command.withDescription("Run an action in this process and print its result as JSON on stdout"),
-    Command.withSubcommands(perAction(app, {}, (action, inputs) =>
+    Command.withSubcommands(perAction(app, {}, true, (action, inputs) =>
       Effect.gen(function*() {
         const redis = yield* anyRedis
         yield* Effect.gen(function*() {
@@ -70,7 +71,7 @@ const enqueue = (app: App) =>
       queue: queueFlag,
       in: Flag.String("in").pipe(Flag.withMetavar("delay"), Flag.withDescription("Run after a delay: 30s, 5m, 2h, 1d"), Flag.optional),
       at: Flag.String("at").pipe(Flag.withMetavar("time"), Flag.withDescription("Run at a time (ISO 8601)"), Flag.optional)
-    }, (action, inputs, flags) =>
+    }, true, (action, inputs, flags) =>
       Effect.gen(function*() {
         const queue = Option.getOrUndefined(flags.queue)
         if (Option.isSome(flags.in) && Option.isSome(flags.at)) {
@@ -128,7 +129,7 @@ const fanout = (app: App) =>
       queue: queueFlag,
       batchSize: Flag.Int("batch-size").pipe(Flag.withDefault(100), Flag.withDescription("Children written per round trip (default 100)")),
       wait: Flag.Boolean("wait").pipe(Flag.withDefault(false), Flag.withDescription("Show progress until every child has finished, then the summary"))
-    }, (action, _inputs, flags) =>
+    }, false, (action, _inputs, flags) =>
       Effect.gen(function*() {
         if (flags.batchSize < 1) return yield* new BadArgument({ detail: "--batch-size must be at least 1" })
         const lines = yield* readJsonLines(flags.file)
