@@ -117,7 +117,7 @@ for (const backend of backends) {
         assert.include(nonObject.errors[0]?.message ?? "", "must be an object")
       }).pipe(Effect.provide(app(backend.layer()))))
 
-    it.live("an unknown action fails the whole call before anything is written", () =>
+    it.live("an unknown action or a bad option fails the whole call before anything is written", () =>
       Effect.gen(function*() {
         const actions = yield* Actions
         const { client, keys } = yield* Redis
@@ -127,6 +127,11 @@ for (const backend of backends) {
         assert.strictEqual(onComplete._tag, "UnknownAction")
         const badCompletion = yield* Effect.flip(actions.fanOut(square, [{ n: 1 }], undefined, { onComplete: shout }))
         assert.strictEqual(badCompletion._tag, "InvalidInputs")
+        const badBatch = yield* Effect.flip(actions.fanOut(square, [{ n: 1 }], undefined, { batchSize: 0 }))
+        assert.strictEqual(badBatch._tag, "FanOutInvalidOptions")
+        assert.include(badBatch.message, "batchSize")
+        const badTtl = yield* Effect.flip(actions.fanOut(square, [{ n: 1 }], undefined, { resultTtl: Infinity }))
+        assert.strictEqual(badTtl._tag, "FanOutInvalidOptions")
         assert.strictEqual(yield* queueLength("fan"), 0)
         assert.deepStrictEqual(yield* Effect.promise(() => client.keys(`${keys.namespace}:fanout:*`)), [])
       }).pipe(Effect.provide(app(backend.layer()))))

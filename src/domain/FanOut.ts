@@ -184,6 +184,21 @@ export class FanOutTimeout extends Data.TaggedError("FanOutTimeout")<{
 }
 
 /**
+ * A fan-out option is out of range (`batchSize` or `concurrency` not a whole number >= 1, `resultTtl` or
+ * `timeout` not a positive finite duration). Nothing was written.
+ *
+ * @category errors
+ */
+export class FanOutInvalidOptions extends Data.TaggedError("FanOutInvalidOptions")<{
+  readonly option: string
+  readonly detail: string
+}> {
+  override get message(): string {
+    return `invalid fan-out option ${this.option}: ${this.detail}`
+  }
+}
+
+/**
  * A stored child result does not decode with the action's `output` Schema.
  *
  * @category errors

@@ -87,8 +87,8 @@ export class Actions extends Context.Service<Actions, {
   }
   /** Waits (bounded poll with backoff) until every child has an outcome; optional timeout. */
   readonly awaitFanOut: {
-    <I, IE, A, E, R>(fanOutId: string, action: Action.Action<I, IE, A, E, R>, options?: FanOut.AwaitOptions): Effect.Effect<FanOut.FanOutStatus<A, IE>, FanOutPrograms.StatusError | FanOut.FanOutTimeout>
-    (fanOutId: string, options?: FanOut.AwaitOptions): Effect.Effect<FanOut.FanOutStatus, FanOutPrograms.StatusError | FanOut.FanOutTimeout>
+    <I, IE, A, E, R>(fanOutId: string, action: Action.Action<I, IE, A, E, R>, options?: FanOut.AwaitOptions): Effect.Effect<FanOut.FanOutStatus<A, IE>, FanOutPrograms.AwaitError>
+    (fanOutId: string, options?: FanOut.AwaitOptions): Effect.Effect<FanOut.FanOutStatus, FanOutPrograms.AwaitError>
   }
 }>()("effect-resque/Actions") {}
 

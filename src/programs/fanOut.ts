@@ -20,10 +20,13 @@ import * as Store from "../layers/FanOut.ts"
 import { Redis } from "../layers/Redis.ts"
 
 /** Why a whole fan-out was refused (nothing written). @category errors */
-export type FanOutError = RedisError | UnknownAction | InvalidInputs
+export type FanOutError = RedisError | UnknownAction | InvalidInputs | FanOut.FanOutInvalidOptions
 
 /** Why a status could not be read. @category errors */
 export type StatusError = RedisError | FanOut.FanOutNotFound | FanOut.FanOutResultInvalid
+
+/** Why waiting for a fan-out ended without its final status. @category errors */
+export type AwaitError = StatusError | FanOut.FanOutTimeout | FanOut.FanOutInvalidOptions
 
 /** Options plus the payload limit the `Actions` service enforces. @category models */
 export interface RunOptions extends FanOut.Options {
@@ -31,6 +34,29 @@ export interface RunOptions extends FanOut.Options {
 }
 
 const defaultTtl = Duration.toMillis("10 minutes")
+
+/** A whole number >= 1, or the default when not given. */
+const count = (option: string, value: number | undefined, fallback: number) =>
+  value === undefined
+    ? Effect.succeed(fallback)
+    : Number.isInteger(value) && value >= 1
+    ? Effect.succeed(value)
+    : Effect.fail(new FanOut.FanOutInvalidOptions({ option, detail: `expected a whole number >= 1, got ${value}` }))
+
+/** A positive finite duration in ms (at least 1), or the default when not given. */
+export const millis = (option: string, value: Duration.Input | undefined, fallback: number) =>
+  Effect.suspend(() => {
+    if (value === undefined) return Effect.succeed(fallback)
+    let ms: number
+    try {
+      ms = Duration.toMillis(value)
+    } catch (error) {
+      return Effect.fail(new FanOut.FanOutInvalidOptions({ option, detail: error instanceof Error ? error.message : String(error) }))
+    }
+    return Number.isFinite(ms) && ms > 0
+      ? Effect.succeed(Math.max(1, Math.round(ms)))
+      : Effect.fail(new FanOut.FanOutInvalidOptions({ option, detail: `expected a positive finite duration, got ${String(value)}` }))
+  })
 const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
 const nameOf = (action: Action.Any | string): string => (typeof action === "string" ? action : action.name)
 const distinct = (values: ReadonlyArray<string>): ReadonlyArray<string> => [...new Set(values)]
@@ -61,6 +87,9 @@ const prepareCompletion = (registry: ActionRegistry["Service"], option: FanOut.O
 export const fanOut = Effect.fn("fanOut")(function*(jobs: ReadonlyArray<FanOut.Job>, options: RunOptions = {}) {
   const registry = yield* ActionRegistry
   const { client, keys } = yield* Redis
+  const ttlMillis = yield* millis("resultTtl", options.resultTtl, defaultTtl)
+  const batchSize = yield* count("batchSize", options.batchSize, 100)
+  const concurrency = yield* count("concurrency", options.concurrency, 4)
   const entries = new Map<string, Entry>()
   for (const job of jobs) {
     const name = nameOf(job.action)
@@ -68,9 +97,6 @@ export const fanOut = Effect.fn("fanOut")(function*(jobs: ReadonlyArray<FanOut.J
   }
   const fanOutId = randomUUID()
   const completion = yield* prepareCompletion(registry, options.onComplete, fanOutId)
-  const ttlMillis = Math.max(1, Math.round(Duration.toMillis(options.resultTtl ?? defaultTtl)))
-  const batchSize = Math.max(1, Math.floor(options.batchSize ?? 100))
-  const concurrency = Math.max(1, Math.floor(options.concurrency ?? 4))
   const limit = options.maxPayloadBytes ?? 512 * 1024
 
   const errors: Array<FanOut.EnqueueError> = []
@@ -216,7 +242,8 @@ export const fanOutStatus = Effect.fn("fanOutStatus")(function*(fanOutId: string
  */
 export const awaitFanOut = Effect.fn("awaitFanOut")(function*(fanOutId: string, options: FanOut.AwaitOptions = {}) {
   const { client, keys } = yield* Redis
-  const maxPoll = Math.max(1, Duration.toMillis(options.maxPollInterval ?? "1 second"))
+  const maxPoll = yield* millis("maxPollInterval", options.maxPollInterval, 1000)
+  const timeout = options.timeout === undefined ? undefined : yield* millis("timeout", options.timeout, 0)
   let last = { total: 0, finished: 0 }
   const wait = Effect.gen(function*() {
     let pause = 25
@@ -230,13 +257,12 @@ export const awaitFanOut = Effect.fn("awaitFanOut")(function*(fanOutId: string, 
       pause = Math.min(maxPoll, Math.ceil(pause * 1.5))
     }
   })
-  if (options.timeout === undefined) {
+  if (timeout === undefined) {
     yield* wait
   } else {
-    const millis = Duration.toMillis(options.timeout)
     yield* Effect.timeoutOrElse(wait, {
-      duration: millis,
-      orElse: () => Effect.fail(new FanOut.FanOutTimeout({ fanOutId, millis, total: last.total, finished: last.finished }))
+      duration: timeout,
+      orElse: () => Effect.fail(new FanOut.FanOutTimeout({ fanOutId, millis: timeout, total: last.total, finished: last.finished }))
     })
   }
   return yield* fanOutStatus(fanOutId)
