@@ -53,7 +53,7 @@ for (const backend of backends) {
         assert.strictEqual(yield* Effect.promise(() => queue.length("math")), 0)
       })).pipe(Effect.provide(core(backend.layer()))))
 
-    it.live("a job delayed by plain node-resque enqueueIn is promoted by our scheduler and run by our worker", () =>
+    it.live("a job delayed by plain node-resque enqueueAt is promoted by our scheduler and run by our worker", () =>
       Effect.scoped(Effect.gen(function*() {
         const queue = yield* plainQueue
         yield* Effect.promise(() => queue.enqueueAt(Date.now() - 1000, "math", "add", [{ a: 7 }]))
