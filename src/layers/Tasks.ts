@@ -10,7 +10,6 @@
  * @since 0.1.0
  */
 import { Clock, Context, Duration, Effect, Layer, Option } from "effect"
-import type { Redis as IORedis } from "ioredis"
 import {
   CorruptPayload,
   FailedJobNotFound,
@@ -20,17 +19,18 @@ import {
   type UnknownAction,
   UnknownWorker
 } from "../domain/Errors.ts"
-import * as Outcome from "../domain/Outcome.ts"
 import * as Payload from "../domain/Payload.ts"
-import * as Recurring from "../internal/recurring.ts"
 import * as Scripts from "../internal/operations.ts"
+import * as RecurringOps from "../internal/recurringOps.ts"
+import type { Script } from "../internal/script.ts"
+import * as WorkerOps from "../internal/workerOps.ts"
 import * as T from "../domain/Tasks.ts"
-import { ActionRegistry, type Entry } from "./ActionRegistry.ts"
+import { ActionRegistry } from "./ActionRegistry.ts"
 import type { ActionRef } from "./Actions.ts"
 import * as FanOutStore from "./FanOut.ts"
 import { call, exec } from "./Queue.ts"
 import { Redis } from "./Redis.ts"
-import { defineScripts, recordOutcome, WorkerMiddleware } from "./WorkerMiddleware.ts"
+import { WorkerMiddleware } from "./WorkerMiddleware.ts"
 
 /** Errors of the methods that take an action and its inputs. @category errors */
 export type JobRefError = RedisError | UnknownAction | InvalidInputs
@@ -121,10 +121,9 @@ export const make = Effect.gen(function*() {
   const middlewares = yield* WorkerMiddleware
   // scripts queued in a pipeline or MULTI must be defined before the chain is created
   Scripts.retryFailed.define(client)
-  Recurring.ensure.define(client)
 
-  const run = (op: string, script: { readonly run: (c: IORedis, k: ReadonlyArray<string>, a: ReadonlyArray<string | number>) => Promise<unknown> }, k: ReadonlyArray<string>, a: ReadonlyArray<string | number>) =>
-    call(op, () => script.run(client, k, a))
+  const run = (op: string, script: Script, scriptKeys: ReadonlyArray<string>, args: ReadonlyArray<string | number>) =>
+    call(op, () => script.run(client, scriptKeys, args))
 
   /** The payload `enqueue` would write for this action and inputs (no metadata). */
   const payloadOf = (action: ActionRef, inputs: unknown, queue?: string) =>
@@ -275,112 +274,8 @@ export const make = Effect.gen(function*() {
       return retried
     })
 
-  const members = Effect.map(call("read workers", () => client.smembers(keys.workers)), (ms) => ms.map((member) => ({ member, ...T.workerMember(member) })))
-
-  const workers = Effect.gen(function*() {
-    const all = yield* members
-    if (all.length === 0) return []
-    const tx = client.pipeline()
-    for (const w of all) tx.get(keys.started(w.name, w.queues)).get(keys.ping(w.name))
-    const replies = yield* exec("read worker records", tx)
-    return all.map((w, i): T.WorkerInfo => {
-      const started = replies[2 * i]
-      const ping = replies[2 * i + 1]
-      return {
-        name: w.name,
-        queues: T.queueList(w.queues),
-        startedAt: typeof started === "string" ? T.millis(started) : null,
-        lastPingAt: typeof ping === "string" ? T.pingMillis(ping) : null
-      }
-    }).sort(byName)
-  })
-
-  const workingOn = (worker: string) =>
-    Effect.gen(function*() {
-      const found = (yield* members).find((w) => w.name === worker)
-      if (found === undefined) return yield* new UnknownWorker({ worker })
-      const raw = yield* call(`read worker ${worker}`, () => client.get(keys.working(found.name, found.queues)))
-      return Option.fromNullishOr(T.workingOn(raw, worker))
-    })
-
-  const allWorkingOn = Effect.gen(function*() {
-    const all = yield* members
-    if (all.length === 0) return []
-    const tx = client.pipeline()
-    for (const w of all) tx.get(keys.working(w.name, w.queues))
-    const raws = yield* exec("read working-on records", tx)
-    return all.flatMap((w, i) => {
-      const raw = raws[i]
-      const record = T.workingOn(typeof raw === "string" ? raw : null, w.name)
-      return record === null ? [] : [record]
-    }).sort((a, b) => (a.worker < b.worker ? -1 : 1))
-  })
-
-  const cleanOldWorkers = (age: Duration.Input) =>
-    Effect.gen(function*() {
-      const ageMillis = Duration.toMillis(age)
-      const now = yield* Clock.currentTimeMillis
-      const stale = (yield* allWorkingOn).filter((w) => w.runAt !== null && now - w.runAt > ageMillis)
-      if (stale.length === 0) return []
-      const all = yield* members
-      // WATCH state is per connection: a connection of our own, so no other command's EXEC clears it
-      return yield* Effect.scoped(Effect.gen(function*() {
-        const connection = yield* redis.connect
-        defineScripts(middlewares, connection)
-        const cleaned: Array<T.WorkingOn> = []
-        for (const w of stale) {
-          const member = all.find((m) => m.name === w.worker)
-          if (member !== undefined && (yield* cleanOne(connection, member, w))) cleaned.push(w)
-        }
-        return cleaned
-      }))
-    })
-
-  /** Fails a stuck worker's job and unregisters it in one WATCHed MULTI; false if the worker moved on. */
-  const cleanOne = (connection: IORedis, member: { readonly member: string; readonly name: string; readonly queues: string }, w: T.WorkingOn) =>
-    Effect.gen(function*() {
-      const workingKey = keys.working(member.name, member.queues)
-      yield* call("watch stuck worker", () => connection.watch(workingKey))
-      const current = yield* call("read stuck worker", () => connection.get(workingKey))
-      if (current !== w.raw) {
-        yield* call("unwatch", () => connection.unwatch())
-        return false
-      }
-      const now = yield* Clock.currentTimeMillis
-      const seconds = Math.round((now - (w.runAt ?? now)) / 1000)
-      const outcome = Outcome.failure({
-        exception: "WorkerTimeout",
-        error: `stuck: worker ${w.worker} ran this job for ${seconds} s; failed by cleanOldWorkers`,
-        backtrace: [`cleaned at ${new Date(now).toISOString()}`, "Tasks.cleanOldWorkers"],
-        final: true,
-        durationMs: now - (w.runAt ?? now)
-      })
-      const payload = w.payload
-      const tx = connection.multi()
-        .incr(keys.stat("failed"))
-        .srem(keys.workers, member.member)
-        .del(workingKey, keys.ping(member.name), keys.started(member.name, member.queues))
-        .del(keys.stat("failed", member.name), keys.stat("processed", member.name))
-      if (outcome._tag === "Failure") {
-        tx.rpush(keys.failed, JSON.stringify({
-          worker: w.worker,
-          queue: w.queue,
-          payload,
-          exception: outcome.exception,
-          error: outcome.error,
-          backtrace: outcome.backtrace,
-          failed_at: new Date(now).toString()
-        }))
-      }
-      const parsed = Payload.fromObject(payload, w.queue)
-      if (parsed._tag === "Success") recordOutcome(middlewares, { job: parsed.success, outcome, worker: w.worker }, tx, { client: connection, keys, now })
-      const replies = yield* call("clean stuck worker", () => tx.exec())
-      // null: the watched record changed (the job finished meanwhile), nothing was written
-      if (replies === null) return false
-      const error = replies.find(([e]) => e !== null)
-      if (error) return yield* new RedisError({ op: "clean stuck worker", cause: error[0] })
-      return true
-    }).pipe(Effect.ensuring(Effect.ignore(call("unwatch", () => connection.unwatch()))))
+  const workerOps = WorkerOps.make(redis, middlewares)
+  const recurringOps = RecurringOps.make(redis, registry)
 
   const scan = (pattern: string) =>
     Effect.gen(function*() {
@@ -408,65 +303,8 @@ export const make = Effect.gen(function*() {
 
   const delLock = (key: string) => Effect.map(call(`delete lock ${key}`, () => client.del(keys.key(key))), (n) => n > 0)
 
-  const recurringEntries = [...registry.entries.values()].filter((e) => e.frequencyMillis !== undefined)
-  const queueOf = (entry: Entry) => entry.action.task?.queue ?? "default"
-
-  const recurring = Effect.gen(function*() {
-    if (recurringEntries.length === 0) return []
-    const tx = client.pipeline()
-    for (const e of recurringEntries) tx.exists(keys.recurringStopped(e.action.name)).exists(keys.recurring(e.action.name))
-    const replies = yield* exec("read recurring actions", tx)
-    return recurringEntries.map((e, i): T.RecurringStatus => ({
-      action: e.action.name,
-      queue: queueOf(e),
-      frequencyMs: e.frequencyMillis ?? 0,
-      stopped: T.count(replies[2 * i]) > 0,
-      live: T.count(replies[2 * i + 1]) > 0
-    })).sort((a, b) => (a.action < b.action ? -1 : 1))
-  })
-
-  const recurringEntry = (action: ActionRef) =>
-    Effect.flatMap(registry.get(nameOf(action)), (entry) =>
-      entry.frequencyMillis === undefined ? Effect.fail(new NotRecurring({ action: entry.action.name })) : Effect.succeed(entry))
-
-  const stopRecurrentAction = (action: ActionRef) =>
-    Effect.gen(function*() {
-      const entry = yield* recurringEntry(action)
-      const name = entry.action.name
-      const inputs = yield* entry.normalize({})
-      // the copy's payload is deterministic given its token: split it around a placeholder token
-      const placeholder = Recurring.newToken()
-      const [prefix = "", suffix = ""] = Recurring.payload(queueOf(entry), name, inputs, placeholder).split(placeholder)
-      const reply = yield* run(`stop recurring ${name}`, Scripts.stopRecurring, [
-        keys.recurring(name),
-        keys.recurringStopped(name),
-        keys.queue(queueOf(entry)),
-        keys.delayedSchedule
-      ], [prefix, suffix, keys.key(""), keys.timestamps("")])
-      const [live, queuedCopies, delayedCopies] = Array.isArray(reply) ? reply.map(T.count) : [0, 0, 0]
-      return { action: name, wasLive: live === 1, queued: queuedCopies ?? 0, delayed: delayedCopies ?? 0 }
-    })
-
-  const startRecurrentAction = (action: ActionRef) =>
-    Effect.gen(function*() {
-      const entry = yield* recurringEntry(action)
-      const name = entry.action.name
-      const inputs = yield* entry.normalize({})
-      const queue = queueOf(entry)
-      const token = Recurring.newToken()
-      const tx = client.multi().del(keys.recurringStopped(name))
-      Recurring.ensure.queue(client, tx, [keys.recurring(name), keys.recurringStopped(name), keys.queue(queue), keys.queues], [
-        token,
-        Recurring.payload(queue, name, inputs, token),
-        queue,
-        Recurring.markerTtlMillis(entry.frequencyMillis ?? 0)
-      ])
-      const replies = yield* exec(`start recurring ${name}`, tx)
-      return replies[1] === 1
-    })
-
   const stats = Effect.gen(function*() {
-    const all = yield* members
+    const all = yield* workerOps.members
     const actions = [...registry.entries.keys()].sort()
     const tx = client.pipeline().get(keys.stat("processed")).get(keys.stat("failed"))
     for (const w of all) tx.get(keys.stat("processed", w.name)).get(keys.stat("failed", w.name))
@@ -511,15 +349,15 @@ export const make = Effect.gen(function*() {
     removeFailed,
     retryAndRemoveFailed,
     retryAllFailed,
-    workers,
-    workingOn,
-    allWorkingOn,
-    cleanOldWorkers,
+    workers: workerOps.workers,
+    workingOn: workerOps.workingOn,
+    allWorkingOn: workerOps.allWorkingOn,
+    cleanOldWorkers: workerOps.cleanOldWorkers,
     locks,
     delLock,
-    recurring,
-    stopRecurrentAction,
-    startRecurrentAction,
+    recurring: recurringOps.recurring,
+    stopRecurrentAction: recurringOps.stopRecurrentAction,
+    startRecurrentAction: recurringOps.startRecurrentAction,
     stats,
     taskDetails
   })
