@@ -250,7 +250,9 @@ export const make = Effect.gen(function*() {
   const retryAndRemoveFailed = (job: T.FailedJob) =>
     Effect.gen(function*() {
       const target = retryTarget(job)
-      if (target === undefined) return yield* new CorruptPayload({ detail: `failed record has no queue or payload to retry: ${job.raw}` })
+      if (target === undefined) {
+        return yield* new CorruptPayload({ detail: `failed record has no queue or payload to retry: ${job.raw.slice(0, 200)}` })
+      }
       const done = yield* run("retry failed job", Scripts.retryFailed, [keys.failed, keys.queues, keys.queue(target.queue)], [job.raw, target.queue, target.payload])
       if (done !== 1) return yield* new FailedJobNotFound({ action: job.action, raw: job.raw })
     })
