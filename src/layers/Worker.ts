@@ -21,7 +21,7 @@ import type { Redis as IORedis } from "ioredis"
 import { CorruptPayload } from "../domain/Errors.ts"
 import * as Outcome from "../domain/Outcome.ts"
 import * as Payload from "../domain/Payload.ts"
-import { pick } from "../internal/pick.ts"
+import { pick, pickInMemory } from "../internal/pick.ts"
 import * as Recurring from "../internal/recurring.ts"
 import { nextAttempt } from "../internal/retry.ts"
 import { ActionRegistry, causeMessage, type Entry } from "./ActionRegistry.ts"
@@ -105,7 +105,12 @@ export const layer = (options: Options = {}): Layer.Layer<Worker, never, Redis |
  * @category constructors
  */
 export const make = Effect.fnUntraced(function*(options: Options = {}) {
-  const { client, keys } = yield* Redis
+  const { client, keys, pkg } = yield* Redis
+  // ioredis-mock answers in microtasks: without a turn of the event loop between jobs, a busy pool would
+  // starve every timer and every other fiber (scheduler, progress displays) until its queues are empty
+  const letOthersRun = pkg === "ioredis-mock"
+    ? Effect.promise(() => new Promise<void>((resolve) => setImmediate(resolve)))
+    : Effect.void
   const registry = yield* ActionRegistry
   const middlewares = yield* WorkerMiddleware
   const queues = options.queues && options.queues.length > 0 ? options.queues : ["*"]
@@ -289,7 +294,11 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
       let failures = 0
       while (!(yield* Deferred.isDone(stop))) {
         args[1] = new Date(yield* Clock.currentTimeMillis).toISOString()
-        const picked = yield* Effect.tryPromise(() => pick.run(client, [working, keys.queues], args)).pipe(
+        const picked = yield* Effect.tryPromise(() =>
+          pkg === "ioredis-mock"
+            ? pickInMemory(client, working, keys.queues, args[0] ?? "", args[1] ?? "", name, queues)
+            : pick.run(client, [working, keys.queues], args)
+        ).pipe(
           Effect.uninterruptible,
           Effect.result
         )
@@ -306,6 +315,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
           continue
         }
         yield* handle(name, reply[0], reply[1])
+        yield* letOthersRun
       }
     })
 
