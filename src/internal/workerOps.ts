@@ -77,13 +77,20 @@ export const make = (redis: Redis["Service"], middlewares: ReadonlyArray<Middlew
 
   const allWorkingOn = Effect.map(busy, (all) => all.map((w) => w.record))
 
-  /** Fails a stuck worker's job and unregisters it in one WATCHed MULTI; false if the worker moved on. */
+  /**
+   * Fails a stuck worker's job and unregisters it in one WATCHed MULTI (3 round trips: WATCH, GET, MULTI/EXEC);
+   * false if the worker moved on. The connection is this call's own and closed after it, so a failure midway
+   * leaves no WATCH behind.
+   */
   const cleanOne = (connection: IORedis, member: Member, w: T.WorkingOn) =>
     Effect.gen(function*() {
       const workingKey = keys.working(member.name, member.queues)
       yield* call("watch stuck worker", () => connection.watch(workingKey))
       const current = yield* call("read stuck worker", () => connection.get(workingKey))
-      if (current !== w.raw) return false
+      if (current !== w.raw) {
+        yield* call("unwatch", () => connection.unwatch())
+        return false
+      }
       const now = yield* Clock.currentTimeMillis
       const ranFor = now - (w.runAt ?? now)
       const outcome = Outcome.failure({
@@ -119,7 +126,7 @@ export const make = (redis: Redis["Service"], middlewares: ReadonlyArray<Middlew
       const failed = replies.find(([error]) => error !== null)
       if (failed) return yield* new RedisError({ op: "clean stuck worker", cause: failed[0] })
       return true
-    }).pipe(Effect.ensuring(Effect.ignore(call("unwatch", () => connection.unwatch()))))
+    })
 
   const cleanOldWorkers = (age: Duration.Input) =>
     Effect.gen(function*() {
