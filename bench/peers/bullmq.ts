@@ -4,7 +4,7 @@
  * cheapest BullMQ setting and the closest to what Resque keeps (nothing per finished job).
  */
 import { performance } from "node:perf_hooks"
-import { FlowProducer, Queue, Worker } from "bullmq"
+import { type FlowJob, FlowProducer, type JobsOptions, Queue, Worker } from "bullmq"
 import type { CaseInput } from "../lib/protocol.ts"
 
 export const QUEUE = "bench"
@@ -48,15 +48,14 @@ export const flowProducer = async (input: CaseInput): Promise<FlowProducer> => {
   return flow
 }
 
-/** One parent with `n` children: BullMQ's fan-out. */
-export const addFlow = (flow: FlowProducer, n: number) =>
-  flow.add({
-    name: "parent",
-    queueName: PARENT_QUEUE,
-    data: {},
-    opts: jobOptions,
-    children: Array.from({ length: n }, (_, i) => ({ name: "noop", queueName: QUEUE, data: { i }, opts: jobOptions }))
-  })
+/** One parent with `n` children: BullMQ's fan-out (built before the timed window, as a caller holds it). */
+export const flowSpec = (n: number, parentOptions: JobsOptions = jobOptions): FlowJob => ({
+  name: "parent",
+  queueName: PARENT_QUEUE,
+  data: {},
+  opts: parentOptions,
+  children: Array.from({ length: n }, (_, i) => ({ name: "noop", queueName: QUEUE, data: { i }, opts: jobOptions }))
+})
 
 export interface Processing {
   readonly worker: Worker

@@ -11,7 +11,7 @@ import { ResqueQueue } from "../../src/layers/Queue.ts"
 import * as Redis from "../../src/layers/Redis.ts"
 import * as Runtime from "../../src/layers/Runtime.ts"
 import * as Worker from "../../src/layers/Worker.ts"
-import { type Checks, chunks, startWindow, type Window } from "../lib/child.ts"
+import { CheckFailed, type Checks, chunks, startWindow, type Window } from "../lib/child.ts"
 import type { CaseInput } from "../lib/protocol.ts"
 
 export const QUEUE = "bench"
@@ -48,7 +48,7 @@ export const enqueueSingleTimed = (input: CaseInput, harness: IORedis) =>
   }))
 
 /** Pre-fills the queue with `n` plain jobs (one MULTI per 100). */
-const prefillPlain = (n: number) =>
+export const prefillPlain = (n: number) =>
   Effect.gen(function*() {
     const actions = yield* Actions
     const queue = yield* ResqueQueue
@@ -58,44 +58,90 @@ const prefillPlain = (n: number) =>
     }
   })
 
+/** Inputs of `n` no-op children. */
+export const inputs = (n: number): ReadonlyArray<{ readonly i: number }> => Array.from({ length: n }, (_, i) => ({ i }))
+
+/** Fans out `n` no-op children; checks that every one was enqueued. */
+export const fanOut = (n: number, options: { readonly batchSize?: number; readonly inFlight?: number } = {}, items = inputs(n)) =>
+  Effect.gen(function*() {
+    const actions = yield* Actions
+    const result = yield* actions.fanOut("noop", items, undefined, { batchSize: options.batchSize ?? 100, concurrency: options.inFlight ?? 4 })
+    if (result.total !== n || result.enqueued !== n || result.errors.length > 0) {
+      return yield* Effect.die(new CheckFailed(`fanOut: total ${result.total}, enqueued ${result.enqueued}, ${result.errors.length} errors (expected ${n}, ${n}, 0)`))
+    }
+    return result.fanOutId
+  })
+
 /**
- * Processes `n` pre-filled jobs with the Worker (`concurrency` slots), timed from the first job started to
- * the n-th completion written (the worker publishes its event after the completion MULTI).
+ * Starts a worker pool, runs `during` once the pool listens, and waits for `n` completions; returns
+ * the counts by outcome and what `during` returned. `onDone` runs before the pool shuts down.
  */
-export const processTimed = async (input: CaseInput, harness: IORedis, checks: Checks) => {
-  let window: Window | undefined
-  const onRun = () => {
-    if (window === undefined) window = startWindow(harness)
-  }
-  const concurrency = input.params["concurrency"] ?? 25
-  const counted = await run(input, Effect.gen(function*() {
-    yield* prefillPlain(input.n)
-    return yield* Effect.scoped(Effect.gen(function*() {
-      const worker = yield* Worker.make({ queues: [QUEUE], concurrency })
-      const events = yield* PubSub.subscribe(worker.events)
+export const work = <A, E, R>(
+  n: number,
+  concurrency: number,
+  during: Effect.Effect<A, E, R>,
+  onDone: () => Effect.Effect<void> = () => Effect.void
+) =>
+  Effect.scoped(Effect.gen(function*() {
+    const worker = yield* Worker.make({ queues: [QUEUE], concurrency })
+    const events = yield* PubSub.subscribe(worker.events)
+    const count = Effect.gen(function*() {
       let succeeded = 0
       let failed = 0
-      while (succeeded + failed < input.n) {
+      // bounded: each pass takes at least one event, and the pool emits one per job
+      while (succeeded + failed < n) {
         for (const event of yield* PubSub.takeAll(events)) {
           if (event.outcome._tag === "Success") succeeded++
           else failed++
         }
       }
-      const measured = yield* Effect.promise(() => (window as Window).end())
-      return { succeeded, failed, measured }
-    }))
+      return { succeeded, failed }
+    })
+    const [counts, result] = yield* Effect.all([count, during], { concurrency: 2 })
+    yield* onDone()
+    return { ...counts, result }
+  }))
+
+/**
+ * Processes `n` pre-filled jobs with the Worker (`concurrency` slots), timed from the first job started to
+ * the n-th completion written (the worker publishes its event after the completion MULTI). With
+ * `children` (default) the jobs are fan-out children, so every completion also records the child's outcome.
+ */
+export const processTimed = async (input: CaseInput, harness: IORedis, checks: Checks) => {
+  let window: Window | undefined
+  let measured: Awaited<ReturnType<Window["end"]>> | undefined
+  const onRun = () => {
+    if (window === undefined) window = startWindow(harness)
+  }
+  const concurrency = input.params["concurrency"] ?? 25
+  const children = (input.params["children"] ?? 1) === 1
+  const counted = await run(input, Effect.gen(function*() {
+    const fanOutId = children ? yield* fanOut(input.n) : undefined
+    if (!children) yield* prefillPlain(input.n)
+    const counts = yield* work(input.n, concurrency, Effect.void, () =>
+      Effect.promise(async () => {
+        measured = await (window as Window).end()
+      }))
+    return { ...counts, fanOutId }
   }), onRun)
   checks.equal("succeeded", counted.succeeded, input.n)
   checks.equal("failed", counted.failed, 0)
   checks.equal("jobs left", await harness.llen(queueKey(input)), 0)
   checks.equal("stat:processed", Number(await harness.get(`${input.prefix}:stat:processed`)), input.n)
   checks.equal("failed list", await harness.llen(`${input.prefix}:failed`), 0)
-  return counted.measured
+  if (counted.fanOutId !== undefined) {
+    const [completed, failed] = await harness.hmget(`${input.prefix}:fanout:${counted.fanOutId}`, "completed", "failed")
+    checks.equal("fan-out completed", Number(completed), input.n)
+    checks.equal("fan-out failed", Number(failed), 0)
+  }
+  return measured as Awaited<ReturnType<Window["end"]>>
 }
 
-/** Enqueue as a fan-out, timed. */
-export const fanOutTimed = (
-  _input: CaseInput,
-  _harness: IORedis,
-  _options: { readonly batchSize: number; readonly inFlight: number }
-): Promise<Awaited<ReturnType<Window["end"]>>> => Promise.reject(new Error("fan-out not available yet"))
+/** Fan-out enqueue of `n` children, timed (inputs built before the window, as a caller holds them). */
+export const fanOutTimed = (input: CaseInput, harness: IORedis, options: { readonly batchSize: number; readonly inFlight: number }) =>
+  run(input, Effect.gen(function*() {
+    const items = inputs(input.n)
+    const window = startWindow(harness)
+    yield* fanOut(input.n, options, items)
+    return yield* Effect.promise(() => window.end())
+  }))

@@ -1,0 +1,87 @@
+/**
+ * Counts what the system under test sends to Redis, with `MONITOR` (outside the timed runs: MONITOR slows
+ * the server down). A MULTI..EXEC block is one round trip; every other command is one round trip (plain
+ * pipelines are invisible to MONITOR, so this is an upper bound for code that pipelines without MULTI).
+ * Commands run inside Lua scripts are counted apart. Clients that existed before the counter started (the
+ * harness, anyone else's) are ignored.
+ */
+import { Redis as IORedis } from "ioredis"
+
+export interface Count {
+  /** Data commands sent (MULTI/EXEC not counted). */
+  readonly commands: number
+  readonly roundTrips: number
+  /** Commands run by Lua scripts. */
+  readonly scripted: number
+}
+
+const MARK = "bench-phase-mark-"
+
+export interface Counter {
+  /** Waits until MONITOR has shown everything sent so far, returns the count since the last call, resets. */
+  readonly phase: () => Promise<Count>
+  readonly close: () => void
+}
+
+/** Lists the `addr` of every client connected now. */
+const clientAddresses = async (client: IORedis): Promise<Set<string>> => {
+  const list = await client.client("LIST")
+  const addresses = new Set<string>()
+  for (const line of String(list).split("\n")) {
+    const match = /(?:^| )addr=(\S+)/.exec(line)
+    if (match?.[1]) addresses.add(match[1])
+  }
+  return addresses
+}
+
+/** Starts counting; call before the system under test opens its connections. */
+export const startCounter = async (url: string, harness: IORedis): Promise<Counter> => {
+  const ignored = await clientAddresses(harness)
+  const monitor = await new IORedis(url, { maxRetriesPerRequest: 3 }).monitor()
+  monitor.on("error", () => {})
+  let count = { commands: 0, roundTrips: 0, scripted: 0 }
+  const inMulti = new Set<string>()
+  const waiting = new Map<string, () => void>()
+  let marks = 0
+  monitor.on("monitor", (_time: string, args: ReadonlyArray<string>, source: string) => {
+    const command = String(args[0] ?? "").toLowerCase()
+    if (command === "echo" && typeof args[1] === "string" && args[1].startsWith(MARK)) {
+      waiting.get(args[1])?.()
+      return
+    }
+    if (source === "lua") {
+      count.scripted++
+      return
+    }
+    if (ignored.has(source)) return
+    if (command === "multi") {
+      inMulti.add(source)
+      count.roundTrips++
+    } else if (command === "exec" || command === "discard") {
+      inMulti.delete(source)
+    } else {
+      count.commands++
+      if (!inMulti.has(source)) count.roundTrips++
+    }
+  })
+  return {
+    phase: async () => {
+      const mark = `${MARK}${++marks}`
+      const seen = new Promise<void>((resolve) => waiting.set(mark, resolve))
+      await harness.echo(mark)
+      await seen
+      waiting.delete(mark)
+      const result = count
+      count = { commands: 0, roundTrips: 0, scripted: 0 }
+      return result
+    },
+    close: () => monitor.disconnect()
+  }
+}
+
+/** Per-job numbers of a phase, as `phase.roundTrips` etc. */
+export const perJob = (phase: string, count: Count, jobs: number): Record<string, number> => ({
+  [`${phase}.roundTrips`]: count.roundTrips / jobs,
+  [`${phase}.commands`]: count.commands / jobs,
+  [`${phase}.scripted`]: count.scripted / jobs
+})
