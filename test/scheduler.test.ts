@@ -61,7 +61,11 @@ const waitingCopies = (action: string) =>
     const queues = await client.smembers(keys.queues)
     const stamps = await client.zrange(keys.delayedSchedule, 0, -1)
     const lists = [...queues.map((q) => keys.queue(q)), ...stamps.map((t) => keys.delayed(Number(t)))]
-    const payloads = (await Promise.all(lists.map((list) => client.lrange(list, 0, -1)))).flat()
+    // one MULTI: a copy moving between a queue and the delayed schedule is never seen twice (or missed)
+    const tx = client.multi()
+    for (const list of lists) tx.lrange(list, 0, -1)
+    const replies = (await tx.exec()) ?? []
+    const payloads = replies.flatMap(([, reply]) => (Array.isArray(reply) ? reply.map(String) : []))
     return payloads.map((p) => JSON.parse(p) as { class: string; queue: string; args: Array<Record<string, unknown>> })
       .filter((p) => p.class === action)
   })
@@ -186,9 +190,9 @@ for (const backend of backends) {
             (all) => all.filter((e) => e.job?.action === "tick").length >= 2 && all.filter((e) => e.job?.action === "tock").length >= 2,
             { timeout: "15 seconds", interval: "25 millis" }
           )
-          // the successor of the last run is already scheduled, on the action's own queue
-          const nextTick = yield* waitingCopies("tick")
-          const nextTock = yield* waitingCopies("tock")
+          // the successor of the last run is scheduled, on the action's own queue (waiting: not being run)
+          const nextTick = yield* waitUntil("a waiting tick", waitingCopies("tick"), (c) => c.length > 0)
+          const nextTock = yield* waitUntil("a waiting tock", waitingCopies("tock"), (c) => c.length > 0)
           assert.deepStrictEqual([nextTick.length, nextTick[0]?.queue], [1, "ticks"])
           assert.deepStrictEqual([nextTock.length, nextTock[0]?.queue], [1, "tocks"])
           return seen
