@@ -126,6 +126,23 @@ const roundTrips = (url: string) =>
       const children = yield* perJob(true, 500)
       console.log("worker, per job (plain jobs):   ", plain)
       console.log("worker, per job (fan-out child):", children)
+
+      // memory per child once every child has an outcome
+      yield* Effect.promise(() => client.del(`${namespace}:queue:items`))
+      const big = yield* actions.fanOut(item, inputs(10_000))
+      yield* Effect.scoped(Effect.gen(function*() {
+        const worker = yield* Worker.make({ queues: ["items"], concurrency: 10, pollInterval: "50 millis", pingInterval: "1 hour" })
+        const sub = yield* PubSub.subscribe(worker.events)
+        for (let i = 0; i < 10_000; i++) yield* PubSub.take(sub)
+      }))
+      const status = yield* actions.awaitFanOut(big.fanOutId, { timeout: "10 seconds" })
+      const usage = (key: string) => Effect.promise(() => client.call("MEMORY", "USAGE", key, "SAMPLES", "0") as Promise<number>)
+      const outcomes = yield* usage(`${namespace}:fanout:${big.fanOutId}:outcomes`)
+      const meta = yield* usage(`${namespace}:fanout:${big.fanOutId}`)
+      console.log(`10000 children done (completed ${status.completed}): outcomes hash ${outcomes} B, meta ${meta} B, ${((outcomes + meta) / 10_000).toFixed(1)} B per child`)
+      const t = performance.now()
+      yield* actions.fanOutStatus(big.fanOutId)
+      console.log(`status of 10000 children (one MULTI + decode): ${(performance.now() - t).toFixed(0)} ms`)
       yield* deleteNamespace(client, namespace)
     }).pipe(Effect.provide(app(url, namespace)))
   })

@@ -70,6 +70,19 @@ export interface Job {
 }
 
 /**
+ * A typed child of a multi-action fan-out: `inputs` are checked against the action's Schema at compile time.
+ *
+ * @example
+ * actions.fanOut([FanOut.job(resize, { url, width: 320 }), FanOut.job(notify, { to: "ops" }, "urgent")])
+ *
+ * @category constructors
+ */
+export const job = <I, IE, A, E, R>(action: Action.Action<I, IE, A, E, R>, inputs: IE, queue?: string): Job => {
+  const any: Action.Any = action as unknown as Action.Any
+  return queue === undefined ? { action: any, inputs } : { action: any, inputs, queue }
+}
+
+/**
  * A child refused at enqueue. `InvalidInputs` and `PayloadTooLarge` children were never part of the fan-out
  * (not counted in `total`); `NotEnqueued` children (their batch could not be written) are counted as failed
  * children with this message, so the fan-out still finishes, and a copy that did reach Redis after all

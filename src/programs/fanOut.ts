@@ -268,10 +268,5 @@ export const awaitFanOut = Effect.fn("awaitFanOut")(function*(fanOutId: string, 
   return yield* fanOutStatus(fanOutId)
 })
 
-/**
- * A typed child of a multi-action fan-out: `inputs` are checked against the action's Schema at compile time.
- *
- * @category constructors
- */
-export const job = <I, IE, A, E, R>(action: Action.Action<I, IE, A, E, R>, inputs: IE, queue?: string): FanOut.Job =>
-  queue === undefined ? { action: action as unknown as Action.Any, inputs } : { action: action as unknown as Action.Any, inputs, queue }
+/** A typed child of a multi-action fan-out (same as `FanOut.job`). @category constructors */
+export const job = FanOut.job
