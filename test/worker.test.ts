@@ -67,6 +67,21 @@ for (const backend of backends) {
         assert.deepStrictEqual((yield* notes).sort(), ["a", "b", "c", "d"])
       }).pipe(Effect.provide(app())))
 
+    it.live("an idle worker picks up a job enqueued after it started", () =>
+      Effect.gen(function*() {
+        const actions = yield* Actions
+        yield* Effect.scoped(Effect.gen(function*() {
+          const worker = yield* Worker.make({ queues: ["notes"], concurrency: 1, pollInterval: "20 millis" })
+          const sub = yield* PubSub.subscribe(worker.events)
+          // idle: registered, nothing to do
+          yield* waitUntil("the worker to register", redisCall((client, keys) => client.scard(keys.workers)), (n) => n === 1)
+          yield* actions.enqueue(note, { id: "late" })
+          const [event] = yield* takeEventsWithin(sub, 1)
+          assert.strictEqual(event?.outcome._tag, "Success")
+        }))
+        assert.deepStrictEqual(yield* notes, ["late"])
+      }).pipe(Effect.provide(app())))
+
     it.live("names are host:pid.N and unique across two pools; both pools register and unregister", () =>
       Effect.gen(function*() {
         const { queue } = yield* ResqueQueue
