@@ -37,32 +37,41 @@ const fanOutKeys = Effect.gen(function*() {
 
 for (const backend of backends) {
   describe(`fan-out guarantees (${backend.name})`, () => {
-    it.live("a failed child retried through the failed-job API moves to completed; onComplete does not fire again", () =>
+    it.live("failed children retried through the failed-job API move to completed; onComplete does not fire again", () =>
       Effect.gen(function*() {
         const actions = yield* Actions
-        const sick = randomUUID()
-        const well = randomUUID()
+        const tasks = yield* Tasks.Tasks
+        const [sickA, sickB, well] = [randomUUID(), randomUUID(), randomUUID()]
         healed.add(well)
-        const { fanOutId } = yield* actions.fanOut(heal, [{ token: sick }, { token: well }], undefined, { onComplete: finished })
-        yield* work(["fan"], 2)
+        const { fanOutId } = yield* actions.fanOut(heal, [{ token: sickA }, { token: well }, { token: sickB }], undefined, {
+          onComplete: finished
+        })
+        yield* work(["fan"], 3)
         const first = yield* actions.fanOutStatus(fanOutId, heal)
-        assert.deepStrictEqual([first.total, first.completed, first.failed, first.done], [2, 1, 1, true])
-        assert.deepStrictEqual(first.errors.map((e) => [e.index, e.error, e.inputs.token]), [[0, `sick ${sick}`, sick]])
-        assert.deepStrictEqual((yield* queued("done")).map((j) => j.args[0]), [{ fanOutId, total: 2, completed: 1, failed: 1 }])
+        assert.deepStrictEqual([first.total, first.completed, first.failed, first.done], [3, 1, 2, true])
+        assert.deepStrictEqual(first.errors.map((e) => [e.index, e.error, e.inputs.token]), [
+          [0, `sick ${sickA}`, sickA],
+          [2, `sick ${sickB}`, sickB]
+        ])
+        assert.deepStrictEqual((yield* queued("done")).map((j) => j.args[0]), [{ fanOutId, total: 3, completed: 1, failed: 2 }])
 
-        healed.add(sick)
+        healed.add(sickA)
+        healed.add(sickB)
+        // one through the runtime's operations API, one through node-resque's own (wire compatibility)
+        const failedA = (yield* tasks.failed(0, -1)).filter((f) => f.fanOut === fanOutId && f.index === 0)
+        assert.strictEqual(failedA.length, 1)
+        yield* tasks.retryAndRemoveFailed(failedA[0]!)
         const { queue } = yield* ResqueQueue
-        const failedJobs = yield* Effect.promise(() => queue.failed(0, -1))
-        const mine = failedJobs.filter((f) => f.payload.args[0]?._job?.fanOut === fanOutId)
-        assert.strictEqual(mine.length, 1)
-        yield* Effect.promise(() => queue.retryAndRemoveFailed(mine[0]!))
-        yield* work(["fan"], 1)
+        const failedB = (yield* Effect.promise(() => queue.failed(0, -1))).filter((f) => f.payload.args[0]?._job?.index === 2)
+        assert.strictEqual(failedB.length, 1)
+        yield* Effect.promise(() => queue.retryAndRemoveFailed(failedB[0]!))
+        yield* work(["fan"], 2)
         const after = yield* actions.fanOutStatus(fanOutId, heal)
-        assert.deepStrictEqual([after.total, after.completed, after.failed, after.pending], [2, 2, 0, 0])
-        assert.deepStrictEqual(after.results.map((r) => [r.index, r.result]), [[0, `ok ${sick}`], [1, `ok ${well}`]])
+        assert.deepStrictEqual([after.total, after.completed, after.failed, after.pending], [3, 3, 0, 0])
+        assert.deepStrictEqual(after.results.map((r) => [r.index, r.result]), [[0, `ok ${sickA}`], [1, `ok ${well}`], [2, `ok ${sickB}`]])
         assert.deepStrictEqual(after.errors, [])
         assert.strictEqual((yield* queued("done")).length, 1)
-      }).pipe(Effect.provide(app(backend.layer()))))
+      }).pipe(Effect.provide(Tasks.layer), Effect.provide(app(backend.layer()))))
 
     it.live("a child with retries left has no outcome yet; its successful retry completes the fan-out", () =>
       Effect.gen(function*() {
