@@ -1,15 +1,18 @@
 /**
- * Counts what the system under test sends to Redis, with `MONITOR` (outside the timed runs: MONITOR slows
- * the server down). A MULTI..EXEC block is one round trip; every other command is one round trip (plain
- * pipelines are invisible to MONITOR, so this is an upper bound for code that pipelines without MULTI).
- * Commands run inside Lua scripts are counted apart. Clients that existed before the counter started (the
- * harness, anyone else's) are ignored.
+ * Counts what the system under test sends to Redis (outside the timed runs: MONITOR slows the server down).
+ * - Commands, and commands run inside Lua scripts, come from `MONITOR`; clients that existed before the
+ *   counter started (the harness, anyone else's) are ignored.
+ * - Round trips are counted on the client side: every socket write to the Redis port by this process, the
+ *   harness's and the monitor's sockets excepted. ioredis writes a MULTI..EXEC block or a pipeline in one
+ *   write and any other command in a write of its own, so a write is one request the caller waits on.
  */
+import { Socket } from "node:net"
 import { Redis as IORedis } from "ioredis"
 
 export interface Count {
   /** Data commands sent (MULTI/EXEC not counted). */
   readonly commands: number
+  /** Requests written (a MULTI block or a pipeline is one). */
   readonly roundTrips: number
   /** Commands run by Lua scripts. */
   readonly scripted: number
@@ -40,7 +43,13 @@ export const startCounter = async (url: string, harness: IORedis): Promise<Count
   const monitor = await new IORedis(url, { maxRetriesPerRequest: 3 }).monitor()
   monitor.on("error", () => {})
   let count = { commands: 0, roundTrips: 0, scripted: 0 }
-  const inMulti = new Set<string>()
+  const port = harness.stream.remotePort
+  const excluded = new Set<unknown>([harness.stream, monitor.stream])
+  const write = Socket.prototype.write
+  Socket.prototype.write = function(this: Socket, ...args: ReadonlyArray<unknown>): boolean {
+    if (this.remotePort === port && !excluded.has(this)) count.roundTrips++
+    return Reflect.apply(write, this, args) as boolean
+  } as Socket["write"]
   const waiting = new Map<string, () => void>()
   let marks = 0
   monitor.on("monitor", (_time: string, args: ReadonlyArray<string>, source: string) => {
@@ -53,16 +62,8 @@ export const startCounter = async (url: string, harness: IORedis): Promise<Count
       count.scripted++
       return
     }
-    if (ignored.has(source)) return
-    if (command === "multi") {
-      inMulti.add(source)
-      count.roundTrips++
-    } else if (command === "exec" || command === "discard") {
-      inMulti.delete(source)
-    } else {
-      count.commands++
-      if (!inMulti.has(source)) count.roundTrips++
-    }
+    if (ignored.has(source) || command === "multi" || command === "exec") return
+    count.commands++
   })
   return {
     phase: async () => {
@@ -75,7 +76,10 @@ export const startCounter = async (url: string, harness: IORedis): Promise<Count
       count = { commands: 0, roundTrips: 0, scripted: 0 }
       return result
     },
-    close: () => monitor.disconnect()
+    close: () => {
+      Socket.prototype.write = write
+      monitor.disconnect()
+    }
   }
 }
 
