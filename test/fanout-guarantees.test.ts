@@ -110,6 +110,29 @@ for (const backend of backends) {
         assert.deepStrictEqual(done, ids)
       }).pipe(Effect.provide(app(backend.layer()))))
 
+    it.live("a child delivered twice is counted once: the fan-out does not finish early, onComplete fires once", () =>
+      Effect.gen(function*() {
+        const actions = yield* Actions
+        const { client, keys } = yield* Redis
+        // the last child waits on a queue of its own, so the first worker run takes exactly three jobs
+        const { fanOutId } = yield* actions.fanOut([
+          { action: square, inputs: { n: 1 } },
+          { action: square, inputs: { n: 2 } },
+          { action: square, inputs: { n: 3 }, queue: "last" }
+        ], { onComplete: finished })
+        // at-least-once delivery: a copy of child 0 at the head of the queue (as after a redelivery)
+        const [head] = yield* Effect.promise(() => client.lrange(keys.queue("fan"), 0, 0))
+        yield* Effect.promise(() => client.lpush(keys.queue("fan"), head!))
+        yield* work(["fan"], 3)
+        const early = yield* actions.fanOutStatus(fanOutId)
+        assert.deepStrictEqual([early.completed, early.failed, early.pending, early.done], [2, 0, 1, false])
+        assert.strictEqual((yield* queued("done")).length, 0)
+        yield* work(["last"], 1)
+        const status = yield* actions.fanOutStatus(fanOutId)
+        assert.deepStrictEqual([status.completed, status.failed, status.done], [3, 0, true])
+        assert.deepStrictEqual((yield* queued("done")).map((j) => j.args[0]), [{ fanOutId, total: 3, completed: 3, failed: 0 }])
+      }).pipe(Effect.provide(app(backend.layer()))))
+
     it.live("awaitFanOut returns the final status when done and times out when not", () =>
       Effect.gen(function*() {
         const actions = yield* Actions
