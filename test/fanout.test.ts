@@ -4,11 +4,13 @@
  * results and errors collected with the child's index and inputs, unknown ids.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, PubSub } from "effect"
+import { Effect, Layer, PubSub } from "effect"
 import { Actions } from "../src/layers/Actions.ts"
+import * as FanOutStore from "../src/layers/FanOut.ts"
 import { ResqueQueue } from "../src/layers/Queue.ts"
 import { Redis } from "../src/layers/Redis.ts"
 import * as Worker from "../src/layers/Worker.ts"
+import { WorkerMiddleware } from "../src/layers/WorkerMiddleware.ts"
 import { job } from "../src/programs/fanOut.ts"
 import { backends } from "./support/backends.ts"
 import { app, bare, finished, shout, square } from "./support/fanOutApp.ts"
@@ -155,6 +157,17 @@ for (const backend of backends) {
         assert.strictEqual(error._tag, "FanOutNotFound")
         const waited = yield* Effect.flip(actions.awaitFanOut("no-such-id"))
         assert.strictEqual(waited._tag, "FanOutNotFound")
+      }).pipe(Effect.provide(app(backend.layer()))))
+
+    it.live("the recorder is on by default, and FanOutStore.layer puts it back into a custom middleware list", () =>
+      Effect.gen(function*() {
+        const actions = yield* Actions
+        const unrecorded = yield* actions.fanOut(square, [{ n: 5 }], "no-recorder")
+        yield* work(["no-recorder"], 1).pipe(Effect.provide(Layer.succeed(WorkerMiddleware, [])))
+        assert.strictEqual((yield* actions.fanOutStatus(unrecorded.fanOutId)).pending, 1)
+        const restored = yield* actions.fanOut(square, [{ n: 6 }], "restored")
+        yield* work(["restored"], 1).pipe(Effect.provide(FanOutStore.layer([])))
+        assert.deepStrictEqual((yield* actions.fanOutStatus(restored.fanOutId)).results.map((r) => r.result), [36])
       }).pipe(Effect.provide(app(backend.layer()))))
   })
 }
