@@ -129,3 +129,27 @@ for (const backend of backends) {
       }).pipe(Effect.provide(core(backend.layer()))))
   })
 }
+
+for (const backend of backends) {
+  describe(`failures: lost replies (${backend.name})`, () => {
+    it.live("a worker whose working-on record still holds a job gets that job back before any other (never lost)", () =>
+      Effect.gen(function*() {
+        const { client, keys } = yield* Redis
+        const actions = yield* Actions
+        const stranded = "{\"class\":\"add\",\"queue\":\"math\",\"args\":[{\"a\":40,\"b\":2}]}"
+        const { events, name } = yield* Effect.scoped(Effect.gen(function*() {
+          const worker = yield* Worker.make({ queues: ["math"], concurrency: 1 })
+          const sub = yield* PubSub.subscribe(worker.events)
+          const name = worker.names[0] ?? ""
+          // what a pick whose reply was lost leaves: the job popped and recorded as this slot's, nothing run
+          yield* Effect.promise(() =>
+            client.set(keys.working(name, "math"), `{"run_at":"2026-01-01T00:00:00.000Z","queue":"math","payload":${stranded},"worker":"${name}"}`)
+          )
+          yield* actions.enqueue("add", { a: 1, b: 1 })
+          return { events: yield* takeEvents(sub, 2), name }
+        }))
+        assert.deepStrictEqual(events.map((e) => e.outcome._tag === "Success" ? e.outcome.result : e.outcome._tag), ["42", "2"])
+        assert.strictEqual(yield* Effect.promise(() => client.exists(keys.working(name, "math"))), 0)
+      }).pipe(Effect.provide(core(backend.layer()))))
+  })
+}

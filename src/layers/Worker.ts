@@ -273,8 +273,11 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
           })
         )
       yield* complete(name, queue, raw, job, result.outcome, result.retryAt).pipe(
-        // a job that ran must not be reported twice: retry the bookkeeping write, never the job
-        Effect.retry({ schedule: Schedule.exponential("50 millis"), times: 6 }),
+        // a job that ran must not be reported twice: retry the bookkeeping write, never the job. Keep trying
+        // through a Redis outage (up to 5 minutes) unless the worker is stopping: a completion given up leaves
+        // the working-on record, and the slot's next pick hands the job back (run again rather than lost)
+        Effect.retry({ schedule: Schedule.exponential("50 millis"), times: 4 }),
+        Effect.retry({ schedule: Schedule.spaced("1 second"), times: 300, while: () => Effect.map(Deferred.isDone(stop), (done) => !done) }),
         Effect.tapError((error) => Effect.logError("could not record job completion", error)),
         Effect.ignore,
         Effect.uninterruptible
