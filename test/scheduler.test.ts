@@ -102,6 +102,18 @@ for (const backend of backends) {
         assert.isNull(yield* Effect.promise(() => client.get(keys.leaderLock)))
       }).pipe(Effect.provide(app())))
 
+    it.live("the lock of a leader that died without releasing it expires, and a live scheduler takes over", () =>
+      Effect.gen(function*() {
+        const { client, keys } = yield* Redis
+        // what a SIGKILLed leader leaves: its name in the lock, with the lock's timeout still running
+        yield* Effect.promise(() => client.set(keys.leaderLock, "dead-leader", "EX", 1))
+        const { scheduler, stop } = yield* startScheduler({ name: "heir", pollInterval: "50 millis", leaderLockTimeout: "10 seconds" })
+        assert.isFalse(yield* scheduler.isLeader)
+        yield* waitUntil("the heir to lead", scheduler.isLeader, (leader) => leader, { timeout: "5 seconds" })
+        assert.strictEqual(yield* Effect.promise(() => client.get(keys.leaderLock)), "heir")
+        yield* stop
+      }).pipe(Effect.provide(app())))
+
     it.live("with two schedulers, a due delayed job is promoted exactly once", () =>
       Effect.gen(function*() {
         const actions = yield* Actions
