@@ -130,10 +130,12 @@ const main = async () => {
         const prefix = `${prefixBase}-${runId}-${entry.case}-${entry.system}-${results.length}`
         const input: CaseInput = { case: entry.case, system: entry.system, variant: entry.variant, n: entry.n, redisUrl, prefix, params: entry.params }
         const name = `${entry.case} ${entry.system}${entry.variant ? ` (${entry.variant})` : ""} round ${round}`
+        const started = Date.now()
         try {
           const result = await runCase(entry, input)
           results.push(result)
-          process.stderr.write(`  ${name}: ${result.value.toFixed(2)} ${result.unit} [${result.checks.length} checks ok]\n`)
+          const seconds = ((Date.now() - started) / 1000).toFixed(1)
+          process.stderr.write(`  ${name}: ${result.value.toFixed(2)} ${result.unit} [${result.checks.length} checks ok, process ${seconds} s]\n`)
         } catch (error) {
           failed.add(entry)
           const message = `${name} FAILED: ${error instanceof Error ? error.message : String(error)}`

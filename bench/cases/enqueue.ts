@@ -7,9 +7,7 @@
  * Checks: exactly N jobs are waiting afterwards.
  */
 import type { Redis as IORedis } from "ioredis"
-import * as bull from "../peers/bullmq.ts"
-import * as resque from "../peers/nodeResque.ts"
-import * as ours from "../peers/ours.ts"
+// each system's modules are imported only by the process that measures it (startup stays small and fair)
 import { Checks, chunks, forEachConcurrent, harnessClient, main, startWindow, throughput } from "../lib/child.ts"
 import type { CaseInput, CaseResult } from "../lib/protocol.ts"
 
@@ -19,6 +17,7 @@ const inFlight = (input: CaseInput) => input.params["inFlight"] ?? 4
 const indexes = (n: number) => Array.from({ length: n }, (_, i) => i)
 
 const runNodeResque = async (input: CaseInput, harness: IORedis, checks: Checks) => {
+  const resque = await import("../peers/nodeResque.ts")
   const q = await resque.queue(input)
   const window = startWindow(harness)
   if (bulk(input)) {
@@ -33,6 +32,7 @@ const runNodeResque = async (input: CaseInput, harness: IORedis, checks: Checks)
 }
 
 const runBullmq = async (input: CaseInput, harness: IORedis, checks: Checks) => {
+  const bull = await import("../peers/bullmq.ts")
   const q = await bull.queue(input)
   const window = startWindow(harness)
   if (bulk(input)) {
@@ -47,6 +47,7 @@ const runBullmq = async (input: CaseInput, harness: IORedis, checks: Checks) => 
 }
 
 const runOurs = async (input: CaseInput, harness: IORedis, checks: Checks) => {
+  const ours = await import("../peers/ours.ts")
   const measured = bulk(input)
     ? await ours.fanOutTimed(input, harness, { batchSize: batchSize(input), inFlight: inFlight(input) })
     : await ours.enqueueSingleTimed(input, harness)

@@ -5,12 +5,12 @@
  * Checks: exactly N children are waiting, and the fan-out / parent knows all N.
  */
 import type { Redis as IORedis } from "ioredis"
-import * as bull from "../peers/bullmq.ts"
-import * as ours from "../peers/ours.ts"
+// each system's modules are imported only by the process that measures it (startup stays small and fair)
 import { Checks, harnessClient, main, startWindow } from "../lib/child.ts"
 import type { CaseInput, CaseResult } from "../lib/protocol.ts"
 
 const runBullmq = async (input: CaseInput, harness: IORedis, checks: Checks) => {
+  const bull = await import("../peers/bullmq.ts")
   const flow = await bull.flowProducer(input)
   const spec = bull.flowSpec(input.n)
   const window = startWindow(harness)
@@ -27,6 +27,7 @@ const runBullmq = async (input: CaseInput, harness: IORedis, checks: Checks) => 
 }
 
 const runOurs = async (input: CaseInput, harness: IORedis, checks: Checks) => {
+  const ours = await import("../peers/ours.ts")
   const measured = await ours.fanOutTimed(input, harness, { batchSize: input.params["batchSize"] ?? 100, inFlight: input.params["inFlight"] ?? 4 })
   checks.equal("children waiting", await harness.llen(ours.queueKey(input)), input.n)
   return measured

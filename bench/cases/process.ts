@@ -8,9 +8,7 @@
  * Checks: N succeeded, 0 failed, the queue is empty, and the system's own counters agree.
  */
 import type { Redis as IORedis } from "ioredis"
-import * as bull from "../peers/bullmq.ts"
-import * as resque from "../peers/nodeResque.ts"
-import * as ours from "../peers/ours.ts"
+// each system's modules are imported only by the process that measures it (startup stays small and fair)
 import { Checks, chunks, forEachConcurrent, harnessClient, main, startWindow, throughput, waitUntil, type Window } from "../lib/child.ts"
 import type { CaseInput, CaseResult } from "../lib/protocol.ts"
 
@@ -18,6 +16,7 @@ const indexes = (n: number) => Array.from({ length: n }, (_, i) => i)
 const deadline = (input: CaseInput) => 60_000 + input.n * 10
 
 const runNodeResque = async (input: CaseInput, harness: IORedis, checks: Checks) => {
+  const resque = await import("../peers/nodeResque.ts")
   const q = await resque.queue(input)
   await forEachConcurrent(chunks(indexes(input.n), 100), 4, (batch) => resque.enqueueParallel(q, batch))
   checks.equal("jobs waiting before", await harness.llen(resque.queueKey(input)), input.n)
@@ -40,6 +39,7 @@ const runNodeResque = async (input: CaseInput, harness: IORedis, checks: Checks)
 }
 
 const runBullmq = async (input: CaseInput, harness: IORedis, checks: Checks) => {
+  const bull = await import("../peers/bullmq.ts")
   const q = await bull.queue(input)
   await forEachConcurrent(chunks(indexes(input.n), 100), 4, (batch) => bull.enqueueBulk(q, batch))
   checks.equal("jobs waiting before", await q.getWaitingCount(), input.n)
@@ -66,7 +66,7 @@ main(async (input): Promise<CaseResult> => {
     ? await runNodeResque(input, harness, checks)
     : input.system === "bullmq"
     ? await runBullmq(input, harness, checks)
-    : await ours.processTimed(input, harness, checks)
+    : await (await import("../peers/ours.ts")).processTimed(input, harness, checks)
   harness.disconnect()
   return throughput(input, measured, checks, { peakRssMb: measured.peakRssMb })
 })

@@ -109,6 +109,18 @@ export const startWindow = (harness: IORedis): Window => {
   }
 }
 
+/** What the end-to-end fan-out case measures. */
+export interface E2eMeasured {
+  readonly wallMs: number
+  readonly nodeCpuPct: number
+  readonly redisCpuPct: number
+  readonly peakRssMb: number
+  /** One status read of the finished fan-out. */
+  readonly statusMs: number
+  /** Redis `used_memory` growth kept by the finished fan-out. */
+  readonly redisBytes: number
+}
+
 /** Splits `items` into chunks of `size`. */
 export const chunks = <A>(items: ReadonlyArray<A>, size: number): Array<Array<A>> => {
   const out: Array<Array<A>> = []

@@ -4,7 +4,10 @@
  * cheapest BullMQ setting and the closest to what Resque keeps (nothing per finished job).
  */
 import { performance } from "node:perf_hooks"
-import { type FlowJob, FlowProducer, type JobsOptions, Queue, Worker } from "bullmq"
+import { type FlowJob, FlowProducer, Job, type JobsOptions, Queue, Worker } from "bullmq"
+import type { Redis as IORedis } from "ioredis"
+import { type Checks, chunks, type E2eMeasured, redisUsedMemory, startWindow, waitUntil } from "../lib/child.ts"
+import { type Counter, perJob } from "../lib/monitor.ts"
 import type { CaseInput } from "../lib/protocol.ts"
 
 export const QUEUE = "bench"
@@ -85,4 +88,53 @@ export const worker = (input: CaseInput, onPick: () => void, name = QUEUE): Proc
   })
   w.on("error", (error) => process.stderr.write(`bullmq worker error: ${String(error)}\n`))
   return { worker: w, counts }
+}
+
+/** Case 5: a flow of 1 parent and N children end to end, then `getChildrenValues` and Redis memory per child. */
+export const e2eTimed = async (input: CaseInput, harness: IORedis, checks: Checks): Promise<E2eMeasured> => {
+  const flow = await flowProducer(input)
+  const parents = await queue(input, PARENT_QUEUE)
+  const spec = flowSpec(input.n, { removeOnComplete: false, removeOnFail: false })
+  const children = worker(input, () => {})
+  const parent = worker({ ...input, params: { concurrency: 1 } }, () => {}, PARENT_QUEUE)
+  await Promise.all([children.worker.waitUntilReady(), parent.worker.waitUntilReady()])
+  const memoryBefore = await redisUsedMemory(harness)
+  const window = startWindow(harness)
+  const node = await flow.add(spec)
+  await waitUntil("parent completed", () => parent.counts.succeeded + parent.counts.failed >= 1, 600_000, 2)
+  const measured = await window.end()
+  checks.equal("children completed", children.counts.succeeded, input.n)
+  checks.equal("children failed", children.counts.failed, 0)
+  checks.equal("parent completed", parent.counts.succeeded, 1)
+  const job = await Job.fromId(parents, node.job.id ?? "")
+  if (job === undefined) throw new Error("parent job not found")
+  const started = performance.now()
+  const values = await job.getChildrenValues()
+  const statusMs = performance.now() - started
+  checks.equal("results", Object.keys(values).length, input.n)
+  const memoryAfter = await redisUsedMemory(harness)
+  await Promise.all([children.worker.close(), parent.worker.close(), flow.close(), parents.close()])
+  return { ...measured, statusMs, redisBytes: memoryAfter - memoryBefore }
+}
+
+/** Case 6: counts per phase (see bench/cases/roundtrips.ts). */
+export const roundTrips = async (input: CaseInput, counter: Counter, checks: Checks): Promise<Record<string, number>> => {
+  const n = input.n
+  const q = await queue(input)
+  await counter.phase()
+  await enqueueSingle(q, 0, n)
+  const single = perJob("enqueue-single", await counter.phase(), n)
+  const processing = worker(input, () => {})
+  await waitUntil("all jobs done", () => processing.counts.succeeded + processing.counts.failed >= n, 120_000, 2)
+  await processing.worker.close()
+  const process = perJob("process", await counter.phase(), n)
+  for (const batch of chunks(Array.from({ length: n }, (_, i) => i), 100)) await enqueueBulk(q, batch)
+  const bulk = perJob("enqueue-bulk", await counter.phase(), n)
+  const flow = await flowProducer(input)
+  await flow.add(flowSpec(n))
+  const flowCount = perJob("fanout", await counter.phase(), n)
+  checks.equal("succeeded", processing.counts.succeeded, n)
+  checks.equal("jobs waiting", await q.getWaitingCount(), 2 * n)
+  await Promise.all([q.close(), flow.close()])
+  return { ...single, ...process, ...bulk, ...flowCount }
 }

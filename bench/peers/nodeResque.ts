@@ -5,6 +5,8 @@
 import { performance } from "node:perf_hooks"
 import { MultiWorker, Queue } from "node-resque"
 import type { Redis as IORedis } from "ioredis"
+import { type Checks, chunks, waitUntil } from "../lib/child.ts"
+import { type Counter, perJob } from "../lib/monitor.ts"
 import type { CaseInput } from "../lib/protocol.ts"
 
 export const QUEUE = "bench"
@@ -88,4 +90,24 @@ export const multiWorker = (input: CaseInput, onPick: () => void): Processing =>
 export const stats = async (harness: IORedis, input: CaseInput) => {
   const [processed, failed] = await harness.mget(`${input.prefix}:stat:processed`, `${input.prefix}:stat:failed`)
   return { processed: Number(processed ?? 0), failed: Number(failed ?? 0) }
+}
+
+/** Case 6: counts per phase (see bench/cases/roundtrips.ts). */
+export const roundTrips = async (input: CaseInput, harness: IORedis, counter: Counter, checks: Checks): Promise<Record<string, number>> => {
+  const n = input.n
+  const q = await queue(input)
+  await counter.phase()
+  await enqueueSingle(q, 0, n)
+  const single = perJob("enqueue-single", await counter.phase(), n)
+  const { worker, counts } = multiWorker(input, () => {})
+  await worker.start()
+  await waitUntil("all jobs done", () => counts.succeeded + counts.failed >= n, 120_000, 2)
+  await worker.end()
+  const process = perJob("process", await counter.phase(), n)
+  for (const batch of chunks(Array.from({ length: n }, (_, i) => i), 100)) await enqueueParallel(q, batch)
+  const bulk = perJob("enqueue-bulk", await counter.phase(), n)
+  checks.equal("succeeded", counts.succeeded, n)
+  checks.equal("bulk jobs waiting", await harness.llen(queueKey(input)), n)
+  await q.end()
+  return { ...single, ...process, ...bulk }
 }

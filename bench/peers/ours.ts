@@ -11,7 +11,9 @@ import { ResqueQueue } from "../../src/layers/Queue.ts"
 import * as Redis from "../../src/layers/Redis.ts"
 import * as Runtime from "../../src/layers/Runtime.ts"
 import * as Worker from "../../src/layers/Worker.ts"
-import { CheckFailed, type Checks, chunks, startWindow, type Window } from "../lib/child.ts"
+import { performance } from "node:perf_hooks"
+import { CheckFailed, type Checks, chunks, type E2eMeasured, redisUsedMemory, startWindow, type Window } from "../lib/child.ts"
+import { type Counter, perJob } from "../lib/monitor.ts"
 import type { CaseInput } from "../lib/protocol.ts"
 
 export const QUEUE = "bench"
@@ -144,4 +146,60 @@ export const fanOutTimed = (input: CaseInput, harness: IORedis, options: { reado
     const window = startWindow(harness)
     yield* fanOut(input.n, options, items)
     return yield* Effect.promise(() => window.end())
+  }))
+
+/** Case 5: fan-out end to end with a running pool, then one status read and Redis memory per child. */
+export const e2eTimed = (input: CaseInput, harness: IORedis, checks: Checks): Promise<E2eMeasured> =>
+  run(input, Effect.gen(function*() {
+    const actions = yield* Actions
+    const items = inputs(input.n)
+    const memoryBefore = yield* Effect.promise(() => redisUsedMemory(harness))
+    let fanOutId = ""
+    const concurrency = input.params["concurrency"] ?? 25
+    // the pool starts first and idles; the window opens when the fan-out is sent
+    let window: Window | undefined
+    const done = yield* work(input.n, concurrency, Effect.gen(function*() {
+      window = startWindow(harness)
+      fanOutId = yield* fanOut(input.n, { batchSize: input.params["batchSize"] ?? 100, inFlight: input.params["inFlight"] ?? 4 }, items)
+      const status = yield* actions.awaitFanOut(fanOutId, { maxPollInterval: "25 millis", timeout: "10 minutes" })
+      const ended = yield* Effect.promise(() => (window as Window).end())
+      return { status, ended }
+    }))
+    const { status: final, ended: measured } = done.result
+    checks.equal("worker succeeded", done.succeeded, input.n)
+    checks.equal("worker failed", done.failed, 0)
+    checks.equal("status completed", final.completed, input.n)
+    checks.equal("status failed", final.failed, 0)
+    checks.equal("status done", final.done, true)
+    const started = performance.now()
+    const status = yield* actions.fanOutStatus(fanOutId)
+    const statusMs = performance.now() - started
+    checks.equal("results", status.results.length, input.n)
+    checks.equal("last result index", status.results[input.n - 1]?.index, input.n - 1)
+    const memoryAfter = yield* Effect.promise(() => redisUsedMemory(harness))
+    return { ...measured, statusMs, redisBytes: memoryAfter - memoryBefore }
+  }))
+
+/** Case 6: counts per phase (see bench/cases/roundtrips.ts). */
+export const roundTrips = (input: CaseInput, counter: Counter, checks: Checks): Promise<Record<string, number>> =>
+  run(input, Effect.gen(function*() {
+    const actions = yield* Actions
+    const n = input.n
+    const concurrency = input.params["concurrency"] ?? 25
+    const phase = (name: string, jobs = n) => Effect.promise(() => counter.phase()).pipe(Effect.map((count) => perJob(name, count, jobs)))
+    yield* phase("setup")
+    for (let i = 0; i < n; i++) yield* actions.enqueue("noop", { i })
+    const single = yield* phase("enqueue-single")
+    const plain = yield* work(n, concurrency, Effect.void)
+    const process = yield* phase("process")
+    const fanOutId = yield* fanOut(n)
+    const fanOutCount = yield* phase("fanout")
+    const children = yield* work(n, concurrency, Effect.void)
+    const processChildren = yield* phase("process-children")
+    const status = yield* actions.fanOutStatus(fanOutId)
+    const statusCount = yield* phase("status", 1)
+    checks.equal("plain jobs succeeded", plain.succeeded, n)
+    checks.equal("children succeeded", children.succeeded, n)
+    checks.equal("status completed", status.completed, n)
+    return { ...single, ...process, ...fanOutCount, ...processChildren, ...statusCount }
   }))

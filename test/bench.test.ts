@@ -1,0 +1,76 @@
+/**
+ * Smoke test of the benchmark, so its code cannot rot: the real orchestrator (`bench/run.ts`) runs every case
+ * once with tiny sizes against the test Redis, under a key prefix of its own (it never flushes a server it did
+ * not start: it deletes its own keys). Asserts that every case and system reports a row, that every case
+ * process passed its correctness checks, and that the JSON results are written. No timing is asserted.
+ */
+import { spawn } from "node:child_process"
+import { randomUUID } from "node:crypto"
+import { mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { Redis as IORedis } from "ioredis"
+import { afterAll, describe, expect, inject, it } from "vitest"
+import { caseIds, plan } from "../bench/lib/plan.ts"
+import type { CaseResult } from "../bench/lib/protocol.ts"
+
+const root = join(import.meta.dirname, "..")
+const prefix = `bench-smoke-${randomUUID().slice(0, 8)}`
+const dir = mkdtempSync(join(tmpdir(), "bench-smoke-"))
+const out = join(dir, "latest.json")
+const settings = { n: 200, children: 200, roundTripN: 100, rounds: 1, ourConcurrency: [25], resqueWorkers: [5, 10] as const }
+
+const runBench = () =>
+  new Promise<{ readonly code: number | null; readonly stdout: string; readonly stderr: string }>((resolve, reject) => {
+    const args = [
+      "--import", "tsx", join(root, "bench", "run.ts"),
+      "--n", String(settings.n), "--children", String(settings.children), "--rt-n", String(settings.roundTripN),
+      "--rounds", "1", "--concurrency", "25", "--resque-workers", "5,10", "--prefix", prefix, "--out", out
+    ]
+    const child = spawn(process.execPath, args, {
+      cwd: root,
+      env: { ...process.env, BENCH_REDIS_URL: inject("redisUrl") },
+      stdio: ["ignore", "pipe", "pipe"]
+    })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
+    child.once("error", reject)
+    child.once("exit", (code) => resolve({ code, stdout, stderr }))
+  })
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+describe("benchmark (smoke, tiny N)", () => {
+  it("runs every case with correct results, prints the tables and writes the JSON, leaving no keys behind", async () => {
+    const { code, stdout, stderr } = await runBench()
+    expect(code, stderr).toBe(0)
+    expect(stdout).toContain("All correctness checks passed.")
+    const entries = plan(settings, caseIds)
+    const json = JSON.parse(readFileSync(out, "utf8")) as { results: ReadonlyArray<CaseResult>; failures: ReadonlyArray<string> }
+    expect(json.failures).toEqual([])
+    // one result per entry, each with its correctness checks
+    expect(json.results.map((r) => `${r.case}|${r.system}|${r.variant}`).sort()).toEqual(
+      entries.map((e) => `${e.case}|${e.system}|${e.variant}`).sort()
+    )
+    for (const result of json.results) {
+      expect(result.checks.length, `${result.case} ${result.system}`).toBeGreaterThan(0)
+      expect(Number.isFinite(result.value), `${result.case} ${result.system}`).toBe(true)
+    }
+    // every timed entry has a row in the Markdown table, and the round-trip table and targets are there
+    for (const entry of entries.filter((e) => e.case !== "roundtrips")) {
+      expect(stdout).toMatch(new RegExp(`\\| ${entry.system} \\| ${entry.variant.replace(/[()]/g, "\\$&")} \\| ${settings.n === entry.n ? "200" : String(entry.n)} \\|`))
+    }
+    expect(stdout).toContain("| ours | process fan-out children (recording) |")
+    expect(stdout).toContain("| result recording ≤ 1 extra round trip per child |")
+    // the orchestrator deleted every key it wrote on a server it did not start
+    const redis = new IORedis(inject("redisUrl"))
+    try {
+      const [, keys] = await redis.scan("0", "MATCH", `${prefix}*`, "COUNT", 100_000)
+      expect(keys).toEqual([])
+    } finally {
+      redis.disconnect()
+    }
+  }, 180_000)
+})
