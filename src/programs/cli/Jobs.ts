@@ -18,8 +18,11 @@ import * as InputFlags from "./Flags.ts"
 import { watch } from "./Progress.ts"
 import { anyRedis, type App, BadArgument, handler, parseDelay, printJson, printRaw, sharedRedis } from "./Shared.ts"
 
-/** Flag names every command has (built-in and global): an input field of that name is renamed. */
-const globalNames = ["help", "version", "wizard", "completions", "log-level", "redis", "namespace", "quiet"]
+/**
+ * Flag names an input field cannot take (built-in and global flags, and `enqueue`'s own): a field of that name
+ * is `--input-NAME`, the same under `run` and `enqueue`.
+ */
+const globalNames = ["help", "version", "wizard", "completions", "log-level", "redis", "namespace", "quiet", "queue", "in", "at"]
 
 const describe = (action: Action.Any) => {
   const queue = action.task?.queue ?? "default"
@@ -27,16 +30,16 @@ const describe = (action: Action.Any) => {
   return `${action.description} (queue ${queue}${every})`
 }
 
-/** One subcommand per action, with the action's input flags under `inputs` and the command's own flags. */
+/** One subcommand per action, with the action's input flags (when `inputs` is set) and the command's own. */
 const perAction = <const Own extends Command.Command.FlagConfig, E, R>(
   app: App,
   own: Own,
-  withInputs: boolean,
+  options: { readonly inputs: boolean },
   body: (action: Action.Any, inputs: Record<string, unknown>, flags: Command.Command.Config.InferValue<Own>) => Effect.Effect<void, E, R>
 ) => {
-  const reserved = new Set([...globalNames, ...Object.values(own).flatMap((flag) => ("name" in flag && typeof flag.name === "string" ? [flag.name] : []))])
+  const reserved = new Set(globalNames)
   return app.actions.map((action) => {
-    const derived = withInputs ? InputFlags.fromAction(action, reserved) : InputFlags.none
+    const derived = options.inputs ? InputFlags.fromAction(action, reserved) : InputFlags.none
     return Command.make(action.name, { inputs: derived.flags, own }, ({ inputs, own: flags }) =>
       handler(body(action, derived.toInputs(inputs), flags))).pipe(
         Command.withDescription(describe(action)),
@@ -49,7 +52,7 @@ const perAction = <const Own extends Command.Command.FlagConfig, E, R>(
 const run = (app: App) =>
   Command.make("run").pipe(
     Command.withDescription("Run an action in this process and print its result as JSON on stdout"),
-    Command.withSubcommands(perAction(app, {}, true, (action, inputs) =>
+    Command.withSubcommands(perAction(app, {}, { inputs: true }, (action, inputs) =>
       Effect.gen(function*() {
         const redis = yield* anyRedis
         yield* Effect.gen(function*() {
@@ -71,7 +74,7 @@ const enqueue = (app: App) =>
       queue: queueFlag,
       in: Flag.String("in").pipe(Flag.withMetavar("delay"), Flag.withDescription("Run after a delay: 30s, 5m, 2h, 1d"), Flag.optional),
       at: Flag.String("at").pipe(Flag.withMetavar("time"), Flag.withDescription("Run at a time (ISO 8601)"), Flag.optional)
-    }, true, (action, inputs, flags) =>
+    }, { inputs: true }, (action, inputs, flags) =>
       Effect.gen(function*() {
         const queue = Option.getOrUndefined(flags.queue)
         if (Option.isSome(flags.in) && Option.isSome(flags.at)) {
@@ -129,7 +132,7 @@ const fanout = (app: App) =>
       queue: queueFlag,
       batchSize: Flag.Int("batch-size").pipe(Flag.withDefault(100), Flag.withDescription("Children written per round trip (default 100)")),
       wait: Flag.Boolean("wait").pipe(Flag.withDefault(false), Flag.withDescription("Show progress until every child has finished, then the summary"))
-    }, false, (action, _inputs, flags) =>
+    }, { inputs: false }, (action, _inputs, flags) =>
       Effect.gen(function*() {
         if (flags.batchSize < 1) return yield* new BadArgument({ detail: "--batch-size must be at least 1" })
         const lines = yield* readJsonLines(flags.file)
