@@ -10,7 +10,7 @@ import { Actions } from "../../src/layers/Actions.ts"
 import * as Redis from "../../src/layers/Redis.ts"
 import * as Scheduler from "../../src/layers/Scheduler.ts"
 import { redisUrl, uniqueNamespace } from "../support/backends.ts"
-import { core, runsKey } from "./fixtures/actions.ts"
+import { core, readRuns } from "./fixtures/actions.ts"
 import { waitFor, worker } from "./support.ts"
 
 const CHILDREN = 1000
@@ -37,7 +37,7 @@ const scenario = (retryStuckJobs: boolean) => {
     const inFlight = records.flatMap((r) => (r === null ? [] : [JSON.parse(r).payload.args[0]._job.index as number])).sort((a, b) => a - b)
     const status = yield* actions.awaitFanOut(fan.fanOutId, { timeout: "60 seconds" })
     const duration = (yield* Clock.currentTimeMillis) - started
-    const runs = yield* Effect.promise(() => client.hgetall(runsKey(namespace)))
+    const runs = yield* Effect.promise(() => readRuns(client, namespace))
     const outcomes = yield* Effect.promise(() => client.hlen(keys.fanOutOutcomes(fan.fanOutId)))
     const leftWorking = yield* Effect.promise(() => client.keys(`${keys.namespace}:worker:victim*`))
     return { status, inFlight, runs, outcomes, duration, leftWorking }
@@ -60,7 +60,7 @@ describe("reliability: worker SIGKILLed mid fan-out", () => {
       // every other child ran exactly once
       const ranOnce = Object.entries(r.runs).filter(([id]) => !r.inFlight.includes(Number(id)))
       assert.strictEqual(ranOnce.length, CHILDREN - r.inFlight.length)
-      assert.isTrue(ranOnce.every(([, n]) => n === "1"))
+      assert.isTrue(ranOnce.every(([, n]) => n === 1))
       assert.deepStrictEqual(r.leftWorking, [])
     }))
 

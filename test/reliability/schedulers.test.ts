@@ -9,7 +9,7 @@ import { Clock, Effect } from "effect"
 import { Actions } from "../../src/layers/Actions.ts"
 import * as Redis from "../../src/layers/Redis.ts"
 import { redisUrl, uniqueNamespace } from "../support/backends.ts"
-import { core, runsKey } from "./fixtures/actions.ts"
+import { core, readRuns } from "./fixtures/actions.ts"
 import { waitFor, worker } from "./support.ts"
 
 const DELAYED = 300
@@ -41,7 +41,7 @@ describe("reliability: two schedulers", () => {
       const ticks = Effect.promise(() => client.lrange(`${namespace}:test:ticks`, 0, -1))
       yield* waitFor("two ticks", ticks, (t) => t.length >= 2)
       // kill the leader while delayed jobs are still due
-      const dueAtKill = DELAYED - Object.keys(yield* Effect.promise(() => client.hgetall(runsKey(namespace)))).length
+      const dueAtKill = DELAYED - Object.keys(yield* Effect.promise(() => readRuns(client, namespace))).length
       const killedAt = yield* Clock.currentTimeMillis
       const leader = first === "s1" ? procs.s1 : procs.s2
       leader.signal("SIGKILL")
@@ -49,21 +49,21 @@ describe("reliability: two schedulers", () => {
       const other = first === "s1" ? "s2" : "s1"
       yield* waitFor("the other scheduler to lead", leaderNow, (l) => l === other, 10_000)
       const takeover = (yield* Clock.currentTimeMillis) - killedAt
-      const runs = Effect.promise(() => client.hgetall(runsKey(namespace)))
+      const runs = Effect.promise(() => readRuns(client, namespace))
       const allRan = yield* waitFor("every delayed job to run", runs, (r) => Object.keys(r).length >= DELAYED, 30_000)
       const ticksAtTakeover = (yield* ticks).length
       const allTicks = yield* waitFor("two ticks under the new leader", ticks, (t) => t.length >= ticksAtTakeover + 2, 20_000)
       const delayedLeft = yield* Effect.promise(() => client.zcard(keys.delayedSchedule))
       const gaps = allTicks.map(Number).slice(1).map((t, i) => t - Number(allTicks[i]))
-      console.log(`two schedulers: ${dueAtKill} delayed jobs not yet run at the kill; takeover ${takeover} ms (lock ${LOCK_SECONDS} s); ${DELAYED} delayed jobs ran ${Object.values(allRan).reduce((a, n) => a + Number(n), 0)} times; tick gaps ${gaps.join(", ")} ms; delayed left ${delayedLeft}`)
+      console.log(`two schedulers: ${dueAtKill} delayed jobs not yet run at the kill; takeover ${takeover} ms (lock ${LOCK_SECONDS} s); ${DELAYED} delayed jobs ran ${Object.values(allRan).reduce((a, n) => a + n, 0)} times; tick gaps ${gaps.join(", ")} ms; delayed left ${delayedLeft}`)
       assert.isAbove(dueAtKill, 0)
       assert.isBelow(takeover, LOCK_SECONDS * 1000 + 1500)
       assert.strictEqual(Object.keys(allRan).length, DELAYED)
-      assert.isTrue(Object.values(allRan).every((n) => n === "1"), "a delayed job ran twice")
+      assert.isTrue(Object.values(allRan).every((n) => n === 1), "a delayed job ran twice")
       // one live copy of the recurring action: successive runs are a period apart (Resque rounds to the second)
       assert.isTrue(gaps.every((gap) => gap >= TICK_MS - 1000), `ticks too close: ${gaps.join(", ")}`)
-      const final = yield* Effect.promise(() => client.hgetall(runsKey(namespace)))
-      assert.isTrue(Object.values(final).every((n) => n === "1"))
+      const final = yield* Effect.promise(() => readRuns(client, namespace))
+      assert.isTrue(Object.values(final).every((n) => n === 1))
     }).pipe(Effect.scoped, Effect.provide(core(Redis.layer({ url: redisUrl(), namespace }))))
   })
 })
