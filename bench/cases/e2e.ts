@@ -8,7 +8,7 @@
  *   done when the parent completes; the status read is `parent.getChildrenValues()`.
  * Checks: N completed, 0 failed, N results.
  */
-import { Checks, harnessClient, main } from "../lib/child.ts"
+import { Checks, cpuPerJob, harnessClient, main } from "../lib/child.ts"
 import type { CaseResult } from "../lib/protocol.ts"
 
 main(async (input): Promise<CaseResult> => {
@@ -28,7 +28,7 @@ main(async (input): Promise<CaseResult> => {
     wallMs: measured.wallMs,
     nodeCpuPct: measured.nodeCpuPct,
     redisCpuPct: measured.redisCpuPct,
-    extra: { statusMs: measured.statusMs, redisBytesPerChild: measured.redisBytes / input.n, peakRssMb: measured.peakRssMb },
+    extra: { ...cpuPerJob(measured, input.n), statusMs: measured.statusMs, redisBytesPerChild: measured.redisBytes / input.n, peakRssMb: measured.peakRssMb },
     checks: checks.passed
   }
 })

@@ -6,7 +6,7 @@
  */
 import type { Redis as IORedis } from "ioredis"
 // each system's modules are imported only by the process that measures it (startup stays small and fair)
-import { Checks, harnessClient, main, startWindow } from "../lib/child.ts"
+import { Checks, cpuPerJob, harnessClient, main, startWindow } from "../lib/child.ts"
 import type { CaseInput, CaseResult } from "../lib/protocol.ts"
 
 const runBullmq = async (input: CaseInput, harness: IORedis, checks: Checks) => {
@@ -48,7 +48,7 @@ main(async (input): Promise<CaseResult> => {
     wallMs: measured.wallMs,
     nodeCpuPct: measured.nodeCpuPct,
     redisCpuPct: measured.redisCpuPct,
-    extra: {},
+    extra: cpuPerJob(measured, input.n),
     checks: checks.passed
   }
 })

@@ -81,8 +81,8 @@ const extraNotes = (s: Summary): string => {
 /** The main table: one row per entry, timing cases only. */
 export const table = (summaries: ReadonlyArray<Summary>): string => {
   const lines = [
-    "| Case | System | Variant | N | Result: median [min–max] | Ours vs peer | node CPU | redis CPU | Notes |",
-    "|---|---|---|---:|---:|---|---:|---:|---|"
+    "| Case | System | Variant | N | Result: median [min–max] | Ours vs peer | node CPU | redis CPU | CPU µs/job node + redis | Notes |",
+    "|---|---|---|---:|---:|---|---:|---:|---:|---|"
   ]
   for (const id of caseIds) {
     if (id === "roundtrips") continue
@@ -93,7 +93,7 @@ export const table = (summaries: ReadonlyArray<Summary>): string => {
       lines.push(
         `| ${cases[id]} | ${s.system} | ${s.variant} | ${s.n.toLocaleString("en-US")} | ${fmtSpread(s.value, s.unit, s.rounds)} | ${versus} | ${
           Math.round(s.nodeCpuPct)
-        }% | ${Math.round(s.redisCpuPct)}% | ${extraNotes(s)} |`
+        }% | ${Math.round(s.redisCpuPct)}% | ${fmt(s.extra["nodeCpuUsPerJob"] ?? Number.NaN)} + ${fmt(s.extra["redisCpuUsPerJob"] ?? Number.NaN)} | ${extraNotes(s)} |`
       )
     }
   }
