@@ -3,7 +3,7 @@
  *
  * 1. Time to enqueue 10 000 children (default batch 100, concurrency 4, plus variants) on the given Redis
  *    (default 127.0.0.1:6379) under a unique namespace; its keys are deleted afterwards.
- * 2. Round trips per batch, on a private redis-server: `INFO commandstats` deltas (EXEC count = batches) and
+ * 2. Round trips per batch, on a private redis-server: `INFO commandstats` deltas (EVALSHA count = batches) and
  *    socket writes of the client (each write is one request flush).
  * 3. Round trips per child for recording: socket writes per job of a worker running plain jobs versus
  *    fan-out children (the recorder rides in the completion MULTI, so the difference is the cost).

@@ -133,6 +133,37 @@ for (const backend of backends) {
         assert.deepStrictEqual((yield* queued("done")).map((j) => j.args[0]), [{ fanOutId, total: 3, completed: 3, failed: 0 }])
       }).pipe(Effect.provide(app(backend.layer()))))
 
+    it.live("a parent re-run with the same id writes only the missing batches, and onComplete fires once", () =>
+      Effect.gen(function*() {
+        const actions = yield* Actions
+        const { client, keys } = yield* Redis
+        const id = `parent-${randomUUID()}`
+        const inputs = [1, 2, 3, 4, 5].map((n) => ({ n }))
+        const options = { id, batchSize: 2, onComplete: finished }
+        const first = yield* actions.fanOut(square, inputs, "rerun", options)
+        assert.deepStrictEqual([first.fanOutId, first.total, first.enqueued], [id, 5, 5])
+        // as if the parent had died after its first batch: the later batches never reached Redis
+        yield* Effect.promise(() => client.ltrim(keys.queue("rerun"), 0, 1))
+        yield* Effect.promise(() => client.hdel(keys.fanOut(id), "b2", "b4"))
+        const again = yield* actions.fanOut(square, inputs, "rerun", options)
+        assert.deepStrictEqual([again.fanOutId, again.total, again.enqueued], [id, 5, 5])
+        yield* actions.fanOut(square, inputs, "rerun", options)
+        const indexes = (yield* queued("rerun")).map((j) => j.args[0]?._job?.index)
+        assert.deepStrictEqual(indexes, [0, 1, 2, 3, 4])
+        const conflict = yield* Effect.flip(actions.fanOut(square, inputs.slice(0, 3), "rerun", options))
+        assert.strictEqual(conflict._tag, "FanOutInvalidOptions")
+        const badId = yield* Effect.flip(actions.fanOut(square, inputs, "rerun", { id: "no spaces" }))
+        assert.strictEqual(badId._tag, "FanOutInvalidOptions")
+        yield* work(["rerun"], 5)
+        const status = yield* actions.fanOutStatus(id)
+        assert.deepStrictEqual([status.total, status.completed, status.done], [5, 5, true])
+        // an empty fan-out run twice: done once, onComplete once
+        const empty = `empty-${randomUUID()}`
+        yield* actions.fanOut(square, [], undefined, { id: empty, onComplete: finished })
+        yield* actions.fanOut(square, [], undefined, { id: empty, onComplete: finished })
+        assert.deepStrictEqual((yield* queued("done")).map((j) => j.args[0]?.fanOutId), [id, empty])
+      }).pipe(Effect.provide(app(backend.layer()))))
+
     it.live("awaitFanOut returns the final status when done and times out when not", () =>
       Effect.gen(function*() {
         const actions = yield* Actions

@@ -36,6 +36,14 @@ export type Completion = typeof Completion.Type
  * @category models
  */
 export interface Options {
+  /**
+   * A fan-out id of your own (1 to 200 letters, digits, `_ . : -`; default a random UUID), for a parent that
+   * may run again (a retried parent job, a re-run after a deploy): a run with the id of an existing fan-out
+   * writes only the batches earlier runs did not (same inputs in the same order and the same `batchSize`
+   * give the same batches), so children are not enqueued twice and `onComplete` fires once. An existing
+   * fan-out with another number of children is a {@link FanOutInvalidOptions} error.
+   */
+  readonly id?: string
   /** How many child jobs go to Redis in one round trip. Default 100. */
   readonly batchSize?: number
   /** How many batches are in flight at once. Default 4. */

@@ -2,11 +2,13 @@
  * Fan-out storage in Redis and the worker middleware that records children.
  *
  * Keys (under the runtime's namespace): `fanout:{id}`, a hash of `total`, `completed`, `failed`, `ttl`,
- * `actions`, `queues`, `createdAt`, the `onComplete` job (payload prefix and queue) and the `done` flag; and
- * `fanout:{id}:outcomes`, a hash of child index -> compact outcome (status, action, inputs, result or error).
+ * `actions`, `queues`, `createdAt`, the `onComplete` job (payload prefix and queue), the `done` flag and one
+ * `b{first index}` marker per written batch; and `fanout:{id}:outcomes`, a hash of child index -> compact
+ * outcome (status, action, inputs, result or error).
  *
- * Round trips: each enqueue batch is one MULTI (the meta hash rides in the first one); recording a child is
- * one script inside the worker's completion MULTI (zero extra round trips); a status read is one MULTI.
+ * Round trips: each enqueue batch is one script call (the meta hash rides in the first one); recording a
+ * child is one script inside the worker's completion MULTI (zero extra round trips); a status read is one
+ * MULTI.
  *
  * @since 0.1.0
  */
@@ -17,7 +19,7 @@ import * as FanOut from "../domain/FanOut.ts"
 import type { Keys } from "../domain/Keys.ts"
 import * as Payload from "../domain/Payload.ts"
 import { fanOutRecorder, queueRecord, record } from "../internal/fanOutRecord.ts"
-import { addPush } from "./Queue.ts"
+import * as Script from "../internal/script.ts"
 import { actionStats, type Middleware, WorkerMiddleware } from "./WorkerMiddleware.ts"
 
 export { fanOutRecorder, record as recordScript }
@@ -59,10 +61,10 @@ export const errorMessage = (error: unknown): string => {
 
 const redisError = (op: string) => (cause: unknown) => new RedisError({ op, cause: cause instanceof Error ? cause : errorMessage(cause) })
 
-/** An error Redis replied with (WRONGTYPE, OOM...): deterministic, so never retried. */
+/** An error Redis replied with (WRONGTYPE, OOM, a script error...): deterministic, so never retried. */
 const isReplyError = (error: unknown): boolean =>
   (error instanceof Error && error.name === "ReplyError") ||
-  /^(ERR|WRONGTYPE|EXECABORT|OOM|NOSCRIPT|READONLY|BUSY|NOPERM|MISCONF|LOADING)\b/.test(errorMessage(error))
+  /^(ERR|WRONGTYPE|EXECABORT|OOM|NOSCRIPT|READONLY|BUSY|NOPERM|MISCONF|LOADING)\b|lua/i.test(errorMessage(error))
 
 /** Retries transport failures (connection lost, timeout) a couple of times; never a Redis reply error. */
 const transportRetry = {
@@ -72,18 +74,79 @@ const transportRetry = {
 } as const
 
 /**
- * What became of one batch. `unwritten` lists children known not to be in their queue (a per-command error)
- * or possibly not (the whole MULTI failed: `failed` is set, and the children may or may not have landed).
+ * Writes one batch, atomically and idempotently: creates the meta hash if this is the first batch and it
+ * does not exist yet (else checks that its `total` matches: a re-run of the same fan-out), pushes the
+ * `onCreate` job with it (the `onComplete` of an empty fan-out), then, unless the batch's marker is already
+ * set (written by an earlier run), `SADD queues` + `RPUSH` per queue and sets the marker. Slides the TTL.
+ * KEYS: meta, queues set. ARGV: marker, ttl ms, queue key prefix, meta pair count (0: not the first batch),
+ * total, onCreate queue ("" for none), onCreate payload, meta pairs..., then per queue: name, count, payloads...
+ * Returns 1 (written), 0 (already written), -1 (meta missing: expired), -2 (meta exists with another total).
+ */
+export const batchScript = Script.make(
+  "fanOutBatch",
+  2,
+  `
+local unpack = unpack or table.unpack
+local pairs = tonumber(ARGV[4])
+local at = 8
+if pairs > 0 then
+  local existing = redis.call('hget', KEYS[1], 'total')
+  if existing then
+    if existing ~= ARGV[5] then return -2 end
+  else
+    redis.call('hset', KEYS[1], unpack(ARGV, at, at + 2 * pairs - 1))
+    if ARGV[6] ~= '' then
+      redis.call('sadd', KEYS[2], ARGV[6])
+      redis.call('rpush', ARGV[3] .. ARGV[6], ARGV[7])
+    end
+  end
+  at = at + 2 * pairs
+elseif redis.call('exists', KEYS[1]) == 0 then
+  return -1
+end
+redis.call('pexpire', KEYS[1], ARGV[2])
+if redis.call('hexists', KEYS[1], ARGV[1]) == 1 then return 0 end
+while at <= #ARGV do
+  local q = ARGV[at]
+  local n = tonumber(ARGV[at + 1])
+  at = at + 2
+  redis.call('sadd', KEYS[2], q)
+  local i = 0
+  while i < n do
+    local j = math.min(i + 1000, n)
+    redis.call('rpush', ARGV[3] .. q, unpack(ARGV, at + i, at + j - 1))
+    i = j
+  end
+  at = at + n
+end
+redis.call('hset', KEYS[1], ARGV[1], '1')
+return 1
+`
+)
+
+/** The first batch's extras: the meta hash, and a job to push when it is created. @category models */
+export interface Creation {
+  readonly meta: Readonly<Record<string, string | number>>
+  readonly total: number
+  readonly onCreate?: { readonly queue: string; readonly payload: string } | undefined
+}
+
+/**
+ * What became of one batch. `unwritten` lists children known not to be in their queue, or possibly not
+ * (`failed` is set: the call failed as a whole, and the children may or may not have landed). `conflict` is
+ * the `total` of an existing fan-out of the same id that does not match.
  */
 export interface BatchOutcome {
   readonly unwritten: ReadonlyArray<Unwritten>
   readonly failed?: RedisError
+  readonly conflict?: number
 }
 
 /**
- * Writes one batch of children in one MULTI: the meta hash first if given, then per queue `SADD queues` and
- * one multi-value `RPUSH`, then the meta expiry. A transport failure is retried (a child written twice is
- * still counted once: outcomes are keyed by index). Never fails: it reports what was not written.
+ * Writes one batch of children in one round trip (one EVALSHA of {@link batchScript}). The batch's marker
+ * is its first child's index, so a re-run with the same id, inputs and batch size writes only the batches
+ * an earlier run did not. A transport failure is retried (a child written twice is still counted once:
+ * outcomes are keyed by index). Never fails: it reports what was not written.
  */
 export const writeBatch = (
   client: IORedis,
@@ -91,41 +154,40 @@ export const writeBatch = (
   fanOutId: string,
   children: ReadonlyArray<Child>,
   ttlMillis: number,
-  meta?: Readonly<Record<string, string | number>>
+  creation?: Creation
 ): Effect.Effect<BatchOutcome> => {
-  const byQueue = new Map<string, Array<Child>>()
+  const byQueue = new Map<string, Array<string>>()
   for (const child of children) {
     const list = byQueue.get(child.queue)
-    if (list === undefined) byQueue.set(child.queue, [child])
-    else list.push(child)
+    if (list === undefined) byQueue.set(child.queue, [child.payload])
+    else list.push(child.payload)
   }
-  const groups = [...byQueue.entries()]
-  const metaKey = keys.fanOut(fanOutId)
-  const send = Effect.suspend(() => {
-    const tx = client.multi()
-    if (meta !== undefined) tx.hset(metaKey, meta)
-    for (const [queue, list] of groups) addPush(tx, keys, queue, list.map((child) => child.payload))
-    tx.pexpire(metaKey, ttlMillis)
-    return Effect.tryPromise({ try: () => tx.exec(), catch: redisError("fan-out batch") }).pipe(
-      Effect.flatMap((replies) =>
-        replies === null ? Effect.fail(new RedisError({ op: "fan-out batch", cause: "transaction aborted" })) : Effect.succeed(replies)
-      )
-    )
-  }).pipe(Effect.retry(transportRetry))
-  return send.pipe(
-    Effect.map((replies): BatchOutcome => {
-      let at = 0
-      if (meta !== undefined) {
-        const [error] = replies[at++] ?? [null]
-        if (error) return { unwritten: unwrittenAll(children, error), failed: redisError("write fan-out metadata")(error) }
+  const pairs = creation === undefined ? [] : Object.entries(creation.meta).flatMap(([k, v]) => [k, String(v)])
+  const args: Array<string> = [
+    `b${children[0]?.index ?? 0}`,
+    String(ttlMillis),
+    keys.queue(""),
+    String(pairs.length / 2),
+    String(creation?.total ?? ""),
+    creation?.onCreate?.queue ?? "",
+    creation?.onCreate?.payload ?? "",
+    ...pairs
+  ]
+  for (const [queue, payloads] of byQueue) args.push(queue, String(payloads.length), ...payloads)
+  return Effect.tryPromise({
+    try: () => batchScript.run(client, [keys.fanOut(fanOutId), keys.queues], args),
+    catch: redisError("fan-out batch")
+  }).pipe(
+    Effect.retry(transportRetry),
+    Effect.flatMap((reply): Effect.Effect<BatchOutcome> => {
+      if (reply === -2) {
+        return Effect.map(
+          Effect.promise(() => client.hget(keys.fanOut(fanOutId), "total")).pipe(Effect.catchDefect(() => Effect.succeed(null))),
+          (total) => ({ unwritten: [], conflict: Number(total) })
+        )
       }
-      const unwritten: Array<Unwritten> = []
-      for (const [, list] of groups) {
-        at++ // SADD queues
-        const [error] = replies[at++] ?? [null]
-        if (error) for (const child of list) unwritten.push({ child, message: `not enqueued: ${errorMessage(error)}` })
-      }
-      return { unwritten }
+      if (reply === -1) return Effect.succeed({ unwritten: unwrittenAll(children, "the fan-out expired while it was being enqueued") })
+      return Effect.succeed({ unwritten: [] })
     }),
     Effect.catch((error) => Effect.succeed({ unwritten: unwrittenAll(children, error.cause), failed: error }))
   )
@@ -139,23 +201,6 @@ export const exists = (client: IORedis, keys: Keys, fanOutId: string): Effect.Ef
   Effect.tryPromise({ try: () => client.hexists(keys.fanOut(fanOutId), "total"), catch: redisError("read fan-out") }).pipe(
     Effect.map((n) => n === 1)
   )
-
-/**
- * Writes a fan-out with no children: the meta hash already done, and its `onComplete` job, in one MULTI.
- */
-export const writeEmpty = (
-  client: IORedis,
-  keys: Keys,
-  fanOutId: string,
-  ttlMillis: number,
-  meta: Readonly<Record<string, string | number>>,
-  onComplete: { readonly queue: string; readonly payload: string } | undefined
-): Effect.Effect<void, RedisError> =>
-  Effect.suspend(() => {
-    const tx = client.multi().hset(keys.fanOut(fanOutId), meta).pexpire(keys.fanOut(fanOutId), ttlMillis)
-    if (onComplete !== undefined) addPush(tx, keys, onComplete.queue, [onComplete.payload])
-    return Effect.tryPromise({ try: () => tx.exec(), catch: redisError("write fan-out") })
-  }).pipe(Effect.asVoid)
 
 /**
  * Records children that were not enqueued as failed, through the recording script (so the fan-out finishes

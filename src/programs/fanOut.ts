@@ -95,7 +95,10 @@ export const fanOut = Effect.fn("fanOut")(function*(jobs: ReadonlyArray<FanOut.J
     const name = nameOf(job.action)
     if (!entries.has(name)) entries.set(name, yield* registry.get(name))
   }
-  const fanOutId = randomUUID()
+  const fanOutId = options.id ?? randomUUID()
+  if (!/^[A-Za-z0-9_.:-]{1,200}$/.test(fanOutId)) {
+    return yield* new FanOut.FanOutInvalidOptions({ option: "id", detail: "expected 1 to 200 letters, digits or _ . : -" })
+  }
   const completion = yield* prepareCompletion(registry, options.onComplete, fanOutId)
   const limit = options.maxPayloadBytes ?? 512 * 1024
 
@@ -140,18 +143,29 @@ export const fanOut = Effect.fn("fanOut")(function*(jobs: ReadonlyArray<FanOut.J
     ...(completion === undefined ? {} : { onComplete: completion.prefix, onCompleteQueue: completion.queue })
   }
 
+  const conflict = (existing: number) =>
+    new FanOut.FanOutInvalidOptions({ option: "id", detail: `fan-out ${fanOutId} exists with ${existing} children, not ${children.length}` })
+
   if (children.length === 0) {
-    yield* Store.writeEmpty(client, keys, fanOutId, ttlMillis, { ...meta, done: now }, completion && {
-      queue: completion.queue,
-      payload: FanOut.completionPayload(completion.prefix, { fanOutId, total: 0, completed: 0, failed: 0 })
+    // an empty fan-out is done at once: its onComplete is pushed with the meta hash, only if it is created
+    const outcome = yield* Store.writeBatch(client, keys, fanOutId, [], ttlMillis, {
+      meta: { ...meta, done: now },
+      total: 0,
+      onCreate: completion && {
+        queue: completion.queue,
+        payload: FanOut.completionPayload(completion.prefix, { fanOutId, total: 0, completed: 0, failed: 0 })
+      }
     })
+    if (outcome.failed !== undefined) return yield* outcome.failed
+    if (outcome.conflict !== undefined) return yield* conflict(outcome.conflict)
     return { fanOutId, actionNames, queues, total: 0, enqueued: 0, errors } satisfies FanOut.FanOutResult
   }
 
   // The meta hash rides in the first batch, and that batch lands before any other is sent: no child can
   // finish before its fan-out exists (it would be recorded as expired, and the fan-out would never finish).
   const [first, ...rest] = Arr.chunksOf(children, batchSize)
-  const firstOutcome = yield* Store.writeBatch(client, keys, fanOutId, first!, ttlMillis, meta)
+  const firstOutcome = yield* Store.writeBatch(client, keys, fanOutId, first!, ttlMillis, { meta, total: children.length })
+  if (firstOutcome.conflict !== undefined) return yield* conflict(firstOutcome.conflict)
   // the first batch failed as a whole: go on only if its meta hash landed, else nothing is tracked
   if (firstOutcome.failed !== undefined && !(yield* Store.exists(client, keys, fanOutId))) return yield* firstOutcome.failed
   const restOutcomes = yield* Effect.forEach(rest, (batch) => Store.writeBatch(client, keys, fanOutId, batch, ttlMillis), {
