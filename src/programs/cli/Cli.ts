@@ -18,7 +18,6 @@ import * as NodeServices from "@effect/platform-node/NodeServices"
 import { Effect, Layer } from "effect"
 import { Command } from "effect/cli"
 import type * as Action from "../../domain/Action.ts"
-import type * as Redis from "../../layers/Redis.ts"
 import * as Runtime from "../../layers/Runtime.ts"
 import * as Inspect from "./Inspect.ts"
 import * as Jobs from "./Jobs.ts"
@@ -56,16 +55,17 @@ export const command = <const Defs extends ReadonlyArray<Action.Any>, E = never>
       Runtime.layer({ actions: options.actions, ...(options.actionsOptions ? { actionsOptions: options.actionsOptions } : {}) }).pipe(
         // the actions' services: their type is the union `Action.Services` computes, which `layers` provides
         Layer.provide(services as Layer.Layer<Action.Services<Defs[number]>, unknown>),
-        Layer.provideMerge(redis as Layer.Layer<Redis.Redis, unknown>)
+        Layer.provideMerge(redis)
       )
   }
+  const width = Math.max(0, ...options.actions.map((a) => a.name.length))
   return Command.make(options.name).pipe(
     Command.withDescription(
       [
         options.description ?? "Background jobs on Redis (Resque protocol)",
         "",
         "ACTIONS (run, enqueue and fanout take one as subcommand; `<command> <action> --help` lists its flags)",
-        ...options.actions.map((a) => `  ${a.name.padEnd(Math.max(...options.actions.map((b) => b.name.length)) + 2)}${a.description}`)
+        ...options.actions.map((a) => `  ${a.name.padEnd(width + 2)}${a.description}`)
       ].join("\n")
     ),
     Command.withSubcommands([
