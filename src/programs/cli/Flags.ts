@@ -112,7 +112,8 @@ export const fromAction = (action: Action.Any, reserved: ReadonlySet<string>): I
     let flagName = kebab(field.name)
     if (reserved.has(flagName) || names.has(flagName)) flagName = `input-${flagName}`
     const notes = [
-      SchemaAST.resolveDescription(field.type) ?? SchemaAST.resolveDescription(fieldEncoded),
+      // `Schema.optional(X.annotate(...))` keeps the description on X, inside the union with undefined
+      SchemaAST.resolveDescription(field.type) ?? members(field.type).map(SchemaAST.resolveDescription).find((d) => d !== undefined),
       kind._tag === "json" ? "(JSON)" : undefined,
       // a required boolean reads as false when absent, which is what a CLI switch means
       optional || kind._tag === "boolean" ? undefined : "(required)"
