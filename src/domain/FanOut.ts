@@ -41,7 +41,8 @@ export interface Options {
    * may run again (a retried parent job, a re-run after a deploy): a run with the id of an existing fan-out
    * writes only the batches earlier runs did not (same inputs in the same order and the same `batchSize`
    * give the same batches), so children are not enqueued twice and `onComplete` fires once. An existing
-   * fan-out with another number of children is a {@link FanOutInvalidOptions} error.
+   * fan-out with another number of children is a {@link FanOutInvalidOptions} error. Once a fan-out has
+   * expired (`resultTtl` after its last activity), its id starts a new one.
    */
   readonly id?: string
   /** How many child jobs go to Redis in one round trip. Default 100. */
