@@ -169,5 +169,28 @@ for (const backend of backends) {
         yield* work(["restored"], 1).pipe(Effect.provide(FanOutStore.layer([])))
         assert.deepStrictEqual((yield* actions.fanOutStatus(restored.fanOutId)).results.map((r) => r.result), [36])
       }).pipe(Effect.provide(app(backend.layer()))))
+
+    if (backend.name === "redis") {
+      it.live("each batch is one round trip to Redis (socket writes of the client counted)", () =>
+        Effect.gen(function*() {
+          const actions = yield* Actions
+          const { client } = yield* Redis
+          yield* actions.fanOut(square, [{ n: 0 }], "warm-up") // loads the batch script on this connection
+          const stream = (client as unknown as { readonly stream: { write: (...args: Array<unknown>) => boolean } }).stream
+          const write = stream.write
+          let writes = 0
+          stream.write = (...args) => {
+            writes++
+            return write.apply(stream, args)
+          }
+          const result = yield* actions.fanOut(square, Array.from({ length: 25 }, (_, n) => ({ n })), "counted", { batchSize: 10 }).pipe(
+            Effect.ensuring(Effect.sync(() => {
+              stream.write = write
+            }))
+          )
+          assert.strictEqual(result.enqueued, 25)
+          assert.strictEqual(writes, 3)
+        }).pipe(Effect.provide(app(backend.layer()))))
+    }
   })
 }
