@@ -4,6 +4,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, PubSub } from "effect"
+import { RedisError } from "../src/domain/Errors.ts"
 import { Actions } from "../src/layers/Actions.ts"
 import { Redis } from "../src/layers/Redis.ts"
 import { ResqueQueue } from "../src/layers/Queue.ts"
@@ -80,3 +81,11 @@ for (const backend of backends) {
       }).pipe(Effect.provide(core(backend.layer(), 256))))
   })
 }
+
+describe("failures: error messages", () => {
+  it("a RedisError's message never throws, whatever its cause", () => {
+    const odd: unknown = Object.assign(Object.create(null), { code: "ERR" })
+    assert.strictEqual(new RedisError({ op: "exec", cause: odd }).message, "Redis exec failed: {\"code\":\"ERR\"}")
+    assert.strictEqual(new RedisError({ op: "get", cause: new Error("down") }).message, "Redis get failed: down")
+  })
+})

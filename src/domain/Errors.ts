@@ -16,8 +16,21 @@ export class RedisError extends Data.TaggedError("RedisError")<{
   readonly cause: unknown
 }> {
   override get message(): string {
-    const cause = this.cause instanceof Error ? this.cause.message : String(this.cause)
-    return `Redis ${this.op} failed: ${cause}`
+    return `Redis ${this.op} failed: ${describeCause(this.cause)}`
+  }
+}
+
+/** A cause as text; never throws (`String` does on objects without a prototype, as some replies are). */
+const describeCause = (cause: unknown): string => {
+  if (cause instanceof Error) return cause.message
+  try {
+    return String(cause)
+  } catch {
+    try {
+      return JSON.stringify(cause) ?? "unknown error"
+    } catch {
+      return "unknown error"
+    }
   }
 }
 
