@@ -42,9 +42,7 @@ export interface Reclaimed {
 }
 
 interface Ping {
-  readonly name: string
   readonly time: number
-  readonly queues: string | undefined
 }
 
 const readPing = (raw: string | null): Ping | undefined => {
@@ -52,11 +50,8 @@ const readPing = (raw: string | null): Ping | undefined => {
   try {
     const json: unknown = JSON.parse(raw)
     if (typeof json !== "object" || json === null) return undefined
-    const name: unknown = Reflect.get(json, "name")
     const time: unknown = Reflect.get(json, "time")
-    const queues: unknown = Reflect.get(json, "queues")
-    if (typeof name !== "string" || typeof time !== "number") return undefined
-    return { name, time, queues: typeof queues === "string" ? queues : undefined }
+    return typeof time === "number" ? { time } : undefined
   } catch {
     return undefined
   }
@@ -79,35 +74,35 @@ const readWorkingOn = (raw: string | null): WorkingOn | undefined => {
   }
 }
 
-/** Ping keys are few (one per worker slot); the scan is bounded all the same. */
-const scanPings = (connection: IORedis, keys: Keys) =>
-  Effect.gen(function*() {
-    const found: Array<string> = []
-    let cursor = "0"
-    for (let i = 0; i < 10_000; i++) {
-      const [next, batch] = yield* call("scan worker pings", () => connection.scan(cursor, "MATCH", keys.ping("*"), "COUNT", 500))
-      found.push(...batch)
-      cursor = next
-      if (cursor === "0") break
-    }
-    return found
-  })
+/**
+ * Registered workers as `{name, queues}`, from the workers set (one round trip, however large the keyspace:
+ * node-resque SCANs every key for pings instead). A member is `NAME:QUEUES`; names may hold one colon
+ * (`host:pid.N`), so, as node-resque reads them, three or more parts mean the first two are the name.
+ */
+const registered = (connection: IORedis, keys: Keys) =>
+  Effect.map(call("read workers", () => connection.smembers(keys.workers)), (members) =>
+    members.map((member) => {
+      const parts = member.split(":")
+      const nameParts = parts.length >= 3 ? 2 : 1
+      return { name: parts.slice(0, nameParts).join(":"), queues: parts.slice(nameParts).join(":") }
+    }))
 
 /**
- * Finds workers whose ping is older than the timeout and reclaims each. Returns what was reclaimed.
+ * Finds registered workers whose ping is older than the timeout and reclaims each. Returns what was reclaimed.
  */
 export const reclaimStuckWorkers = (options: Options): Effect.Effect<ReadonlyArray<Reclaimed>, RedisError> =>
   Effect.gen(function*() {
     const { connection, keys } = options
-    const pingKeys = yield* scanPings(connection, keys)
-    if (pingKeys.length === 0) return []
-    const raws = yield* call("read worker pings", () => connection.mget(...pingKeys))
+    const workers = yield* registered(connection, keys)
+    if (workers.length === 0) return []
+    const raws = yield* call("read worker pings", () => connection.mget(...workers.map((w) => keys.ping(w.name))))
     const now = yield* Clock.currentTimeMillis
     const reclaimed: Array<Reclaimed> = []
-    for (const raw of raws) {
-      const ping = readPing(raw)
+    for (const [i, worker] of workers.entries()) {
+      const ping = readPing(raws[i] ?? null)
+      // a registered worker without a ping is left alone (node-resque's own workers ping only once started)
       if (ping === undefined || !isStale(ping, now, options.timeoutMillis)) continue
-      const result = yield* reclaimWorker(options, ping.name, ping.queues)
+      const result = yield* reclaimWorker(options, worker.name, worker.queues)
       if (result !== undefined) reclaimed.push(result)
     }
     return reclaimed
@@ -115,25 +110,11 @@ export const reclaimStuckWorkers = (options: Options): Effect.Effect<ReadonlyArr
 
 const isStale = (ping: Ping, nowMillis: number, timeoutMillis: number) => nowMillis - ping.time * 1000 > timeoutMillis
 
-const queuesOf = (connection: IORedis, keys: Keys, worker: string, hint: string | undefined) =>
-  hint !== undefined
-    ? Effect.succeed<string | undefined>(hint)
-    : Effect.map(
-      call("read workers", () => connection.smembers(keys.workers)),
-      (members) => members.find((member) => member.startsWith(`${worker}:`))?.slice(worker.length + 1)
-    )
-
 /** Reclaims one worker atomically; undefined when it pinged again or someone else reclaimed it first. */
-const reclaimWorker = (options: Options, worker: string, hint: string | undefined) =>
+const reclaimWorker = (options: Options, worker: string, queues: string) =>
   Effect.gen(function*() {
     const { connection, keys } = options
-    const queues = yield* queuesOf(connection, keys, worker, hint)
     const pingKey = keys.ping(worker)
-    if (queues === undefined) {
-      // a ping without a registered worker: nothing was working, drop the ping
-      yield* call("drop orphan ping", () => connection.del(pingKey))
-      return undefined
-    }
     const workingKey = keys.working(worker, queues)
     yield* call("watch dead worker", () => connection.watch(workingKey, pingKey))
     const [rawPing, rawWorking] = yield* call("read dead worker", () => connection.mget(pingKey, workingKey))
