@@ -134,5 +134,5 @@ program.pipe(
   Effect.provide(App),
   Effect.andThen(cleanup),
   Effect.provideService(References.MinimumLogLevel, "Warn"),
-  NodeRuntime.runMain
+  NodeRuntime.runMain({ teardown: Runtime.teardown })
 )

@@ -93,4 +93,5 @@ export const make = <const Defs extends ReadonlyArray<Action.Any>, E = never>(op
  * @category running
  */
 export const runMain = <const Defs extends ReadonlyArray<Action.Any>, E = never>(options: Options<Defs, E>): void =>
-  make(options).pipe(Effect.provide(NodeServices.layer), NodeRuntime.runMain)
+  // a Ctrl-C/SIGTERM that stops a worker is a clean stop: exit 0, not Effect's 130 for an interrupted program
+  make(options).pipe(Effect.provide(NodeServices.layer), NodeRuntime.runMain({ teardown: Runtime.teardown }))
