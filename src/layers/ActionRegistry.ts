@@ -5,7 +5,7 @@
  *
  * @since 0.1.0
  */
-import { Cause, Context, Duration, Effect, Layer, Schema } from "effect"
+import { Cause, Context, Duration, Effect, Layer, Result, Schema } from "effect"
 import type * as Action from "../domain/Action.ts"
 import { DuplicateAction, InvalidInputs, JobTimedOut, ResultNotEncodable, UnknownAction } from "../domain/Errors.ts"
 
@@ -20,6 +20,12 @@ export interface Entry {
   readonly decode: (inputs: unknown) => Effect.Effect<unknown, InvalidInputs>
   /** Decodes and re-encodes inputs: what is written to a job (canonical, defaults applied). */
   readonly normalize: (inputs: unknown) => Effect.Effect<unknown, InvalidInputs>
+  /**
+   * `normalize` without the Effect machinery, for bulk enqueue (a fan-out checks thousands of children):
+   * `undefined` when the Schema cannot be run synchronously or the inputs fail, so the caller falls back to
+   * `normalize` for the exact error.
+   */
+  readonly normalizeSync: (inputs: unknown) => { readonly value: unknown } | undefined
   /** Runs the action on decoded inputs, with its services and timeout. */
   readonly execute: (decoded: unknown) => Effect.Effect<unknown, unknown>
   /** Encodes a result to a JSON string (with the action's `output` Schema if it has one). */
@@ -59,6 +65,8 @@ const makeEntry = <R>(action: Action.Any<R>, context: Context.Context<R>): Entry
   const name = action.name
   const decodeInputs = Schema.decodeUnknownEffect(action.inputs)
   const encodeInputs = Schema.encodeUnknownEffect(action.inputs)
+  const decodeSync = Schema.decodeUnknownResult(action.inputs)
+  const encodeSync = Schema.encodeUnknownResult(action.inputs)
   const invalid = (error: unknown) => new InvalidInputs({ action: name, detail: readableIssue(error) })
   const decode = (inputs: unknown) => decodeInputs(inputs).pipe(Effect.mapError(invalid))
   const run = action.run as (inputs: unknown) => Effect.Effect<unknown, unknown, R>
@@ -69,6 +77,12 @@ const makeEntry = <R>(action: Action.Any<R>, context: Context.Context<R>): Entry
     action,
     decode,
     normalize: (inputs) => decode(inputs).pipe(Effect.flatMap((decoded) => Effect.mapError(encodeInputs(decoded), invalid))),
+    normalizeSync: (inputs) => {
+      const decoded = decodeSync(inputs)
+      if (Result.isFailure(decoded)) return undefined
+      const encoded = encodeSync(decoded.success)
+      return Result.isFailure(encoded) ? undefined : { value: encoded.success }
+    },
     execute: (decoded) => {
       const ran = Effect.suspend(() => run(decoded)).pipe(Effect.provideContext(context))
       if (timeoutMillis === undefined) return ran

@@ -118,7 +118,8 @@ export const make = (options: Options = {}) =>
 
     const prepareWith = (entry: Entry, inputs: unknown, queueName?: string) =>
       Effect.gen(function*() {
-        const encoded = yield* entry.normalize(inputs)
+        const fast = entry.normalizeSync(inputs)
+        const encoded = fast !== undefined ? fast.value : yield* entry.normalize(inputs)
         const target = queueName ?? entry.action.task?.queue ?? "default"
         const payload = Payload.encode(target, entry.action.name, encoded)
         const bytes = Buffer.byteLength(payload)

@@ -108,12 +108,15 @@ export const fanOut = Effect.fn("fanOut")(function*(jobs: ReadonlyArray<FanOut.J
     const job = jobs[index]!
     const entry = entries.get(nameOf(job.action))!
     const action = entry.action.name
-    const normalized = yield* Effect.result(entry.normalize(job.inputs))
-    if (normalized._tag === "Failure") {
+    // the synchronous Schema path first (an Effect per child costs more than the child's whole encoding);
+    // the Effect path only for the children it cannot settle, to report their exact error
+    const fast = entry.normalizeSync(job.inputs)
+    const normalized = fast === undefined ? yield* Effect.result(entry.normalize(job.inputs)) : undefined
+    if (normalized?._tag === "Failure") {
       errors.push({ index, action, reason: "InvalidInputs", message: normalized.failure.message })
       continue
     }
-    const inputs = normalized.success
+    const inputs = fast !== undefined ? fast.value : normalized?.success
     if (!isRecord(inputs)) {
       // the fan-out id rides inside the inputs object: without one the child could never be recorded
       errors.push({ index, action, reason: "InvalidInputs", message: `invalid inputs for ${action}: a fan-out child's inputs must be an object` })
