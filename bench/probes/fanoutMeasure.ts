@@ -1,5 +1,5 @@
 /**
- * Fan-out measurements (ad hoc, not a test): `npx tsx notes/fanout-measure.ts [redisUrl]`.
+ * Fan-out measurements (ad hoc, not a test): `npx tsx bench/probes/fanoutMeasure.ts [redisUrl]`.
  *
  * 1. Time to enqueue 10 000 children (default batch 100, concurrency 4, plus variants) on the given Redis
  *    (default 127.0.0.1:6379) under a unique namespace; its keys are deleted afterwards.
@@ -11,12 +11,12 @@
 import { randomUUID } from "node:crypto"
 import { Effect, Layer, PubSub, Schema } from "effect"
 import type { Redis as IORedis } from "ioredis"
-import * as Action from "../src/domain/Action.ts"
-import { Actions } from "../src/layers/Actions.ts"
-import * as Redis from "../src/layers/Redis.ts"
-import * as Runtime from "../src/layers/Runtime.ts"
-import * as Worker from "../src/layers/Worker.ts"
-import { startRedisServer } from "../test/support/redisServer.ts"
+import * as Action from "../../src/domain/Action.ts"
+import { Actions } from "../../src/layers/Actions.ts"
+import * as Redis from "../../src/layers/Redis.ts"
+import * as Runtime from "../../src/layers/Runtime.ts"
+import * as Worker from "../../src/layers/Worker.ts"
+import { startRedisServer } from "../../test/support/redisServer.ts"
 
 const item = Action.make({
   name: "item",

@@ -1,5 +1,5 @@
 /**
- * Fan-out, runnable: `npx tsx notes/fanout-example.ts` (in-memory Redis, no server needed).
+ * Fan-out, runnable: `npx tsx examples/fanout.ts` (in-memory Redis, no server needed).
  */
 import { Effect, Layer, Schema } from "effect"
 import { Action, Actions, FanOut, RedisMemory, Runtime, Worker } from "../src/index.ts"
