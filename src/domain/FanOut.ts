@@ -87,8 +87,9 @@ export interface Job {
  * @category constructors
  */
 export const job = <I, IE, A, E, R>(action: Action.Action<I, IE, A, E, R>, inputs: IE, queue?: string): Job => {
-  const any: Action.Any = action as unknown as Action.Any
-  return queue === undefined ? { action: any, inputs } : { action: any, inputs, queue }
+  // the typed definition's inputs were checked above; the child list holds actions of any type
+  const untyped = action as unknown as Action.Any
+  return queue === undefined ? { action: untyped, inputs } : { action: untyped, inputs, queue }
 }
 
 /**
