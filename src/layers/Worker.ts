@@ -4,9 +4,9 @@
  * what it does exactly as node-resque does (workers set, ping, working-on, stats, failed list), so
  * node-resque's and Resque's tools see our workers and their stuck jobs.
  *
- * Per job: one round trip to pick it up (pop + working-on record, atomically) and one MULTI to complete it
- * (stats, failed record or retry, working-on cleared, and every middleware's writes, such as fan-out
- * results). A bad job (corrupt payload, unknown action, inputs that fail the Schema, a throw, a defect, a
+ * Per job: one MULTI completes it (stats, failed record or retry, every middleware's writes, such as fan-out
+ * results) and, in the same atomic step, picks the slot's next job (pop + working-on record); an idle slot
+ * picks with a script of its own. A bad job (corrupt payload, unknown action, inputs that fail the Schema, a throw, a defect, a
  * timeout, a result that cannot be encoded) fails into the failed list and the worker goes on.
  *
  * Interrupting the layer's scope stops picking up jobs, lets running ones finish within the grace period,
@@ -16,18 +16,19 @@
  * @since 0.1.0
  */
 import { hostname } from "node:os"
-import { Clock, Context, Deferred, Duration, Effect, Exit, Fiber, Layer, PubSub, Schedule } from "effect"
-import type { Redis as IORedis } from "ioredis"
-import { CorruptPayload } from "../domain/Errors.ts"
+import { Cause, Clock, Context, Deferred, Duration, Effect, Exit, Fiber, Layer, LogLevel, PubSub, Schedule } from "effect"
+import type { ChainableCommander } from "ioredis"
+import { CorruptPayload, RedisError, UnknownAction } from "../domain/Errors.ts"
 import * as Outcome from "../domain/Outcome.ts"
 import * as Payload from "../domain/Payload.ts"
-import { pick, pickInMemory } from "../internal/pick.ts"
+import { completeAndPick, completeAndPickInMemory, pick, type Picked, picked, pickInMemory, type Source } from "../internal/pick.ts"
 import * as Recurring from "../internal/recurring.ts"
+import { failed, failedEntry, failureOf, retryable, shutdown } from "../internal/jobFailure.ts"
 import { nextAttempt } from "../internal/retry.ts"
-import { ActionRegistry, causeMessage, type Entry } from "./ActionRegistry.ts"
+import { ActionRegistry } from "./ActionRegistry.ts"
 import { addPushAt, exec } from "./Queue.ts"
 import { Redis } from "./Redis.ts"
-import { type CompletedJob, WorkerMiddleware } from "./WorkerMiddleware.ts"
+import { type CompletedJob, defineScripts, WorkerMiddleware } from "./WorkerMiddleware.ts"
 
 /**
  * Worker options.
@@ -73,20 +74,21 @@ export class Worker extends Context.Service<Worker, {
   readonly events: PubSub.PubSub<JobEvent>
 }>()("effect-resque/Worker") {}
 
-interface Performed {
+/** A job's outcome and what its completion writes; `runAt` is the run_at of the next job's record. */
+interface Done {
+  readonly job: Payload.ParsedJob | undefined
   readonly outcome: Outcome.Outcome
   readonly retryAt?: { readonly at: number; readonly payload: string } | undefined
+  readonly now: number
+  readonly runAt: string
 }
 
-const errorName = (error: unknown): string =>
-  typeof error === "object" && error !== null && "_tag" in error && typeof error._tag === "string"
-    ? error._tag
-    : error instanceof Error
-    ? error.name
-    : "Error"
+/** A slot's pick source; `lastRunAt` keeps its records' run_at strictly increasing. */
+interface SlotSource extends Source {
+  lastRunAt: number
+}
 
-const backtraceOf = (error: unknown): ReadonlyArray<string> =>
-  error instanceof Error && error.stack ? error.stack.split("\n").slice(1).map((line) => line.trim()) : []
+type Restore = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
 
 /** The next free slot number in this process (worker names are `host:pid.N`). */
 let nextSlot = 0
@@ -106,13 +108,13 @@ export const layer = (options: Options = {}): Layer.Layer<Worker, never, Redis |
  */
 export const make = Effect.fnUntraced(function*(options: Options = {}) {
   const { client, keys, pkg } = yield* Redis
+  const inMemory = pkg === "ioredis-mock"
   // ioredis-mock answers in microtasks: without a turn of the event loop between jobs, a busy pool would
   // starve every timer and every other fiber (scheduler, progress displays) until its queues are empty
-  const letOthersRun = pkg === "ioredis-mock"
-    ? Effect.promise(() => new Promise<void>((resolve) => setImmediate(resolve)))
-    : Effect.void
+  const letOthersRun = inMemory ? Effect.promise(() => new Promise<void>((resolve) => setImmediate(resolve))) : undefined
   const registry = yield* ActionRegistry
   const middlewares = yield* WorkerMiddleware
+  const debug = yield* LogLevel.isEnabled("Debug")
   const queues = options.queues && options.queues.length > 0 ? options.queues : ["*"]
   const queuesString = queues.join(",")
   const concurrency = Math.max(1, options.concurrency ?? 10)
@@ -128,11 +130,14 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
   const names = Array.from({ length: concurrency }, () => `${base}.${nextSlot++}`)
   const events = yield* PubSub.unbounded<JobEvent>()
   const stop = yield* Deferred.make<void>()
+  // set with `stop`: read on every job, where a plain flag is cheaper than the Deferred
+  let stopping = false
   // numbers the jobs of this pool, for the span's job id (`worker#n`)
   let sequence = 0
 
   pick.define(client)
-  for (const middleware of middlewares) for (const script of middleware.scripts ?? []) script.define(client)
+  completeAndPick.define(client)
+  defineScripts(middlewares, client)
   Recurring.reschedule.define(client)
 
   const pingAll = Effect.gen(function*() {
@@ -165,162 +170,163 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
     yield* exec("unregister workers", tx)
   })
 
-  /** Completes a job in one MULTI: stats, failed record or retry, middleware writes, working-on cleared. */
-  const complete = (name: string, queue: string, raw: string, job: Payload.ParsedJob | undefined, outcome: Outcome.Outcome, retryAt?: Performed["retryAt"]) =>
-    Effect.gen(function*() {
-      const now = yield* Clock.currentTimeMillis
+  /**
+   * Completes a job in one MULTI (failed record or retry, middleware writes, stats, working-on record) that
+   * also picks the slot's next job, unless the pool is stopping. Safe to run twice (see `completeAndPick`).
+   */
+  const complete = (source: SlotSource, current: Picked, done: Done) =>
+    Effect.suspend(() => {
+      const [queue, raw, record] = current
+      const { job, outcome, now, runAt } = done
+      const name = source.worker
       const tx = client.multi()
       const status = outcome._tag === "Success" ? "processed" : "failed"
-      tx.incr(keys.stat(status)).incr(keys.stat(status, name))
-      if (outcome._tag === "Failure" && outcome.final) {
-        tx.rpush(keys.failed, JSON.stringify({
-          worker: name,
-          queue,
-          payload: job ? JSON.parse(raw) : safeJson(raw),
-          exception: outcome.exception,
-          error: outcome.error,
-          backtrace: outcome.backtrace,
-          failed_at: new Date(now).toString()
-        }))
-      }
-      if (retryAt) addPushAt(tx, keys, retryAt.at, retryAt.payload)
+      if (outcome._tag === "Failure" && outcome.final) tx.rpush(keys.failed, failedEntry(name, queue, raw, outcome, now))
+      if (done.retryAt) addPushAt(tx, keys, done.retryAt.at, done.retryAt.payload)
       if (job) {
         const completed: CompletedJob = { job, outcome, worker: name }
         for (const middleware of middlewares) middleware.onComplete(completed, tx, { client, keys, now })
-        yield* rescheduleRecurring(tx, job, now)
+        if (job.meta.recurrence !== undefined) rescheduleRecurring(tx, job, job.meta.recurrence, now)
       }
-      tx.del(keys.working(name, queuesString))
-      yield* exec(`complete job on ${queue}`, tx)
+      const next = !stopping
+      if (inMemory) {
+        tx.incr(keys.stat(status)).incr(keys.stat(status, name))
+        return exec(`complete job on ${queue}`, tx).pipe(Effect.andThen(Effect.tryPromise({
+          try: () => completeAndPickInMemory(client, source, record, next, runAt),
+          catch: (cause) => new RedisError({ op: `complete job on ${queue}`, cause })
+        })))
+      }
+      completeAndPick.queue(client, tx, [source.working, keys.queues, keys.stat(status), keys.stat(status, name)], [
+        record,
+        next ? "pick" : "stop",
+        source.prefix,
+        runAt,
+        name,
+        ...queues
+      ])
+      return Effect.map(exec(`complete job on ${queue}`, tx), (replies) => picked(replies[replies.length - 1]))
     })
 
-  const rescheduleRecurring = (tx: ReturnType<IORedis["multi"]>, job: Payload.ParsedJob, now: number) =>
+  const rescheduleRecurring = (tx: ChainableCommander, job: Payload.ParsedJob, token: string, now: number) => {
+    const entry = registry.entries.get(job.action)
+    const frequency = entry?.frequencyMillis
+    if (entry === undefined || frequency === undefined) return
+    const queue = entry.action.task?.queue ?? job.queue
+    const next = Recurring.newToken()
+    const payload = Recurring.payload(queue, job.action, job.inputs, next)
+    const seconds = Recurring.dueSecond(now + frequency)
+    Recurring.reschedule.queue(client, tx, [
+      keys.recurring(job.action),
+      keys.delayed(seconds),
+      keys.timestamps(payload),
+      keys.delayedSchedule
+    ], [token, next, payload, seconds, Recurring.markerTtlMillis(frequency)])
+  }
+
+  // a job that ran must not be reported twice: retry the bookkeeping write, never the job. Keep trying
+  // through a Redis outage (up to 5 minutes) unless the worker is stopping: a completion given up leaves
+  // the working-on record, and the slot's next pick hands the job back (run again rather than lost)
+  const retryFast = { schedule: Schedule.exponential("50 millis"), times: 4 }
+  const retrySlow = { schedule: Schedule.spaced("1 second"), times: 300, while: () => !stopping }
+  const completeReliably = (source: SlotSource, current: Picked, done: Done) =>
+    complete(source, current, done).pipe(
+      Effect.retry(retryFast),
+      Effect.retry(retrySlow),
+      Effect.catch((error) => Effect.as(Effect.logError("could not record job completion", error), undefined))
+    )
+
+  /**
+   * Runs one picked job to an outcome, completes it and returns the next job picked with the completion.
+   * The slot is uninterruptible but for the job itself (`restore`): a job interrupted on shutdown is failed.
+   */
+  const handle = (source: SlotSource, current: Picked, restore: Restore) =>
     Effect.gen(function*() {
-      const token = job.meta.recurrence
-      if (token === undefined) return
-      const entry = registry.entries.get(job.action)
-      const frequency = entry?.frequencyMillis
-      if (entry === undefined || frequency === undefined) return
-      const queue = entry.action.task?.queue ?? job.queue
-      const next = Recurring.newToken()
-      const payload = Recurring.payload(queue, job.action, job.inputs, next)
-      const seconds = Recurring.dueSecond(now + frequency)
-      Recurring.reschedule.queue(client, tx, [
-        keys.recurring(job.action),
-        keys.delayed(seconds),
-        keys.timestamps(payload),
-        keys.delayedSchedule
-      ], [token, next, payload, seconds, Recurring.markerTtlMillis(frequency)])
-    })
-
-  /** Runs one job to an outcome; never fails. */
-  const perform = (name: string, queue: string, job: Payload.ParsedJob, entry: Entry, startedAt: number) =>
-    Effect.gen(function*(): Effect.fn.Return<Performed> {
-      const attempt = job.meta.attempt ?? 1
-      const jobId = job.meta.fanOut ? `${job.meta.fanOut}:${job.meta.index}` : `${name}#${++sequence}`
-      const exit = yield* entry.decode(job.inputs).pipe(
-        Effect.flatMap((decoded) => entry.execute(decoded)),
-        Effect.flatMap((result) => entry.encodeResult(result)),
-        Effect.withSpan(job.action, {
-          attributes: { queue, attempt, worker: name, jobId, ...(job.meta.fanOut ? { fanOut: job.meta.fanOut, index: job.meta.index } : {}) }
-        }),
-        Effect.exit
-      )
-      const durationMs = (yield* Clock.currentTimeMillis) - startedAt
-      if (Exit.isSuccess(exit)) return { outcome: Outcome.success(exit.value, durationMs) }
-      const error = exit.cause.reasons.find((reason) => reason._tag === "Fail")
-      const failure = error?._tag === "Fail" ? error.error : undefined
-      // defects and invalid inputs are not retried: another run would fail the same way
-      const retry = failure !== undefined &&
-          !(typeof failure === "object" && failure !== null && "_tag" in failure && failure._tag === "InvalidInputs")
-        ? yield* nextAttempt(entry.action.retry, job, queue)
-        : undefined
-      const outcome = Outcome.failure({
-        exception: failure === undefined ? "Defect" : errorName(failure),
-        error: causeMessage(exit.cause),
-        backtrace: backtraceOf(failure ?? exit.cause.reasons[0]),
-        final: retry === undefined,
-        durationMs
-      })
-      if (retry === undefined) return { outcome }
-      return { outcome, retryAt: { at: startedAt + durationMs + retry.delayMillis, payload: retry.payload } }
-    })
-
-  /** Handles one picked-up payload from start to completion. */
-  const handle = (name: string, queue: string, raw: string) =>
-    Effect.gen(function*() {
+      const [queue, raw] = current
+      const name = source.worker
       const startedAt = yield* Clock.currentTimeMillis
       const parsed = Payload.parse(raw, queue)
-      const fail = (error: CorruptPayload | { readonly _tag: string; readonly message: string }): Performed =>
-        ({ outcome: Outcome.failure({ exception: error._tag, error: error.message, backtrace: [], final: true, durationMs: 0 }) })
       const job = parsed._tag === "Success" ? parsed.success : undefined
-      const result = job === undefined
-        ? fail(parsed._tag === "Failure" ? parsed.failure : new CorruptPayload({ detail: "unreadable" }))
-        : yield* registry.get(job.action).pipe(
-          Effect.matchEffect({
-            onFailure: (error) => Effect.succeed(fail(error)),
-            onSuccess: (entry) =>
-              perform(name, queue, job, entry, startedAt).pipe(
-                Effect.onInterrupt(() =>
-                  complete(name, queue, raw, job, Outcome.failure({
-                    exception: "Shutdown",
-                    error: "shutdown: the worker stopped before the job finished",
-                    backtrace: [],
-                    final: true,
-                    durationMs: 0
-                  })).pipe(Effect.timeout(writeDeadline), Effect.ignore)
-                )
-              )
-          })
+      const entry = job && registry.entries.get(job.action)
+      let outcome: Outcome.Outcome
+      let retryAt: Done["retryAt"]
+      let end = startedAt
+      if (job === undefined || entry === undefined) {
+        const error = job === undefined
+          ? parsed._tag === "Failure" ? parsed.failure : new CorruptPayload({ detail: "unreadable" })
+          : new UnknownAction({ action: job.action })
+        outcome = Outcome.failure({ exception: error._tag, error: error.message, backtrace: [], final: true, durationMs: 0 })
+      } else {
+        const fanOut = job.meta.fanOut
+        const attempt = job.meta.attempt ?? 1
+        const jobId = fanOut ? `${fanOut}:${job.meta.index}` : `${name}#${++sequence}`
+        const exit = yield* restore(entry.decode(job.inputs).pipe(
+          Effect.flatMap(entry.execute),
+          Effect.flatMap(entry.encodeResult),
+          Effect.withSpan(job.action, {
+            attributes: fanOut
+              ? { queue, attempt, worker: name, jobId, fanOut, index: job.meta.index }
+              : { queue, attempt, worker: name, jobId }
+          }, { captureStackTrace: false })
+        )).pipe(Effect.exit)
+        end = yield* Clock.currentTimeMillis
+        const durationMs = end - startedAt
+        if (Exit.isSuccess(exit)) {
+          outcome = Outcome.success(exit.value, durationMs)
+        } else if (stopping && Cause.hasInterrupts(exit.cause)) {
+          // shutdown after the grace period: fail the job, pick nothing, and end the slot
+          yield* complete(source, current, { job, outcome: shutdown, now: end, runAt: "" }).pipe(Effect.timeout(writeDeadline), Effect.ignore)
+          return undefined
+        } else {
+          const failure = failureOf(exit.cause)
+          const retry = retryable(failure) ? yield* nextAttempt(entry.action.retry, job, queue) : undefined
+          outcome = failed(exit.cause, failure, retry === undefined, durationMs)
+          if (retry !== undefined) retryAt = { at: end + retry.delayMillis, payload: retry.payload }
+        }
+      }
+      // run_at of the next pick: a slot's records never repeat, so a re-sent completion tells them apart
+      source.lastRunAt = Math.max(end, source.lastRunAt + 1)
+      const next = yield* completeReliably(source, current, { job, outcome, retryAt, now: end, runAt: new Date(source.lastRunAt).toISOString() })
+      yield* PubSub.publish(events, { worker: name, queue, job, outcome })
+      if (debug) {
+        yield* Effect.logDebug("job done").pipe(
+          Effect.annotateLogs({ worker: name, queue, action: job?.action ?? "?", outcome: outcome._tag })
         )
-      yield* complete(name, queue, raw, job, result.outcome, result.retryAt).pipe(
-        // a job that ran must not be reported twice: retry the bookkeeping write, never the job. Keep trying
-        // through a Redis outage (up to 5 minutes) unless the worker is stopping: a completion given up leaves
-        // the working-on record, and the slot's next pick hands the job back (run again rather than lost)
-        Effect.retry({ schedule: Schedule.exponential("50 millis"), times: 4 }),
-        Effect.retry({ schedule: Schedule.spaced("1 second"), times: 300, while: () => Effect.map(Deferred.isDone(stop), (done) => !done) }),
-        Effect.tapError((error) => Effect.logError("could not record job completion", error)),
-        Effect.ignore,
-        Effect.uninterruptible
-      )
-      yield* PubSub.publish(events, { worker: name, queue, job, outcome: result.outcome })
-      yield* Effect.logDebug("job done").pipe(
-        Effect.annotateLogs({ worker: name, queue, action: job?.action ?? "?", outcome: result.outcome._tag })
-      )
+      }
+      return next
     })
 
   const idle = Effect.raceFirst(Effect.sleep(pollMillis), Deferred.await(stop))
 
   const slot = (name: string) =>
-    Effect.gen(function*() {
-      const working = keys.working(name, queuesString)
-      const args = [keys.queue(""), "", name, ...queues]
-      let failures = 0
-      while (!(yield* Deferred.isDone(stop))) {
-        args[1] = new Date(yield* Clock.currentTimeMillis).toISOString()
-        const picked = yield* Effect.tryPromise(() =>
-          pkg === "ioredis-mock"
-            ? pickInMemory(client, working, keys.queues, args[0] ?? "", args[1] ?? "", name, queues)
-            : pick.run(client, [working, keys.queues], args)
-        ).pipe(
-          Effect.uninterruptible,
-          Effect.result
-        )
-        if (picked._tag === "Failure") {
-          failures++
-          if (failures === 1) yield* Effect.logWarning(`worker ${name} cannot reach Redis`, picked.failure)
-          yield* Effect.raceFirst(Effect.sleep(Math.min(pollMillis * 2 ** failures, 2000)), Deferred.await(stop))
-          continue
+    Effect.uninterruptibleMask((restore) =>
+      Effect.gen(function*() {
+        const source: SlotSource = { working: keys.working(name, queuesString), queuesKey: keys.queues, prefix: keys.queue(""), worker: name, queues, lastRunAt: 0 }
+        let failures = 0
+        while (!stopping) {
+          source.lastRunAt = Math.max(yield* Clock.currentTimeMillis, source.lastRunAt + 1)
+          const runAt = new Date(source.lastRunAt).toISOString()
+          const reply = yield* Effect.result(Effect.tryPromise(() =>
+            inMemory
+              ? pickInMemory(client, source, runAt)
+              : pick.run(client, [source.working, keys.queues], [source.prefix, runAt, name, ...queues])
+          ))
+          if (reply._tag === "Failure") {
+            failures++
+            if (failures === 1) yield* Effect.logWarning(`worker ${name} cannot reach Redis`, reply.failure)
+            yield* restore(Effect.raceFirst(Effect.sleep(Math.min(pollMillis * 2 ** failures, 2000)), Deferred.await(stop)))
+            continue
+          }
+          failures = 0
+          let current = picked(reply.success)
+          if (current === undefined) yield* restore(idle)
+          // a job picked with a completion runs even when the pool is stopping: it is recorded as this slot's
+          while (current !== undefined) {
+            current = yield* handle(source, current, restore)
+            if (letOthersRun) yield* letOthersRun
+          }
         }
-        failures = 0
-        const reply = picked.success
-        if (!Array.isArray(reply) || typeof reply[0] !== "string" || typeof reply[1] !== "string") {
-          yield* idle
-          continue
-        }
-        yield* handle(name, reply[0], reply[1])
-        yield* letOthersRun
-      }
-    })
+      })
+    )
 
   yield* register.pipe(Effect.tapError((error) => Effect.logError("could not register workers", error)), Effect.ignore)
   const pinger = yield* pingAll.pipe(
@@ -332,6 +338,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
 
   yield* Effect.addFinalizer(() =>
     Effect.gen(function*() {
+      stopping = true
       yield* Deferred.succeed(stop, undefined)
       const finished = yield* Fiber.joinAll(fibers).pipe(Effect.timeoutOption(jobsGraceMillis))
       yield* Effect.gen(function*() {
@@ -347,11 +354,3 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
 
   return Worker.of({ names, events })
 })
-
-const safeJson = (raw: string): unknown => {
-  try {
-    return JSON.parse(raw)
-  } catch {
-    return raw
-  }
-}
