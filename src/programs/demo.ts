@@ -35,7 +35,17 @@ const App = Layer.mergeAll(
   Layer.provideMerge(RedisLayer)
 )
 
-const print = (line: string) => Effect.sync(() => process.stdout.write(line + "\n"))
+// the fan-out's progress line is redrawn in place (\r): a line printed meanwhile ends it first
+const progressLine = { open: false }
+const endProgressLine = Effect.sync(() => {
+  if (progressLine.open) process.stdout.write("\n")
+  progressLine.open = false
+})
+const print = (line: string) =>
+  Effect.sync(() => {
+    process.stdout.write((progressLine.open ? "\n" : "") + line + "\n")
+    progressLine.open = false
+  })
 
 const describeEvent = (event: Worker.JobEvent): string => {
   const job = event.job
@@ -53,13 +63,13 @@ const program = Effect.gen(function*() {
   const events = yield* PubSub.subscribe(worker.events)
   let heartbeats = 0
   let others = 0
-  const children = { completed: 0, failed: 0, lastPrint: 0, started: Date.now(), lineOpen: false }
+  const children = { completed: 0, failed: 0, lastPrint: 0, started: Date.now() }
   const progress = () => {
     const done = children.completed + children.failed
     const rate = Math.round(done / Math.max(0.001, (Date.now() - children.started) / 1000))
     process.stdout.write(`\r  progress: ${done}/${CHILDREN} (${children.completed} ok, ${children.failed} failed) ${rate} jobs/s   `)
     children.lastPrint = Date.now()
-    children.lineOpen = true
+    progressLine.open = true
   }
   const onEvent = (event: Worker.JobEvent) => {
     if (event.job?.meta.fanOut !== undefined) {
@@ -70,9 +80,7 @@ const program = Effect.gen(function*() {
     }
     if (event.job?.action === "heartbeat") heartbeats++
     else others++
-    // end an open progress line first, so the two never share a line
-    process.stdout.write((children.lineOpen ? "\n" : "") + describeEvent(event) + "\n")
-    children.lineOpen = false
+    Effect.runSync(print(describeEvent(event)))
   }
   // drain everything available at each wake-up: a busy worker pool publishes faster than one take per turn
   const printer = yield* Effect.forkChild(Effect.forever(
@@ -101,8 +109,7 @@ const program = Effect.gen(function*() {
 
   const status = yield* actions.awaitFanOut(result.fanOutId, add, { timeout: "5 minutes" })
   progress()
-  process.stdout.write("\n")
-  children.lineOpen = false
+  yield* endProgressLine
   const sum = status.results.reduce((acc, r) => acc + Number(r.result), 0)
   yield* print(`  finished in ${Date.now() - started} ms: total ${status.total}, completed ${status.completed}, failed ${status.failed}, sum of results ${sum}`)
   const first = status.results.slice(0, 3).map((r) => `#${r.index} ${JSON.stringify(r.inputs)} → ${r.result}`)
