@@ -1,20 +1,24 @@
 /**
- * Defining, registering, running and enqueueing actions (issue points 1, 2, 4 and 5), and delayed jobs
- * (`enqueueAt`/`enqueueIn`) promoted by the scheduler. The `@ts-expect-error` lines are checked by
- * `npx tsc -p .`: they fail the type check if the compiler stops rejecting them.
+ * Defining, registering, running and enqueueing actions, and delayed jobs (`enqueueAt`/`enqueueIn`) promoted
+ * by the scheduler. The `@ts-expect-error` lines are checked by `npx tsc -p .`: they fail the type check if
+ * the compiler stops rejecting them. The check that node-resque's own inspection reads our delayed jobs runs
+ * on the real Redis only (node-resque cannot run on the in-memory backend).
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Context, Effect, Layer, PubSub, Schema } from "effect"
+import { Redis as IORedis } from "ioredis"
+import { Queue as NodeResqueQueue } from "node-resque"
 import * as Action from "../src/domain/Action.ts"
 import type { InvalidInputs } from "../src/domain/Errors.ts"
 import * as ActionRegistry from "../src/layers/ActionRegistry.ts"
 import { Actions } from "../src/layers/Actions.ts"
-import { ResqueQueue } from "../src/layers/Queue.ts"
-import * as Runtime from "../src/layers/Runtime.ts"
+import { Operations } from "../src/layers/Operations.ts"
+import { Redis } from "../src/layers/Redis.ts"
+import * as Resque from "../src/layers/Resque.ts"
 import * as Scheduler from "../src/layers/Scheduler.ts"
 import * as Worker from "../src/layers/Worker.ts"
-import { add, Boom, coreWith, explode, redisCall, takeEventsWithin } from "./support/app.ts"
-import { backends, memory } from "./support/backends.ts"
+import { add, Boom, coreWith, explode, queueLength, redisCall, takeEventsWithin } from "./support/app.ts"
+import { backends, memory, real, redisUrl } from "./support/backends.ts"
 
 /** A service an action needs from the environment. */
 class Greeting extends Context.Service<Greeting, { readonly word: string }>()("test/Greeting") {}
@@ -38,10 +42,8 @@ const untasked = Action.make({
   run: ({ n }) => Effect.succeed(n * 2)
 })
 
-/** Every key under the test's namespace, but node-resque's connection check. */
-const storedKeys = redisCall((client, keys) => client.keys(`${keys.namespace}:*`)).pipe(
-  Effect.map((all) => all.filter((key) => !key.endsWith(":connection_test_key")))
-)
+/** Every key under the test's namespace. */
+const storedKeys = redisCall((client, keys) => client.keys<ReadonlyArray<string>>(`${keys.namespace}:*`))
 
 const actionsUnderTest = [add, explode, greet, untasked] as const
 const greetingLayer = Layer.succeed(Greeting, { word: "hello" })
@@ -88,7 +90,7 @@ describe("action registry", () => {
       const fromLayer = yield* Effect.flip(
         Effect.provide(Effect.gen(function*() {
           return yield* Actions
-        }), Runtime.layer({ actions: [add, add] }).pipe(Layer.provide(memory.layer())))
+        }), Resque.layer({ actions: [add, add] }).pipe(Layer.provide(memory.layer())))
       )
       assert.strictEqual(fromLayer._tag, "DuplicateAction")
     }))
@@ -141,17 +143,17 @@ for (const backend of backends) {
     it.live("writes the Resque payload on the action's task queue, a given queue, or `default`", () =>
       Effect.gen(function*() {
         const actions = yield* Actions
-        const { queue } = yield* ResqueQueue
+        const operations = yield* Operations
         const onTask = yield* actions.enqueue(add, { a: "1" })
         assert.strictEqual(onTask.queue, "math")
         // inputs are normalized by the Schema: coerced and defaulted before they travel
         assert.strictEqual(onTask.payload, JSON.stringify({ class: "add", queue: "math", args: [{ a: 1, b: 0 }] }))
-        const onGiven = yield* actions.enqueue("add", { a: 2 }, "urgent")
+        const onGiven = yield* actions.enqueue("add", { a: 2 }, { queue: "urgent" })
         assert.strictEqual(onGiven.queue, "urgent")
         const onDefault = yield* actions.enqueue(untasked, { n: 1 })
         assert.strictEqual(onDefault.queue, "default")
-        assert.deepStrictEqual((yield* Effect.promise(() => queue.queues())).sort(), ["default", "math", "urgent"])
-        assert.deepStrictEqual(yield* Effect.promise(() => queue.queued("urgent", 0, -1)), [
+        assert.deepStrictEqual((yield* operations.queues).map((q) => q.name).sort(), ["default", "math", "urgent"])
+        assert.deepStrictEqual((yield* operations.queued("urgent", 0, -1)).map((job) => JSON.parse(job.raw)), [
           { class: "add", queue: "urgent", args: [{ a: 2, b: 0 }] }
         ])
       }).pipe(Effect.provide(app())))
@@ -183,7 +185,7 @@ for (const backend of backends) {
         assert.deepStrictEqual(yield* storedKeys, [])
       }).pipe(
         Effect.provide(
-          Runtime.layer({ actions: actionsUnderTest, actionsOptions: { maxPayloadBytes: 1000 } }).pipe(
+          Resque.layer({ actions: actionsUnderTest, maxPayloadBytes: 1000 }).pipe(
             Layer.provideMerge(backend.layer()),
             Layer.provide(greetingLayer)
           )
@@ -192,34 +194,33 @@ for (const backend of backends) {
   })
 
   describe(`delayed jobs (${backend.name})`, () => {
-    it.live("enqueueAt and enqueueIn write Resque's delayed structures, which node-resque reads", () =>
+    it.live("enqueueAt and enqueueIn write Resque's delayed structures", () =>
       Effect.gen(function*() {
         const actions = yield* Actions
-        const { queue } = yield* ResqueQueue
+        const operations = yield* Operations
         const at = Date.now() + 3_600_000
         const job = yield* actions.enqueueAt(new Date(at), add, { a: 1 })
         const seconds = Math.round(at / 1000)
-        const state = yield* redisCall((client, keys) =>
-          client.multi()
-            .zrange(keys.delayedSchedule, 0, -1, "WITHSCORES")
-            .lrange(keys.delayed(seconds), 0, -1)
-            .smembers(keys.timestamps(job.payload))
-            .exec()
-        )
-        assert.deepStrictEqual(state?.map(([, reply]) => reply), [
+        const state = yield* Effect.flatMap(Redis, (redis) =>
+          redis.multi([
+            ["zrange", redis.keys.delayedSchedule, 0, -1, "WITHSCORES"],
+            ["lrange", redis.keys.delayed(seconds), 0, -1],
+            ["smembers", redis.keys.timestamps(job.payload)]
+          ]))
+        assert.deepStrictEqual(state, [
           [String(seconds), String(seconds)],
           [job.payload],
           [`delayed:${seconds}`]
         ])
-        // node-resque's own inspection finds it
-        const scheduled = yield* Effect.promise(() => queue.scheduledAt("math", "add", [{ a: 1, b: 0 }]))
-        assert.deepStrictEqual(scheduled.map(Number), [seconds])
+        // the operations API finds it by action and inputs, as enqueue wrote them (times in ms)
+        const scheduled = yield* operations.scheduledAt(add, { a: 1, b: 0 }, { queue: "math" })
+        assert.deepStrictEqual(scheduled, [seconds * 1000])
         const later = yield* actions.enqueueIn("2 hours", untasked, { n: 1 })
-        const timestamps = yield* Effect.promise(() => queue.scheduledAt("default", "untasked", [{ n: 1 }]))
+        const timestamps = yield* operations.scheduledAt("untasked", { n: 1 }, { queue: "default" })
         assert.strictEqual(timestamps.length, 1)
-        assert.approximately(Number(timestamps[0]), Math.round((Date.now() + 7_200_000) / 1000), 5)
+        assert.approximately(Number(timestamps[0]) / 1000, Math.round((Date.now() + 7_200_000) / 1000), 5)
         assert.strictEqual(later.queue, "default")
-        assert.strictEqual(yield* Effect.promise(() => queue.length("math")), 0)
+        assert.strictEqual(yield* queueLength("math"), 0)
       }).pipe(Effect.provide(app())))
 
     it.live("an invalid time (NaN, Infinity, an invalid Date) is a typed error and writes nothing", () =>
@@ -238,7 +239,7 @@ for (const backend of backends) {
     it.live("the scheduler promotes due delayed jobs to their queue and a worker runs them", () =>
       Effect.gen(function*() {
         const actions = yield* Actions
-        const { queue } = yield* ResqueQueue
+        const operations = yield* Operations
         yield* actions.enqueueAt(Date.now() - 2000, add, { a: 1 })
         yield* actions.enqueueIn("1 second", add, { a: 2 })
         yield* actions.enqueueIn("1 hour", add, { a: 3 })
@@ -250,8 +251,40 @@ for (const backend of backends) {
         }))
         assert.deepStrictEqual(events.map((e) => e.outcome._tag === "Success" ? e.outcome.result : "failed"), ["1", "2"])
         // the one due in an hour is still waiting
-        const waiting = yield* Effect.promise(() => queue.scheduledAt("math", "add", [{ a: 3, b: 0 }]))
+        const waiting = yield* operations.scheduledAt(add, { a: 3, b: 0 }, { queue: "math" })
         assert.strictEqual(waiting.length, 1)
       }).pipe(Effect.provide(app())))
   })
 }
+
+/** A plain node-resque Queue on a connection of its own to the test's Redis, under the test's namespace. */
+const plainQueue = Effect.gen(function*() {
+  const { keys } = yield* Redis
+  const client = yield* Effect.acquireRelease(
+    Effect.sync(() => new IORedis(redisUrl())),
+    (client) => Effect.promise(() => client.quit()).pipe(Effect.ignore)
+  )
+  const queue = new NodeResqueQueue({ connection: { redis: client, namespace: keys.namespace } })
+  queue.on("error", () => {})
+  yield* Effect.acquireRelease(Effect.promise(() => queue.connect()), () => Effect.promise(() => queue.end()))
+  return queue
+})
+
+// node-resque drives a real server: it cannot run on the in-memory backend
+describe(`delayed jobs read by node-resque (${real.name} only)`, () => {
+  it.live("node-resque's own inspection finds jobs delayed by enqueueAt and enqueueIn", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const actions = yield* Actions
+      const queue = yield* plainQueue
+      const at = Date.now() + 3_600_000
+      yield* actions.enqueueAt(new Date(at), add, { a: 1 })
+      const scheduled = yield* Effect.promise(() => queue.scheduledAt("math", "add", [{ a: 1, b: 0 }]))
+      assert.deepStrictEqual(scheduled.map(Number), [Math.round(at / 1000)])
+      const later = yield* actions.enqueueIn("2 hours", untasked, { n: 1 })
+      const timestamps = yield* Effect.promise(() => queue.scheduledAt("default", "untasked", [{ n: 1 }]))
+      assert.strictEqual(timestamps.length, 1)
+      assert.approximately(Number(timestamps[0]), Math.round((Date.now() + 7_200_000) / 1000), 5)
+      assert.strictEqual(later.queue, "default")
+      assert.strictEqual(yield* Effect.promise(() => queue.length("math")), 0)
+    })).pipe(Effect.provide(coreWith(actionsUnderTest, real.layer()).pipe(Layer.provide(greetingLayer)))))
+})

@@ -2,12 +2,13 @@
  * Flag derivation from an input Schema, beyond the demo actions the binary tests use: booleans (switches),
  * optional fields, JSON-valued fields, numeric literal choices, enums, kebab-case names, and a field whose
  * name collides with a command flag. Parsed in-process with `Command.runWith`; the values must then decode
- * with the action's own Schema.
+ * with the action's own Schema (the command line of an application: test/cli.test.ts runs it as a process).
  */
 import * as NodeServices from "@effect/platform-node/NodeServices"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Schema } from "effect"
+import { Effect, Layer, Schema } from "effect"
 import { type CliError, Command } from "effect/cli"
+import { TestConsole } from "effect/testing"
 import * as Action from "../src/domain/Action.ts"
 import * as InputFlags from "../src/programs/cli/Flags.ts"
 
@@ -41,7 +42,8 @@ const parse = (args: ReadonlyArray<string>) =>
       }))
     yield* Command.runWith(command, { version: "0", renderErrors: false })(args)
     return parsed
-  }).pipe(Effect.provide(NodeServices.layer))
+    // the help printed with a parse error goes to a test console, not into the test output
+  }).pipe(Effect.provide(Layer.merge(NodeServices.layer, TestConsole.layer)))
 
 /** Parse errors come wrapped in ShowHelp (the parser prints help with them). */
 const messageOf = (error: CliError.CliError): string =>

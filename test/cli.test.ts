@@ -1,23 +1,35 @@
 /**
- * The real binary, run as a child process against the test Redis under a namespace of its own: help, `run`,
- * flag errors, `enqueue` + `worker`, `fanout --wait`, and the inspection commands. The package is built once
- * (the build config, into a private folder under node_modules/.cache so the dependencies resolve) and the
- * emitted `programs/main.js` is what runs: plain JavaScript starts 2-3 times faster than through tsx.
- * Waits are on output lines or Redis state, each with a deadline.
+ * The command lines, run as child processes against the test Redis under namespaces of their own.
+ *
+ * - The package's own bin (`effect-resque`, src/programs/main.ts) is an operator's tool with no actions: its
+ *   help lists the inspection commands only, `status` works on a shared Redis, and `run` is unknown to it.
+ * - An application's CLI (test/fixtures/cli-app.ts: `Cli.runMain` with the demo actions, an action failing
+ *   with a fields-only tagged error, and one that enqueues through the runtime running it): help, `run`, flag
+ *   errors, `enqueue` + `worker`, `fanout --wait`, and the inspection commands.
+ *
+ * Both are compiled once (a temporary config extending the build config, with the repository as root dir, into
+ * a private folder under node_modules/.cache so the dependencies resolve) and the emitted JavaScript is what
+ * runs: plain JavaScript starts 2-3 times faster than through tsx. Waits are on output lines or Redis state,
+ * each with a deadline.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process"
 import { randomUUID } from "node:crypto"
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { performance } from "node:perf_hooks"
 import { Redis as IORedis } from "ioredis"
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest"
 
 const root = join(import.meta.dirname, "..")
 const redisUrl = inject("redisUrl")
 const namespace = `cli-${randomUUID().slice(0, 8)}`
-const outDir = join(root, "node_modules", ".cache", `effect-resque-${namespace}`)
-const main = join(outDir, "programs", "main.js")
+const cacheDir = join(root, "node_modules", ".cache", `effect-resque-${namespace}`)
+const outDir = join(cacheDir, "out")
+/** The package's own bin. */
+const operatorBin = join(outDir, "src", "programs", "main.js")
+/** The application's CLI built with `Cli.runMain`. */
+const appBin = join(outDir, "test", "fixtures", "cli-app.js")
 // the machine may be busy: generous limits, no timing assertions
 const slow = { timeout: 180_000 }
 
@@ -35,13 +47,13 @@ const baseEnv = (extra: Record<string, string>): NodeJS.ProcessEnv => {
   return { ...env, ...extra }
 }
 
-const start = (args: ReadonlyArray<string>, env: Record<string, string> = {}): ChildProcess =>
-  spawn(process.execPath, [main, ...args], { cwd: root, env: baseEnv(env), stdio: ["ignore", "pipe", "pipe"] })
+const start = (bin: string, args: ReadonlyArray<string>, env: Record<string, string> = {}): ChildProcess =>
+  spawn(process.execPath, [bin, ...args], { cwd: root, env: baseEnv(env), stdio: ["ignore", "pipe", "pipe"] })
 
-/** Runs the CLI to completion (killed by pid after 60 s, so a hang fails the test instead of the run). */
-const cli = (args: ReadonlyArray<string>, env: Record<string, string> = {}): Promise<Result> =>
+/** Runs a CLI to completion (killed by pid after 60 s, so a hang fails the test instead of the run). */
+const runBin = (bin: string, args: ReadonlyArray<string>, env: Record<string, string> = {}): Promise<Result> =>
   new Promise((resolve, reject) => {
-    const child = start(args, env)
+    const child = start(bin, args, env)
     let stdout = ""
     let stderr = ""
     child.stdout?.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
@@ -54,11 +66,24 @@ const cli = (args: ReadonlyArray<string>, env: Record<string, string> = {}): Pro
     })
   })
 
+/** The application's CLI. */
+const cli = (args: ReadonlyArray<string>, env: Record<string, string> = {}): Promise<Result> => runBin(appBin, args, env)
+/** The package's own bin. */
+const operator = (args: ReadonlyArray<string>, env: Record<string, string> = {}): Promise<Result> => runBin(operatorBin, args, env)
+
+/** Runs a command and prints how long it took from spawn to exit (measured, never asserted: the CPU is shared). */
+const timed = async (label: string, run: () => Promise<Result>): Promise<Result> => {
+  const started = performance.now()
+  const result = await run()
+  console.log(`${label}: ${Math.round(performance.now() - started)} ms from spawn to exit`)
+  return result
+}
+
 const shared = { REDIS_URL: redisUrl, RESQUE_NAMESPACE: namespace }
 
 /** A long-running CLI process (a worker), with its output collected and a way to wait for a line. */
 const background = (args: ReadonlyArray<string>) => {
-  const child = start(args, shared)
+  const child = start(appBin, args, shared)
   let output = ""
   const waiters: Array<() => void> = []
   const collect = (chunk: Buffer) => {
@@ -98,24 +123,70 @@ let redis: IORedis
 
 beforeAll(() => {
   redis = new IORedis(redisUrl)
+  // the build config, with the repository as root: src plus the demo actions and the application fixture
+  mkdirSync(cacheDir, { recursive: true })
+  const config = join(cacheDir, "tsconfig.json")
+  writeFileSync(config, JSON.stringify({
+    extends: join(root, "tsconfig.build.json"),
+    compilerOptions: { rootDir: root, outDir, declaration: false, declarationMap: false, sourceMap: false, inlineSources: false },
+    include: [join(root, "src"), join(root, "examples", "demoActions.ts"), join(root, "test", "fixtures", "cli-app.ts")]
+  }))
   const tsc = join(root, "node_modules", "typescript", "bin", "tsc")
-  const args = [tsc, "-p", "tsconfig.build.json", "--outDir", outDir, "--declaration", "false", "--declarationMap", "false", "--sourceMap", "false"]
   try {
-    execFileSync(process.execPath, args, { cwd: root, stdio: "pipe" })
+    execFileSync(process.execPath, [tsc, "-p", config], { cwd: root, stdio: "pipe" })
   } catch (error) {
     // a type error anywhere (`npx tsc -p .` reports those) still emits JavaScript: only a missing emit stops us
-    if (!existsSync(main)) throw error
+    if (!existsSync(operatorBin) || !existsSync(appBin)) throw error
   }
 }, 180_000)
 
 afterAll(async () => {
-  rmSync(outDir, { recursive: true, force: true })
-  const keys = await redis.keys(`${namespace}:*`)
+  rmSync(cacheDir, { recursive: true, force: true })
+  // this file's namespaces all start with `namespace` (the operator's and enqueueNext's have a suffix)
+  const keys = await redis.keys(`${namespace}*`)
   if (keys.length > 0) await redis.del(...keys)
   await redis.quit()
 })
 
-describe("cli binary", () => {
+describe("the package's own bin: an operator's tool without actions", () => {
+  const ops = { REDIS_URL: redisUrl, RESQUE_NAMESPACE: `${namespace}-ops` }
+
+  it("--help lists the inspection commands and none of the commands that run jobs", slow, async () => {
+    const help = await operator(["--help"])
+    expect(help.code).toBe(0)
+    for (const command of ["status", "queue", "failed", "fanout-status", "workers"]) {
+      expect(help.stdout).toMatch(new RegExp(`^\\s+${command}\\s`, "m"))
+    }
+    for (const command of ["run", "enqueue", "fanout", "worker", "recurring"]) {
+      expect(help.stdout).not.toMatch(new RegExp(`^\\s+${command}\\s`, "m"))
+    }
+    expect(help.stdout).toContain("--redis")
+    expect(help.stdout).not.toContain("ACTIONS")
+  })
+
+  it("status --json reads the shared Redis", slow, async () => {
+    await redis.sadd(`${namespace}-ops:queues`, "math")
+    await redis.rpush(`${namespace}-ops:queue:math`, JSON.stringify({ class: "add", queue: "math", args: [{ a: 1, b: 2 }] }))
+    const status = await timed("operator bin `status --json`", () => operator(["status", "--json"], ops))
+    expect(status.code).toBe(0)
+    const details = JSON.parse(status.stdout)
+    expect(details.queues.math.length).toBe(1)
+    expect(details.workers).toEqual([])
+    expect(details.failedJobs).toBe(0)
+
+    const table = await timed("operator bin `status`", () => operator(["status"], ops))
+    expect(table.code).toBe(0)
+    expect(table.stdout).toContain("QUEUES")
+  })
+
+  it("run is an unknown command, with a clear error", slow, async () => {
+    const result = await operator(["run", "add", "--a", "1"], ops)
+    expect(result.code).not.toBe(0)
+    expect(result.stderr).toContain("Unknown subcommand \"run\" for \"effect-resque\"")
+  })
+})
+
+describe("an application's CLI (Cli.runMain with its own actions)", () => {
   it("--help lists the commands and the actions with their descriptions; an action's help lists its flags", slow, async () => {
     const top = await cli(["--help"])
     expect(top.code).toBe(0)
@@ -195,6 +266,11 @@ describe("cli binary", () => {
       expect(details.queues.math.length).toBe(0)
       expect(details.workers).toHaveLength(2)
       expect(details.stats.processed).toBeGreaterThanOrEqual(1)
+      const workers = await cli(["workers", "--json"], shared)
+      expect(workers.code).toBe(0)
+      const registered = JSON.parse(workers.stdout)
+      expect(registered).toHaveLength(2)
+      expect(registered[0]).toMatchObject({ queues: ["math"] })
     } finally {
       await worker.stop()
     }
@@ -252,5 +328,43 @@ describe("cli binary", () => {
     const missing = await cli(["failed", "retry", "5"], shared)
     expect(missing.code).not.toBe(0)
     expect(missing.stderr).toContain("no failed job #5")
+  })
+
+  it("recurring lists the application's recurring actions and stops and starts one", slow, async () => {
+    const listed = await cli(["recurring", "--json"], shared)
+    expect(listed.code).toBe(0)
+    expect(JSON.parse(listed.stdout)).toEqual([expect.objectContaining({ action: "heartbeat", queue: "default", frequencyMs: 60_000, stopped: false })])
+    const stopped = await cli(["recurring", "stop", "heartbeat"], shared)
+    expect(stopped.code).toBe(0)
+    const afterStop = await cli(["recurring", "list", "--json"], shared)
+    expect(JSON.parse(afterStop.stdout)).toEqual([expect.objectContaining({ action: "heartbeat", stopped: true })])
+    const started = await cli(["recurring", "start", "heartbeat"], shared)
+    expect(started.code).toBe(0)
+    expect(JSON.parse(started.stdout)).toMatchObject({ action: "heartbeat" })
+    const afterStart = await cli(["recurring", "list", "--json"], shared)
+    expect(JSON.parse(afterStart.stdout)).toEqual([expect.objectContaining({ action: "heartbeat", stopped: false })])
+    // start enqueued a copy on the action's queue: take it off again, the later tests count queues of their own only
+    await redis.del(`${namespace}:queue:default`)
+  })
+
+  it("an error declared with fields only is shown as its tag and fields, with a non-zero exit", slow, async () => {
+    const result = await cli(["run", "charge", "--sku", "A1"])
+    expect(result.code).not.toBe(0)
+    expect(result.stdout).toBe("")
+    expect(result.stderr).toContain("PaymentDeclined: {\"sku\":\"A1\",\"reason\":\"card expired\"}")
+  })
+
+  it("run gives the action the CLI's own runtime: a job it enqueues lands on the CLI's Redis", slow, async () => {
+    const own = { REDIS_URL: redisUrl, RESQUE_NAMESPACE: `${namespace}-next` }
+    const result = await cli(["run", "enqueueNext", "--a", "41", "-q"], own)
+    expect(result.code).toBe(0)
+    expect(JSON.parse(result.stdout)).toEqual({ enqueued: "add", queue: "math" })
+    const queued = (await redis.lrange(`${namespace}-next:queue:math`, 0, -1)).map((text) => JSON.parse(text))
+    expect(queued).toHaveLength(1)
+    expect(queued[0]).toMatchObject({ class: "add", queue: "math", args: [{ a: 41, b: 1 }] })
+
+    const status = await timed("application CLI `status`", () => cli(["status"], own))
+    expect(status.code).toBe(0)
+    expect(status.stdout).toMatch(/math\s+1/)
   })
 })

@@ -1,10 +1,9 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, Layer, Logger, PubSub, References, Tracer } from "effect"
 import { Actions } from "../src/layers/Actions.ts"
-import { ResqueQueue } from "../src/layers/Queue.ts"
 import * as Scheduler from "../src/layers/Scheduler.ts"
 import * as Worker from "../src/layers/Worker.ts"
-import { add, core, explode, takeEvents, takeEventsWithin } from "./support/app.ts"
+import { add, core, explode, failedJobs, queueLength, takeEvents, takeEventsWithin } from "./support/app.ts"
 import { backends } from "./support/backends.ts"
 
 for (const backend of backends) {
@@ -12,10 +11,9 @@ for (const backend of backends) {
     it.live("enqueues a typed job in Resque format and a worker runs it", () =>
       Effect.gen(function*() {
         const actions = yield* Actions
-        const { queue } = yield* ResqueQueue
         const job = yield* actions.enqueue(add, { a: "2", b: 3 })
         assert.deepStrictEqual(JSON.parse(job.payload), { class: "add", queue: "math", args: [{ a: 2, b: 3 }] })
-        assert.strictEqual(yield* Effect.promise(() => queue.length("math")), 1)
+        assert.strictEqual(yield* queueLength("math"), 1)
         const events = yield* Effect.scoped(Effect.gen(function*() {
           const worker = yield* Worker.make({ queues: ["math"], concurrency: 2 })
           const sub = yield* PubSub.subscribe(worker.events)
@@ -28,19 +26,17 @@ for (const backend of backends) {
     it.live("rejects invalid inputs at enqueue with the Schema message and writes nothing", () =>
       Effect.gen(function*() {
         const actions = yield* Actions
-        const { queue } = yield* ResqueQueue
         const error = yield* Effect.flip(actions.enqueue("add", { a: "x" }))
         assert.strictEqual(error._tag, "InvalidInputs")
         assert.include(error.message, "at [\"a\"]")
         const unknown = yield* Effect.flip(actions.enqueue("nope", {}))
         assert.strictEqual(unknown._tag, "UnknownAction")
-        assert.strictEqual(yield* Effect.promise(() => queue.length("math")), 0)
+        assert.strictEqual(yield* queueLength("math"), 0)
       }).pipe(Effect.provide(core(backend.layer()))))
 
     it.live("a failing job lands in the failed list and the worker keeps going", () =>
       Effect.gen(function*() {
         const actions = yield* Actions
-        const { queue } = yield* ResqueQueue
         const events = yield* Effect.scoped(Effect.gen(function*() {
           const worker = yield* Worker.make({ queues: ["math"], concurrency: 1 })
           const sub = yield* PubSub.subscribe(worker.events)
@@ -49,7 +45,7 @@ for (const backend of backends) {
           return yield* takeEvents(sub, 2)
         }))
         assert.deepStrictEqual(events.map((e) => e.outcome._tag), ["Failure", "Success"])
-        const failed = yield* Effect.promise(() => queue.failed(0, -1))
+        const failed = yield* failedJobs
         assert.strictEqual(failed.length, 1)
         assert.strictEqual(failed[0]?.error, "kaboom")
         assert.strictEqual(failed[0]?.exception, "Boom")
@@ -150,9 +146,8 @@ for (const backend of backends) {
         const events = yield* takeEventsWithin(sub, 20)
         const results = events.map((e) => (e.outcome._tag === "Success" ? Number(e.outcome.result) : -1))
         assert.deepStrictEqual(results.sort((x, y) => x - y), Array.from({ length: 20 }, (_, i) => i))
-        const { queue } = yield* ResqueQueue
-        assert.strictEqual(yield* Effect.promise(() => queue.length("math")), 0)
-        assert.deepStrictEqual(yield* Effect.promise(() => queue.failed(0, -1)), [])
+        assert.strictEqual(yield* queueLength("math"), 0)
+        assert.deepStrictEqual(yield* failedJobs, [])
       }).pipe(
         Effect.provide(
           Layer.mergeAll(Worker.layer({ queues: ["math"], concurrency: 4 }), Scheduler.layer({ pollInterval: "100 millis" })).pipe(

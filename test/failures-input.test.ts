@@ -1,17 +1,15 @@
 /**
- * Failure suite, bad input (issue 8.5) and entry-point security (8.8): every bad payload at every entry point
- * gives a clear typed error, lands in the failed list, and the worker keeps running.
+ * Failure suite, bad input and entry-point security: every bad payload at every entry point gives a clear
+ * typed error, lands in the failed list, and the worker keeps running.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, PubSub } from "effect"
 import { RedisError } from "../src/domain/Errors.ts"
 import { Actions } from "../src/layers/Actions.ts"
-import { Redis } from "../src/layers/Redis.ts"
-import { ResqueQueue } from "../src/layers/Queue.ts"
 import * as Worker from "../src/layers/Worker.ts"
 import { core } from "./reliability/fixtures/actions.ts"
 import { backends } from "./support/backends.ts"
-import { takeEvents } from "./support/app.ts"
+import { failedJobs, pushPayloads, redisCall, takeEvents } from "./support/app.ts"
 
 /** Raw payloads as they might sit in a queue, and the failure each must give. */
 const badPayloads: ReadonlyArray<readonly [string, string, string]> = [
@@ -33,11 +31,8 @@ for (const backend of backends) {
   describe(`failures: bad input (${backend.name})`, () => {
     it.live("each bad payload fails with a typed error and the worker goes on to the next job", () =>
       Effect.gen(function*() {
-        const { client, keys } = yield* Redis
-        const { queue } = yield* ResqueQueue
         const good = "{\"class\":\"add\",\"queue\":\"bad\",\"args\":[{\"a\":2,\"b\":3}]}"
-        yield* Effect.promise(() => client.sadd(keys.queues, "bad"))
-        yield* Effect.promise(() => client.rpush(keys.queue("bad"), ...badPayloads.map(([raw]) => raw), good))
+        yield* pushPayloads("bad", [...badPayloads.map(([raw]) => raw), good])
         const events = yield* Effect.scoped(Effect.gen(function*() {
           // one slot: the jobs run one after the other, so the last event proves the worker survived all
           const worker = yield* Worker.make({ queues: ["bad"], concurrency: 1 })
@@ -54,18 +49,17 @@ for (const backend of backends) {
         })
         const last = events[badPayloads.length]?.outcome
         assert.deepStrictEqual(last?._tag === "Success" ? last.result : last, "5")
-        const failed = yield* Effect.promise(() => queue.failed(0, -1))
+        const failed = yield* failedJobs
         assert.deepStrictEqual(failed.map((f) => f.exception), badPayloads.map(([, exception]) => exception))
-        assert.strictEqual(failed[3]?.payload as unknown, "not json at all")
+        assert.strictEqual(failed[3]?.payload, "not json at all")
         // nothing left "working"
-        const working = yield* Effect.promise(() => client.keys(`${keys.namespace}:worker:*:bad`))
+        const working = yield* redisCall((client, keys) => client.keys(`${keys.namespace}:worker:*:bad`))
         assert.deepStrictEqual(working, [])
       }).pipe(Effect.provide(core(backend.layer()))))
 
     it.live("enqueue rejects bad input with typed errors and writes nothing", () =>
       Effect.gen(function*() {
         const actions = yield* Actions
-        const { client, keys } = yield* Redis
         const oversized = yield* Effect.flip(actions.enqueue("flaky", { id: "y".repeat(600), failures: 0 }))
         assert.strictEqual(oversized._tag, "PayloadTooLarge")
         assert.include(oversized.message, "over the limit of 256")
@@ -73,7 +67,7 @@ for (const backend of backends) {
         assert.strictEqual(notAnObject._tag, "InvalidInputs")
         const unknown = yield* Effect.flip(actions.enqueue("toString", {}))
         assert.strictEqual(unknown._tag, "UnknownAction")
-        const queues = yield* Effect.promise(() => client.smembers(keys.queues))
+        const queues = yield* redisCall((client, keys) => client.smembers(keys.queues))
         assert.deepStrictEqual(queues, [])
         // a payload under the limit still goes through
         const ok = yield* actions.enqueue("flaky", { id: "y".repeat(100), failures: 0 })

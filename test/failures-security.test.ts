@@ -1,17 +1,16 @@
 /**
- * Failure suite, security (issue 8.8): Redis AUTH against a server with `requirepass`, TLS from a `rediss://`
- * URL or the `tls` option (the test server has no TLS: a TLS handshake against it must fail with a typed
- * error, not hang), and key-prefix isolation between two runtimes on one Redis. That a payload can only name
- * a registered action is in `failures-input.test.ts`.
+ * Failure suite, security: Redis AUTH against a server with `requirepass`, TLS from a `rediss://` URL or the
+ * `tls` option (the test server has no TLS: a TLS handshake against it must fail with a typed error, not
+ * hang), and key-prefix isolation between two runtimes on one Redis. That a payload can only name a
+ * registered action is in `failures-input.test.ts`.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, PubSub, Redacted } from "effect"
 import { Actions } from "../src/layers/Actions.ts"
 import * as Redis from "../src/layers/Redis.ts"
-import { ResqueQueue } from "../src/layers/Queue.ts"
 import * as Worker from "../src/layers/Worker.ts"
 import { core } from "./reliability/fixtures/actions.ts"
-import { takeEvents } from "./support/app.ts"
+import { queueLength, takeEvents } from "./support/app.ts"
 import { redisUrl, uniqueNamespace } from "./support/backends.ts"
 import { startRedisServer } from "./support/redisServer.ts"
 
@@ -71,10 +70,7 @@ describe("failures: security", () => {
       const enqueue = (inputs: { readonly a: number }) => Effect.gen(function*() {
         return yield* (yield* Actions).enqueue("add", inputs)
       })
-      const length = Effect.gen(function*() {
-        const { queue } = yield* ResqueQueue
-        return yield* Effect.promise(() => queue.length("math"))
-      })
+      const length = queueLength("math")
       yield* enqueue({ a: 1 }).pipe(Effect.provide(a))
       const eventsB = yield* Effect.gen(function*() {
         const worker = yield* Worker.make({ queues: ["*"], concurrency: 2 })

@@ -1,16 +1,16 @@
 /**
- * Failure suite, graceful shutdown (issue 8.3, in process): jobs in flight finish within the grace period or
- * are failed with "shutdown"; nothing is left "working"; and shutdown ends even when Redis is unreachable.
+ * Failure suite, graceful shutdown (in process): jobs in flight finish within the grace period or are failed
+ * with "shutdown"; nothing is left "working"; and shutdown ends even when Redis is unreachable.
  * The SIGTERM-to-a-process variant is in `test/reliability/shutdown.test.ts`.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Clock, Context, Effect, Exit, Layer, PubSub, Schedule, Scope } from "effect"
 import { Actions } from "../src/layers/Actions.ts"
+import { Operations } from "../src/layers/Operations.ts"
 import * as Redis from "../src/layers/Redis.ts"
-import { ResqueQueue } from "../src/layers/Queue.ts"
 import * as Worker from "../src/layers/Worker.ts"
 import { core } from "./reliability/fixtures/actions.ts"
-import { takeEvents } from "./support/app.ts"
+import { failedJobs, queueLength, redisCall, takeEvents } from "./support/app.ts"
 import { backends, uniqueNamespace } from "./support/backends.ts"
 import { startRedisServer } from "./support/redisServer.ts"
 
@@ -18,22 +18,18 @@ const IN_FLIGHT = 50
 
 /** Waits (bounded) until `n` workers have a working-on record. */
 const awaitWorking = (n: number) =>
-  Effect.gen(function*() {
-    const { client, keys } = yield* Redis.Redis
-    return yield* Effect.promise(() => client.keys(`${keys.namespace}:worker:*:slow`))
-  }).pipe(Effect.repeat({ until: (working) => working.length >= n, schedule: Schedule.spaced("20 millis"), times: 500 }))
+  redisCall((client, keys) => client.keys<ReadonlyArray<string>>(`${keys.namespace}:worker:*:slow`)).pipe(Effect.repeat({ until: (working) => working.length >= n, schedule: Schedule.spaced("20 millis"), times: 500 }))
 
-const workingLeft = Effect.gen(function*() {
-  const { client, keys } = yield* Redis.Redis
-  return (yield* Effect.promise(() => client.keys(`${keys.namespace}:worker:*`))).length
-})
+const workingLeft = redisCall((client, keys) => client.keys<ReadonlyArray<string>>(`${keys.namespace}:worker:*`)).pipe(
+  Effect.map((working) => working.length)
+)
 
 for (const backend of backends) {
   describe(`failures: graceful shutdown (${backend.name})`, () => {
     it.live(`${IN_FLIGHT} jobs in flight all finish within the grace period`, () =>
       Effect.gen(function*() {
         const actions = yield* Actions
-        const { queue } = yield* ResqueQueue
+        const ops = yield* Operations
         const scope = yield* Scope.make()
         const worker = yield* Worker.make({ queues: ["slow"], concurrency: IN_FLIGHT, gracePeriod: "10 seconds" }).pipe(Scope.provide(scope))
         // subscribed in the test's scope, which outlives the worker's
@@ -43,8 +39,8 @@ for (const backend of backends) {
         yield* Effect.forkChild(Scope.close(scope, Exit.void))
         const events = yield* takeEvents(sub, IN_FLIGHT)
         assert.deepStrictEqual(events.filter((e) => e.outcome._tag === "Success").length, IN_FLIGHT)
-        assert.strictEqual(yield* Effect.promise(() => queue.failedCount()), 0)
-        yield* Effect.promise(() => queue.length("slow")).pipe(Effect.map((n) => assert.strictEqual(n, 0)))
+        assert.strictEqual(yield* ops.failedCount, 0)
+        yield* queueLength("slow").pipe(Effect.map((n) => assert.strictEqual(n, 0)))
         // the close has unregistered every slot and its records
         yield* workingLeft.pipe(Effect.repeat({ until: (n) => n === 0, schedule: Schedule.spaced("20 millis"), times: 200 }))
       }).pipe(Effect.scoped, Effect.provide(core(backend.layer()))))
@@ -52,13 +48,12 @@ for (const backend of backends) {
     it.live("past the grace period, unfinished jobs are failed with \"shutdown\" and none stays working", () =>
       Effect.gen(function*() {
         const actions = yield* Actions
-        const { queue } = yield* ResqueQueue
         yield* Effect.scoped(Effect.gen(function*() {
           yield* Worker.make({ queues: ["slow"], concurrency: IN_FLIGHT, gracePeriod: "1 second" })
           for (let i = 0; i < IN_FLIGHT; i++) yield* actions.enqueue("sleep", { ms: 60_000 })
           yield* awaitWorking(IN_FLIGHT)
         }))
-        const failed = yield* Effect.promise(() => queue.failed(0, -1))
+        const failed = yield* failedJobs
         assert.strictEqual(failed.length, IN_FLIGHT)
         assert.isTrue(failed.every((f) => f.exception === "Shutdown" && f.error.includes("shutdown")))
         assert.strictEqual(yield* workingLeft, 0)

@@ -3,24 +3,34 @@
  * fan-out), never early (a child with retries left has no outcome yet), never twice (onComplete exactly once,
  * even when the last two children finish at once on two workers, and not again after a manual retry), exact
  * counts (a retried child moves from failed to completed), sliding TTL, no keys resurrected after expiry.
+ * A failed child retried by plain node-resque (wire compatibility) is checked on the real Redis only:
+ * node-resque cannot run on the in-memory backend.
  */
 import { randomUUID } from "node:crypto"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber, PubSub } from "effect"
+import { Redis as IORedis } from "ioredis"
+import { Queue as NodeResqueQueue } from "node-resque"
 import { Actions } from "../src/layers/Actions.ts"
-import { ResqueQueue } from "../src/layers/Queue.ts"
+import { Operations } from "../src/layers/Operations.ts"
 import { Redis } from "../src/layers/Redis.ts"
 import * as Scheduler from "../src/layers/Scheduler.ts"
-import * as Tasks from "../src/layers/Tasks.ts"
 import * as Worker from "../src/layers/Worker.ts"
-import { backends } from "./support/backends.ts"
+import { redisCall } from "./support/app.ts"
+import { backends, real, redisUrl } from "./support/backends.ts"
 import { app, eventually, finished, gate, heal, healed, resetBarrier, retried, square } from "./support/fanOutApp.ts"
 
+/** The payloads of a queue as stored (Resque format), parsed. */
 const queued = (name: string) =>
-  Effect.gen(function*() {
-    const { queue } = yield* ResqueQueue
-    return yield* Effect.promise(() => queue.queued(name, 0, -1))
-  })
+  redisCall(async (client, keys) =>
+    (await client.lrange<ReadonlyArray<string>>(keys.queue(name), 0, -1)).map((raw) =>
+      JSON.parse(raw) as {
+        readonly class: string
+        readonly queue: string
+        readonly args: ReadonlyArray<{ readonly [key: string]: unknown; readonly fanOutId?: string; readonly _job?: { readonly index?: number } }>
+      }
+    )
+  )
 
 /** Runs a worker on `queues` until `n` jobs completed; returns their outcomes. */
 const work = (queues: ReadonlyArray<string>, n: number, name?: string) =>
@@ -30,53 +40,65 @@ const work = (queues: ReadonlyArray<string>, n: number, name?: string) =>
     return yield* Effect.forEach(Array.from({ length: n }), () => PubSub.take(sub))
   }))
 
-const fanOutKeys = Effect.gen(function*() {
-  const { client, keys } = yield* Redis
-  return (yield* Effect.promise(() => client.keys(`${keys.namespace}:fanout:*`))).sort()
+const fanOutKeys = redisCall(async (client, keys) =>
+  [...await client.keys<ReadonlyArray<string>>(`${keys.namespace}:fanout:*`)].sort()
+)
+
+/** Fans out three `heal` children, two of them failing for good; returns the fan-out and the sick tokens. */
+const twoSickChildren = Effect.gen(function*() {
+  const actions = yield* Actions
+  const [sickA, sickB, well] = [randomUUID(), randomUUID(), randomUUID()]
+  healed.add(well)
+  const result = yield* actions.fanOut(heal, [{ token: sickA }, { token: well }, { token: sickB }], { onComplete: finished })
+  yield* work(["fan"], 3)
+  const first = yield* actions.fanOutStatus(result.fanOutId, { action: heal })
+  assert.deepStrictEqual([first.total, first.completed, first.failed, first.done], [3, 1, 2, true])
+  assert.deepStrictEqual(first.errors.map((e) => [e.index, e.error, e.inputs.token]), [
+    [0, `sick ${sickA}`, sickA],
+    [2, `sick ${sickB}`, sickB]
+  ])
+  assert.deepStrictEqual((yield* queued("done")).map((j) => j.args[0]), [{ fanOutId: result.fanOutId, total: 3, completed: 1, failed: 2 }])
+  healed.add(sickA)
+  healed.add(sickB)
+  return { result, sickA, sickB, well }
 })
+
+/** After both sick children were retried: every child completed, onComplete did not fire again. */
+const allHealed = (fanOut: { readonly result: { readonly fanOutId: string }; readonly sickA: string; readonly sickB: string; readonly well: string }) =>
+  Effect.gen(function*() {
+    const actions = yield* Actions
+    yield* work(["fan"], 2)
+    const after = yield* actions.fanOutStatus(fanOut.result.fanOutId, { action: heal })
+    assert.deepStrictEqual([after.total, after.completed, after.failed, after.pending], [3, 3, 0, 0])
+    assert.deepStrictEqual(after.results.map((r) => [r.index, r.result]), [
+      [0, `ok ${fanOut.sickA}`],
+      [1, `ok ${fanOut.well}`],
+      [2, `ok ${fanOut.sickB}`]
+    ])
+    assert.deepStrictEqual(after.errors, [])
+    assert.strictEqual((yield* queued("done")).length, 1)
+  })
 
 for (const backend of backends) {
   describe(`fan-out guarantees (${backend.name})`, () => {
     it.live("failed children retried through the failed-job API move to completed; onComplete does not fire again", () =>
       Effect.gen(function*() {
-        const actions = yield* Actions
-        const tasks = yield* Tasks.Tasks
-        const [sickA, sickB, well] = [randomUUID(), randomUUID(), randomUUID()]
-        healed.add(well)
-        const { fanOutId } = yield* actions.fanOut(heal, [{ token: sickA }, { token: well }, { token: sickB }], undefined, {
-          onComplete: finished
-        })
-        yield* work(["fan"], 3)
-        const first = yield* actions.fanOutStatus(fanOutId, heal)
-        assert.deepStrictEqual([first.total, first.completed, first.failed, first.done], [3, 1, 2, true])
-        assert.deepStrictEqual(first.errors.map((e) => [e.index, e.error, e.inputs.token]), [
-          [0, `sick ${sickA}`, sickA],
-          [2, `sick ${sickB}`, sickB]
-        ])
-        assert.deepStrictEqual((yield* queued("done")).map((j) => j.args[0]), [{ fanOutId, total: 3, completed: 1, failed: 2 }])
-
-        healed.add(sickA)
-        healed.add(sickB)
-        // one through the runtime's operations API, one through node-resque's own (wire compatibility)
-        const failedA = (yield* tasks.failed(0, -1)).filter((f) => f.fanOut === fanOutId && f.index === 0)
+        const operations = yield* Operations
+        const fanOut = yield* twoSickChildren
+        const { fanOutId } = fanOut.result
+        // one retried by its record, one by a filter over the failed list
+        const failedA = (yield* operations.failed(0, -1)).filter((f) => f.fanOut === fanOutId && f.index === 0)
         assert.strictEqual(failedA.length, 1)
-        yield* tasks.retryAndRemoveFailed(failedA[0]!)
-        const { queue } = yield* ResqueQueue
-        const failedB = (yield* Effect.promise(() => queue.failed(0, -1))).filter((f) => f.payload.args[0]?._job?.index === 2)
-        assert.strictEqual(failedB.length, 1)
-        yield* Effect.promise(() => queue.retryAndRemoveFailed(failedB[0]!))
-        yield* work(["fan"], 2)
-        const after = yield* actions.fanOutStatus(fanOutId, heal)
-        assert.deepStrictEqual([after.total, after.completed, after.failed, after.pending], [3, 3, 0, 0])
-        assert.deepStrictEqual(after.results.map((r) => [r.index, r.result]), [[0, `ok ${sickA}`], [1, `ok ${well}`], [2, `ok ${sickB}`]])
-        assert.deepStrictEqual(after.errors, [])
-        assert.strictEqual((yield* queued("done")).length, 1)
-      }).pipe(Effect.provide(Tasks.layer), Effect.provide(app(backend.layer()))))
+        yield* operations.retryAndRemoveFailed(failedA[0]!)
+        assert.strictEqual(yield* operations.retryAllFailed((f) => f.fanOut === fanOutId && f.index === 2), 1)
+        assert.strictEqual(yield* operations.failedCount, 0)
+        yield* allHealed(fanOut)
+      }).pipe(Effect.provide(app(backend.layer()))))
 
     it.live("a child with retries left has no outcome yet; its successful retry completes the fan-out", () =>
       Effect.gen(function*() {
         const actions = yield* Actions
-        const { fanOutId } = yield* actions.fanOut(retried, [{ token: randomUUID() }], undefined, { onComplete: finished })
+        const { fanOutId } = yield* actions.fanOut(retried, [{ token: randomUUID() }], { onComplete: finished })
         const outcomes = yield* Effect.scoped(Effect.gen(function*() {
           yield* Scheduler.make({ pollInterval: "50 millis" })
           const worker = yield* Worker.make({ queues: ["fan"], concurrency: 1, pollInterval: "10 millis" })
@@ -100,10 +122,10 @@ for (const backend of backends) {
         const ids: Array<string> = []
         for (let round = 0; round < 3; round++) {
           resetBarrier(2)
-          const { fanOutId } = yield* actions.fanOut(gate, [{ n: 1 }, { n: 2 }], undefined, { onComplete: finished })
-          ids.push(fanOutId)
+          const result = yield* actions.fanOut(gate, [{ n: 1 }, { n: 2 }], { onComplete: finished })
+          ids.push(result.fanOutId)
           yield* Effect.all([work(["gated"], 1, `one-${round}`), work(["gated"], 1, `two-${round}`)], { concurrency: 2 })
-          const status = yield* actions.fanOutStatus(fanOutId)
+          const status = yield* actions.fanOutStatus(result)
           assert.deepStrictEqual([status.completed, status.failed, status.done], [2, 0, true])
         }
         const done = (yield* queued("done")).map((j) => j.args[0]?.fanOutId)
@@ -113,7 +135,6 @@ for (const backend of backends) {
     it.live("a child delivered twice is counted once: the fan-out does not finish early, onComplete fires once", () =>
       Effect.gen(function*() {
         const actions = yield* Actions
-        const { client, keys } = yield* Redis
         // the last child waits on a queue of its own, so the first worker run takes exactly three jobs
         const { fanOutId } = yield* actions.fanOut([
           { action: square, inputs: { n: 1 } },
@@ -121,8 +142,10 @@ for (const backend of backends) {
           { action: square, inputs: { n: 3 }, queue: "last" }
         ], { onComplete: finished })
         // at-least-once delivery: a copy of child 0 at the head of the queue (as after a redelivery)
-        const [head] = yield* Effect.promise(() => client.lrange(keys.queue("fan"), 0, 0))
-        yield* Effect.promise(() => client.lpush(keys.queue("fan"), head!))
+        yield* redisCall(async (client, keys) => {
+          const [head] = await client.lrange<ReadonlyArray<string>>(keys.queue("fan"), 0, 0)
+          await client.lpush(keys.queue("fan"), head!)
+        })
         yield* work(["fan"], 3)
         const early = yield* actions.fanOutStatus(fanOutId)
         assert.deepStrictEqual([early.completed, early.failed, early.pending, early.done], [2, 0, 1, false])
@@ -136,42 +159,43 @@ for (const backend of backends) {
     it.live("a parent re-run with the same id writes only the missing batches, and onComplete fires once", () =>
       Effect.gen(function*() {
         const actions = yield* Actions
-        const { client, keys } = yield* Redis
         const id = `parent-${randomUUID()}`
         const inputs = [1, 2, 3, 4, 5].map((n) => ({ n }))
-        const options = { id, batchSize: 2, onComplete: finished }
-        const first = yield* actions.fanOut(square, inputs, "rerun", options)
+        const options = { id, batchSize: 2, onComplete: finished, queue: "rerun" }
+        const first = yield* actions.fanOut(square, inputs, options)
         assert.deepStrictEqual([first.fanOutId, first.total, first.enqueued], [id, 5, 5])
         // as if the parent had died after its first batch: the later batches never reached Redis
-        yield* Effect.promise(() => client.ltrim(keys.queue("rerun"), 0, 1))
-        yield* Effect.promise(() => client.hdel(keys.fanOut(id), "b2", "b4"))
-        const again = yield* actions.fanOut(square, inputs, "rerun", options)
+        yield* redisCall(async (client, keys) => {
+          await client.ltrim(keys.queue("rerun"), 0, 1)
+          await client.hdel(keys.fanOut(id), "b2", "b4")
+        })
+        const again = yield* actions.fanOut(square, inputs, options)
         assert.deepStrictEqual([again.fanOutId, again.total, again.enqueued], [id, 5, 5])
-        yield* actions.fanOut(square, inputs, "rerun", options)
+        yield* actions.fanOut(square, inputs, options)
         const indexes = (yield* queued("rerun")).map((j) => j.args[0]?._job?.index)
         assert.deepStrictEqual(indexes, [0, 1, 2, 3, 4])
-        const conflict = yield* Effect.flip(actions.fanOut(square, inputs.slice(0, 3), "rerun", options))
+        const conflict = yield* Effect.flip(actions.fanOut(square, inputs.slice(0, 3), options))
         assert.strictEqual(conflict._tag, "FanOutInvalidOptions")
-        const badId = yield* Effect.flip(actions.fanOut(square, inputs, "rerun", { id: "no spaces" }))
+        const badId = yield* Effect.flip(actions.fanOut(square, inputs, { queue: "rerun", id: "no spaces" }))
         assert.strictEqual(badId._tag, "FanOutInvalidOptions")
         yield* work(["rerun"], 5)
         const status = yield* actions.fanOutStatus(id)
         assert.deepStrictEqual([status.total, status.completed, status.done], [5, 5, true])
         // an empty fan-out run twice: done once, onComplete once
         const empty = `empty-${randomUUID()}`
-        yield* actions.fanOut(square, [], undefined, { id: empty, onComplete: finished })
-        yield* actions.fanOut(square, [], undefined, { id: empty, onComplete: finished })
+        yield* actions.fanOut(square, [], { id: empty, onComplete: finished })
+        yield* actions.fanOut(square, [], { id: empty, onComplete: finished })
         assert.deepStrictEqual((yield* queued("done")).map((j) => j.args[0]?.fanOutId), [id, empty])
       }).pipe(Effect.provide(app(backend.layer()))))
 
     it.live("awaitFanOut returns the final status when done and times out when not", () =>
       Effect.gen(function*() {
         const actions = yield* Actions
-        const { fanOutId } = yield* actions.fanOut(square, [{ n: 2 }, { n: 3 }])
-        const timedOut = yield* Effect.flip(actions.awaitFanOut(fanOutId, { timeout: "150 millis" }))
+        const result = yield* actions.fanOut(square, [{ n: 2 }, { n: 3 }])
+        const timedOut = yield* Effect.flip(actions.awaitFanOut(result.fanOutId, { timeout: "150 millis" }))
         assert.strictEqual(timedOut._tag, "FanOutTimeout")
         assert.include(timedOut.message, "0 of 2")
-        const waiting = yield* Effect.forkChild(actions.awaitFanOut(fanOutId, square, { timeout: "10 seconds", maxPollInterval: "50 millis" }))
+        const waiting = yield* Effect.forkChild(actions.awaitFanOut(result, { timeout: "10 seconds", maxPollInterval: "50 millis" }))
         yield* work(["fan"], 2)
         const status = yield* Fiber.join(waiting)
         assert.deepStrictEqual(status.results.map((r) => r.result), [4, 9])
@@ -180,22 +204,21 @@ for (const backend of backends) {
     it.live("custom TTL is applied, and every child completion slides it for all the fan-out's keys", () =>
       Effect.gen(function*() {
         const actions = yield* Actions
-        const { client, keys } = yield* Redis
-        const { fanOutId } = yield* actions.fanOut(square, [{ n: 1 }], undefined, { resultTtl: "1 minute" })
-        const initial = yield* Effect.promise(() => client.pttl(keys.fanOut(fanOutId)))
+        const { fanOutId } = yield* actions.fanOut(square, [{ n: 1 }], { resultTtl: "1 minute" })
+        const initial = yield* redisCall((client, keys) => client.pttl<number>(keys.fanOut(fanOutId)))
         assert.isTrue(initial > 50_000 && initial <= 60_000, `pttl ${initial}`)
         // as if most of the TTL had passed while the child waited in its queue
-        yield* Effect.promise(() => client.pexpire(keys.fanOut(fanOutId), 3_000))
+        yield* redisCall((client, keys) => client.pexpire(keys.fanOut(fanOutId), 3_000))
         yield* work(["fan"], 1)
-        const meta = yield* Effect.promise(() => client.pttl(keys.fanOut(fanOutId)))
-        const outcomes = yield* Effect.promise(() => client.pttl(keys.fanOutOutcomes(fanOutId)))
+        const meta = yield* redisCall((client, keys) => client.pttl<number>(keys.fanOut(fanOutId)))
+        const outcomes = yield* redisCall((client, keys) => client.pttl<number>(keys.fanOutOutcomes(fanOutId)))
         assert.isTrue(meta > 50_000 && outcomes > 50_000, `pttl ${meta} / ${outcomes}`)
       }).pipe(Effect.provide(app(backend.layer()))))
 
     it.live("an expired fan-out is FanOutNotFound, and a late child does not resurrect its keys", () =>
       Effect.gen(function*() {
         const actions = yield* Actions
-        const { fanOutId } = yield* actions.fanOut(square, [{ n: 1 }], undefined, { resultTtl: "150 millis" })
+        const { fanOutId } = yield* actions.fanOut(square, [{ n: 1 }], { resultTtl: "150 millis" })
         yield* eventually(Effect.map(Effect.flip(actions.fanOutStatus(fanOutId)), (e) => (e._tag === "FanOutNotFound" ? e : undefined)).pipe(
           Effect.catch(() => Effect.succeed(undefined))
         ))
@@ -208,8 +231,7 @@ for (const backend of backends) {
     it.live("children whose batch Redis refused are reported, counted as failed, and the fan-out still finishes", () =>
       Effect.gen(function*() {
         const actions = yield* Actions
-        const { client, keys } = yield* Redis
-        yield* Effect.promise(() => client.set(keys.queue("broken"), "not a list"))
+        yield* redisCall((client, keys) => client.set(keys.queue("broken"), "not a list"))
         const result = yield* actions.fanOut([
           { action: square, inputs: { n: 1 }, queue: "broken" },
           { action: square, inputs: { n: 2 } },
@@ -227,17 +249,46 @@ for (const backend of backends) {
     it.live("children removed from their queue by an operator get an outcome, so the parent is never stuck", () =>
       Effect.gen(function*() {
         const actions = yield* Actions
-        const tasks = yield* Tasks.Tasks
-        const { fanOutId } = yield* actions.fanOut(square, [{ n: 1 }, { n: 2 }, { n: 3 }], "holding", { onComplete: finished })
-        assert.strictEqual(yield* tasks.del("holding", square, { n: 2 }), 1)
+        const operations = yield* Operations
+        const { fanOutId } = yield* actions.fanOut(square, [{ n: 1 }, { n: 2 }, { n: 3 }], { queue: "holding", onComplete: finished })
+        assert.strictEqual(yield* operations.del("holding", square, { n: 2 }), 1)
         const partly = yield* actions.fanOutStatus(fanOutId)
         assert.deepStrictEqual([partly.failed, partly.pending, partly.done], [1, 2, false])
         assert.deepStrictEqual(partly.errors.map((e) => [e.index, e.error]), [[1, "removed from queue holding"]])
         assert.strictEqual((yield* queued("done")).length, 0)
-        assert.strictEqual(yield* tasks.delQueue("holding"), 2)
+        assert.strictEqual(yield* operations.delQueue("holding"), 2)
         const status = yield* actions.fanOutStatus(fanOutId)
         assert.deepStrictEqual([status.total, status.completed, status.failed, status.done], [3, 0, 3, true])
         assert.deepStrictEqual((yield* queued("done")).map((j) => j.args[0]), [{ fanOutId, total: 3, completed: 0, failed: 3 }])
-      }).pipe(Effect.provide(Tasks.layer), Effect.provide(app(backend.layer()))))
+      }).pipe(Effect.provide(app(backend.layer()))))
   })
 }
+
+/** A plain node-resque Queue on a connection of its own to the test's Redis, under the test's namespace. */
+const plainQueue = Effect.gen(function*() {
+  const { keys } = yield* Redis
+  const client = yield* Effect.acquireRelease(
+    Effect.sync(() => new IORedis(redisUrl())),
+    (client) => Effect.promise(() => client.quit()).pipe(Effect.ignore)
+  )
+  const queue = new NodeResqueQueue({ connection: { redis: client, namespace: keys.namespace } })
+  queue.on("error", () => {})
+  yield* Effect.acquireRelease(Effect.promise(() => queue.connect()), () => Effect.promise(() => queue.end()))
+  return queue
+})
+
+// node-resque drives a real server: it cannot run on the in-memory backend
+describe(`fan-out guarantees with node-resque (${real.name} only)`, () => {
+  it.live("failed children retried by node-resque's own retryAndRemoveFailed move to completed; onComplete does not fire again", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const queue = yield* plainQueue
+      const fanOut = yield* twoSickChildren
+      // node-resque reads our failed records and re-enqueues their payloads, `_job` metadata included
+      const records = yield* Effect.promise(() => queue.failed(0, -1))
+      const sick = records.filter((f) => (f.payload.args[0] as { _job?: { fanOut?: string } } | undefined)?._job?.fanOut === fanOut.result.fanOutId)
+      assert.strictEqual(sick.length, 2)
+      for (const record of sick) yield* Effect.promise(() => queue.retryAndRemoveFailed(record))
+      assert.strictEqual(yield* Effect.promise(() => queue.failedCount()), 0)
+      yield* allHealed(fanOut)
+    })).pipe(Effect.provide(app(real.layer()))))
+})

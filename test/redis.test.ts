@@ -1,5 +1,5 @@
 /**
- * The Redis layers (issue point 3): connection errors are typed and bounded (never a crash or a hang), the
+ * The Redis layers: connection errors are typed and bounded (never a crash or a hang), the
  * live layer is configured from options or `effect` Config, connects on build and quits on scope close; the
  * in-memory layer is private to each layer and is chosen explicitly, never as a fallback.
  */
@@ -8,9 +8,9 @@ import { ConfigProvider, Effect, Layer, Redacted } from "effect"
 import { Actions } from "../src/layers/Actions.ts"
 import * as Redis from "../src/layers/Redis.ts"
 import * as RedisMemory from "../src/layers/RedisMemory.ts"
-import * as Runtime from "../src/layers/Runtime.ts"
+import * as Resque from "../src/layers/Resque.ts"
 import * as Scheduler from "../src/layers/Scheduler.ts"
-import { add, core, redisCall } from "./support/app.ts"
+import { add, core, redisCall, waitUntil } from "./support/app.ts"
 import { redisUrl, uniqueNamespace } from "./support/backends.ts"
 import { freePort, startRedisServer } from "./support/redisServer.ts"
 
@@ -70,36 +70,49 @@ describe("live Redis layer", () => {
     Effect.gen(function*() {
       const namespace = uniqueNamespace()
       const env = ConfigProvider.layer(ConfigProvider.fromEnvRecord({ REDIS_URL: redisUrl(), RESQUE_NAMESPACE: namespace }))
-      const { client, stored, schedulerClientStatus } = yield* Effect.gen(function*() {
+      const { redis, clientId, ping, stored } = yield* Effect.gen(function*() {
         const actions = yield* Actions
         const redis = yield* Redis.Redis
         yield* actions.enqueue(add, { a: 1 })
         const scheduler = yield* Scheduler.Scheduler
         assert.strictEqual(typeof scheduler.name, "string")
         const stored = yield* redisCall((client) => client.lrange(`${namespace}:queue:math`, 0, -1))
-        return { client: redis.client, stored, schedulerClientStatus: redis.client.status }
+        const clientId = yield* redis.send<number>("client", "id")
+        const ping = yield* redis.send<string>("ping")
+        assert.include(yield* redis.send<string>("client", "list", "id", clientId), `id=${clientId} `)
+        return { redis, clientId, ping, stored }
       }).pipe(
         Effect.provide(Scheduler.layer({ pollInterval: "1 hour" }).pipe(Layer.provideMerge(core(Redis.layerConfig())), Layer.provide(env)))
       )
-      assert.strictEqual(schedulerClientStatus, "ready")
+      // connected while the layer was up
+      assert.strictEqual(ping, "PONG")
       assert.deepStrictEqual(stored, [JSON.stringify({ class: "add", queue: "math", args: [{ a: 1, b: 0 }] })])
-      assert.strictEqual(client.status, "end")
-    }))
+      // quit when its scope closed: the connection refuses commands and the server drops it
+      const closed = yield* within(Effect.flip(redis.send("ping")))
+      assert.strictEqual(closed._tag, "RedisError")
+      const observer = yield* Redis.makeConnection({ url: redisUrl() })
+      yield* waitUntil("the server to drop the layer's connection", observer.send<string>("client", "list", "id", clientId), (list) => list === "")
+    }).pipe(Effect.scoped))
 
   it.live("a server that dies under a running runtime gives typed errors on enqueue, in bounded time", () =>
     Effect.gen(function*() {
       const server = yield* Effect.acquireRelease(Effect.promise(() => startRedisServer()), (s) => Effect.promise(() => s.stop()))
       yield* Effect.gen(function*() {
         const actions = yield* Actions
+        const redis = yield* Redis.Redis
         yield* actions.enqueue(add, { a: 1 })
         yield* Effect.promise(() => server.stop())
         const error = yield* within(Effect.flip(actions.enqueue(add, { a: 2 })))
         assert.strictEqual(error._tag, "RedisError")
-        // a scheduler started now cannot open its own connection: a typed error too, not a defect
-        const schedulerError = yield* within(Effect.flip(Effect.scoped(Scheduler.make({ pollInterval: "1 hour" }))))
-        assert.strictEqual(schedulerError._tag, "RedisError")
-        assert.include(schedulerError.message, "ECONNREFUSED")
-      }).pipe(Effect.provide(Runtime.layer({ actions: [add] }).pipe(Layer.provideMerge(Redis.layer({ url: server.url, quitTimeout: "200 millis" })))), within)
+        // a connection of one's own cannot be opened now: a typed error too, not a defect
+        const connectError = yield* within(Effect.flip(Effect.scoped(redis.connect)))
+        assert.strictEqual(connectError._tag, "RedisError")
+        assert.include(connectError.message, "ECONNREFUSED")
+        // a scheduler started now has no connection of its own to open: it starts, and stops when its scope
+        // closes; neither a failure nor a defect nor a hang
+        const scheduler = yield* within(Effect.exit(Effect.scoped(Scheduler.make({ pollInterval: "1 hour" }))))
+        assert.strictEqual(scheduler._tag, "Success")
+      }).pipe(Effect.provide(Resque.layer({ actions: [add] }).pipe(Layer.provideMerge(Redis.layer({ url: server.url, quitTimeout: "200 millis" })))), within)
     }).pipe(Effect.scoped))
 })
 
@@ -120,10 +133,13 @@ describe("in-memory Redis layer", () => {
         Effect.provide(RedisMemory.layer({ namespace }))
       )
       assert.deepStrictEqual(reopened, [])
-      // it declares itself to node-resque as the mock, so node-resque never runs its cjson Lua on it
-      const pkg = yield* Effect.gen(function*() {
-        return (yield* Redis.Redis).pkg
-      }).pipe(Effect.provide(RedisMemory.layer()))
-      assert.strictEqual(pkg, "ioredis-mock")
+      // one process, one keyspace: a connection of its own (for blocking commands) sees the layer's data
+      const shared = yield* Effect.scoped(Effect.gen(function*() {
+        const redis = yield* Redis.Redis
+        const own = yield* redis.connect
+        yield* own.send("set", redis.keys.key("probe"), "1")
+        return yield* redis.send<string | null>("get", redis.keys.key("probe"))
+      })).pipe(Effect.provide(RedisMemory.layer()))
+      assert.strictEqual(shared, "1")
     }))
 })

@@ -1,18 +1,19 @@
 /**
- * The scheduler (issue point 3): one leader among several schedulers on one namespace, failover when the
- * leader stops, delayed promotion done once with several schedulers, stuck-worker cleanup by the leader, and
- * recurring actions: started once by the leader, continued on their own queue after success and failure,
- * never two copies waiting, across restarts. Every test runs on both backends.
+ * The scheduler: one leader among several schedulers on one namespace (node-resque's leader-lock key, taken
+ * with `SET NX EX`, renewed and released by its holder), failover when the leader stops, delayed promotion
+ * done once with several schedulers, stuck-worker cleanup by the leader, and recurring actions: started once
+ * by the leader, continued on their own queue after success and failure, never two copies waiting, across
+ * restarts. Every test runs on both backends.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, PubSub, Schema, Scope } from "effect"
 import * as Action from "../src/domain/Action.ts"
 import { Actions } from "../src/layers/Actions.ts"
-import { ResqueQueue } from "../src/layers/Queue.ts"
+import { Operations } from "../src/layers/Operations.ts"
 import { Redis } from "../src/layers/Redis.ts"
 import * as Scheduler from "../src/layers/Scheduler.ts"
 import * as Worker from "../src/layers/Worker.ts"
-import { add, coreWith, note, notes, redisCall, takeEventsWithin, waitUntil } from "./support/app.ts"
+import { add, coreWith, failedJobs, note, notes, queueLength, redisCall, takeEventsWithin, waitUntil } from "./support/app.ts"
 import { backends } from "./support/backends.ts"
 
 /** Recurs every second on `ticks`; records each run. */
@@ -22,8 +23,8 @@ const tick = Action.make({
   inputs: Schema.Struct({}),
   run: () =>
     Effect.gen(function*() {
-      const { client, keys } = yield* Redis
-      return yield* Effect.promise(() => client.rpush(keys.key("ticks"), String(Date.now())))
+      const redis = yield* Redis
+      return yield* redis.send<number>("rpush", redis.keys.key("ticks"), String(Date.now()))
     }),
   task: { queue: "ticks", frequency: "1 second" }
 })
@@ -35,8 +36,8 @@ const tock = Action.make({
   inputs: Schema.Struct({}),
   run: () =>
     Effect.gen(function*() {
-      const { client, keys } = yield* Redis
-      yield* Effect.promise(() => client.rpush(keys.key("tocks"), "tock"))
+      const redis = yield* Redis
+      yield* redis.send("rpush", redis.keys.key("tocks"), "tock")
       return yield* Effect.fail(new Error("tock always fails"))
     }),
   task: { queue: "tocks", frequency: 1000 }
@@ -57,18 +58,21 @@ const leaders = (schedulers: ReadonlyArray<Scheduler.Scheduler["Service"]>) =>
 
 /** Every payload of `action` waiting: on any queue or in any delayed list. */
 const waitingCopies = (action: string) =>
-  redisCall(async (client, keys) => {
-    const queues = await client.smembers(keys.queues)
-    const stamps = await client.zrange(keys.delayedSchedule, 0, -1)
+  Effect.gen(function*() {
+    const redis = yield* Redis
+    const { keys } = redis
+    const queues = yield* redis.send<ReadonlyArray<string>>("smembers", keys.queues)
+    const stamps = yield* redis.send<ReadonlyArray<string>>("zrange", keys.delayedSchedule, 0, -1)
     const lists = [...queues.map((q) => keys.queue(q)), ...stamps.map((t) => keys.delayed(Number(t)))]
     // one MULTI: a copy moving between a queue and the delayed schedule is never seen twice (or missed)
-    const tx = client.multi()
-    for (const list of lists) tx.lrange(list, 0, -1)
-    const replies = (await tx.exec()) ?? []
-    const payloads = replies.flatMap(([, reply]) => (Array.isArray(reply) ? reply.map(String) : []))
+    const replies = lists.length === 0 ? [] : yield* redis.multi(lists.map((list) => ["lrange", list, 0, -1] as const))
+    const payloads = replies.flatMap((reply) => (Array.isArray(reply) ? reply.map(String) : []))
     return payloads.map((p) => JSON.parse(p) as { class: string; queue: string; args: Array<Record<string, unknown>> })
       .filter((p) => p.class === action)
   })
+
+/** The scheduler leader lock's value (the leader's name), or null. */
+const leaderLock = redisCall((client, keys) => client.get<string | null>(keys.leaderLock))
 
 for (const backend of backends) {
   const app = () => coreWith(schedulerActions, backend.layer())
@@ -76,15 +80,17 @@ for (const backend of backends) {
   describe(`scheduler: leader election (${backend.name})`, () => {
     it.live("exactly one of three schedulers on one namespace leads; another takes over when it stops", () =>
       Effect.gen(function*() {
-        const { client, keys } = yield* Redis
         const started = yield* Effect.forEach(["s1", "s2", "s3"], (name) =>
           startScheduler({ name, pollInterval: "50 millis", leaderLockTimeout: "10 seconds" }))
         const all = started.map((s) => s.scheduler)
-        const holder = yield* waitUntil("a leader", Effect.promise(() => client.get(keys.leaderLock)), (v) => v !== null)
+        const holder = yield* waitUntil("a leader", leaderLock, (v) => v !== null)
         for (let i = 0; i < 5; i++) {
           assert.strictEqual(yield* leaders(all), 1)
           yield* Effect.sleep("60 millis")
         }
+        // the lock expires on its own (`SET NX EX`, renewed by the leader): never a lock without a timeout
+        const ttl = yield* redisCall((client, keys) => client.ttl<number>(keys.leaderLock))
+        assert.isTrue(ttl > 0 && ttl <= 10, `ttl ${ttl}`)
         const index = ["s1", "s2", "s3"].indexOf(holder ?? "")
         assert.isAtLeast(index, 0)
         assert.isTrue(yield* (all[index] as Scheduler.Scheduler["Service"]).isLeader)
@@ -92,32 +98,31 @@ for (const backend of backends) {
         yield* (started[index] as { stop: Effect.Effect<void> }).stop
         const next = yield* waitUntil(
           "a new leader",
-          Effect.promise(() => client.get(keys.leaderLock)),
+          leaderLock,
           (v) => v !== null && v !== holder
         )
         assert.include(["s1", "s2", "s3"].filter((n) => n !== holder), next)
         const rest = all.filter((_, i) => i !== index)
         assert.strictEqual(yield* leaders(rest), 1)
         yield* Effect.forEach(started, (s) => s.stop)
-        assert.isNull(yield* Effect.promise(() => client.get(keys.leaderLock)))
+        assert.isNull(yield* leaderLock)
       }).pipe(Effect.provide(app())))
 
     it.live("the lock of a leader that died without releasing it expires, and a live scheduler takes over", () =>
       Effect.gen(function*() {
-        const { client, keys } = yield* Redis
         // what a SIGKILLed leader leaves: its name in the lock, with the lock's timeout still running
-        yield* Effect.promise(() => client.set(keys.leaderLock, "dead-leader", "EX", 1))
+        yield* redisCall((client, keys) => client.set(keys.leaderLock, "dead-leader", "EX", 1))
         const { scheduler, stop } = yield* startScheduler({ name: "heir", pollInterval: "50 millis", leaderLockTimeout: "10 seconds" })
         assert.isFalse(yield* scheduler.isLeader)
         yield* waitUntil("the heir to lead", scheduler.isLeader, (leader) => leader, { timeout: "5 seconds" })
-        assert.strictEqual(yield* Effect.promise(() => client.get(keys.leaderLock)), "heir")
+        assert.strictEqual(yield* leaderLock, "heir")
         yield* stop
       }).pipe(Effect.provide(app())))
 
     it.live("with two schedulers, a due delayed job is promoted exactly once", () =>
       Effect.gen(function*() {
         const actions = yield* Actions
-        const { queue } = yield* ResqueQueue
+        const operations = yield* Operations
         for (let i = 0; i < 5; i++) yield* actions.enqueueAt(Date.now() - 1000, note, { id: `d${i}` })
         yield* Effect.scoped(Effect.gen(function*() {
           yield* Scheduler.make({ name: "a", pollInterval: "50 millis" })
@@ -126,39 +131,37 @@ for (const backend of backends) {
           const sub = yield* PubSub.subscribe(worker.events)
           yield* takeEventsWithin(sub, 5)
           // the delayed schedule is empty once promoted, so nothing is left to promote a second time
-          yield* waitUntil("the delayed schedule to empty", Effect.promise(() => queue.timestamps()), (t) => t.length === 0)
+          yield* waitUntil("the delayed schedule to empty", operations.timestamps, (t) => t.length === 0)
         }))
-        assert.deepStrictEqual((yield* notes).sort(), ["d0", "d1", "d2", "d3", "d4"])
-        assert.strictEqual(yield* Effect.promise(() => queue.length("notes")), 0)
+        assert.deepStrictEqual([...yield* notes].sort(), ["d0", "d1", "d2", "d3", "d4"])
+        assert.strictEqual(yield* queueLength("notes"), 0)
       }).pipe(Effect.provide(app())))
 
     it.live("the leader's poll cleans up a worker silent past the configured stuck-worker timeout", () =>
       Effect.gen(function*() {
-        const { client, keys } = yield* Redis
-        const { queue } = yield* ResqueQueue
+        const redis = yield* Redis
+        const { keys } = redis
+        const operations = yield* Operations
         const payload = { class: "add", queue: "math", args: [{ a: 1 }] }
         const time = Math.round(Date.now() / 1000) - 30
-        yield* Effect.promise(() =>
-          client.multi()
-            .sadd(keys.workers, "ghost:9.0:math")
-            .set(keys.ping("ghost:9.0"), JSON.stringify({ time, name: "ghost:9.0", queues: "math" }))
-            .set(keys.working("ghost:9.0", "math"), JSON.stringify({ run_at: new Date().toISOString(), queue: "math", payload, worker: "ghost:9.0" }))
-            .exec()
-        )
+        yield* redis.multi([
+          ["sadd", keys.workers, "ghost:9.0:math"],
+          ["set", keys.ping("ghost:9.0"), JSON.stringify({ time, name: "ghost:9.0", queues: "math" })],
+          ["set", keys.working("ghost:9.0", "math"), JSON.stringify({ run_at: new Date().toISOString(), queue: "math", payload, worker: "ghost:9.0" })]
+        ])
         yield* Effect.scoped(Effect.gen(function*() {
           yield* Scheduler.make({ pollInterval: "50 millis", stuckWorkerTimeout: "10 seconds" })
-          yield* waitUntil("the dead worker's job in the failed list", Effect.promise(() => queue.failedCount()), (n) => n === 1)
+          yield* waitUntil("the dead worker's job in the failed list", operations.failedCount, (n) => n === 1)
         }))
-        const failed = yield* Effect.promise(() => queue.failed(0, -1))
+        const failed = yield* failedJobs
         assert.deepStrictEqual(failed[0]?.payload, payload)
-        assert.deepStrictEqual(yield* Effect.promise(() => client.smembers(keys.workers)), [])
+        assert.deepStrictEqual(yield* redis.send("smembers", keys.workers), [])
       }).pipe(Effect.provide(app())))
   })
 
   describe(`scheduler: recurring actions (${backend.name})`, () => {
     it.live("the leader enqueues a recurring action once, with two schedulers running, and no more after restarts", () =>
       Effect.gen(function*() {
-        const { client, keys } = yield* Redis
         const first = yield* Effect.forEach(["r1", "r2"], (name) => startScheduler({ name, pollInterval: "50 millis" }))
         const copies = yield* waitUntil("the first copy", waitingCopies("tick"), (c) => c.length > 0)
         assert.strictEqual(copies.length, 1)
@@ -170,7 +173,7 @@ for (const backend of backends) {
         // every process restarts: the new schedulers do not start a second chain
         yield* Effect.forEach(first, (s) => s.stop)
         const second = yield* Effect.forEach(["r3", "r4"], (name) => startScheduler({ name, pollInterval: "50 millis" }))
-        yield* waitUntil("a new leader", Effect.promise(() => client.get(keys.leaderLock)), (v) => v === "r3" || v === "r4")
+        yield* waitUntil("a new leader", leaderLock, (v) => v === "r3" || v === "r4")
         for (const { scheduler } of second) assert.strictEqual(yield* scheduler.ensureRecurring, 0)
         assert.strictEqual((yield* waitingCopies("tick")).length, 1)
         yield* Effect.forEach(second, (s) => s.stop)
@@ -178,7 +181,6 @@ for (const backend of backends) {
 
     it.live("after each run, success or failure, the next copy is scheduled on the action's own queue; never two wait", () =>
       Effect.gen(function*() {
-        const { queue } = yield* ResqueQueue
         const maxWaiting = { tick: 0, tock: 0 }
         const sample = Effect.gen(function*() {
           maxWaiting.tick = Math.max(maxWaiting.tick, (yield* waitingCopies("tick")).length)
@@ -214,11 +216,11 @@ for (const backend of backends) {
         assert.isTrue(events.filter((e) => e.job?.action === "tock").every((e) => e.outcome._tag === "Failure"))
         assert.deepStrictEqual(maxWaiting, { tick: 1, tock: 1 })
         // Resque's delayed schedule has whole seconds; a copy is never due before its period is over
-        const runs = (yield* redisCall((client, keys) => client.lrange(keys.key("ticks"), 0, -1))).map(Number)
+        const runs = (yield* redisCall((client, keys) => client.lrange<ReadonlyArray<string>>(keys.key("ticks"), 0, -1))).map(Number)
         for (let i = 1; i < runs.length; i++) assert.isAtLeast((runs[i] ?? 0) - (runs[i - 1] ?? 0), 1000)
-        const failed = yield* Effect.promise(() => queue.failed(0, -1))
+        const failed = yield* failedJobs
         assert.isAtLeast(failed.length, 2)
-        assert.isTrue(failed.every((f) => f.payload.class === "tock" && f.error === "tock always fails"))
+        assert.isTrue(failed.every((f) => f.action === "tock" && f.error === "tock always fails"))
       }).pipe(Effect.provide(app())))
   })
 }

@@ -1,5 +1,5 @@
 /**
- * Graceful shutdown (issue point 7). On the real Redis, a child process runs a worker pool and a scheduler under
+ * Graceful shutdown. On the real Redis, a child process runs a worker pool and a scheduler under
  * `NodeRuntime.runMain` and gets SIGINT or SIGTERM while jobs are in flight: it stops taking jobs, lets the
  * running ones finish within the grace period (or fails them with "shutdown" past it), unregisters its workers,
  * releases the leader lock and exits 0. A child process cannot share an in-memory Redis, so on the in-memory
@@ -12,11 +12,10 @@ import { fileURLToPath } from "node:url"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, PubSub, Scope } from "effect"
 import { Actions } from "../src/layers/Actions.ts"
-import { ResqueQueue } from "../src/layers/Queue.ts"
 import { Redis } from "../src/layers/Redis.ts"
 import * as Scheduler from "../src/layers/Scheduler.ts"
 import * as Worker from "../src/layers/Worker.ts"
-import { coreWith, note, notes, redisCall, takeEventsWithin, waitUntil } from "./support/app.ts"
+import { coreWith, failedJobs, note, notes, queueLength, redisCall, takeEventsWithin, waitUntil } from "./support/app.ts"
 import { backends, real, redisUrl, uniqueNamespace } from "./support/backends.ts"
 
 const root = fileURLToPath(new URL("..", import.meta.url))
@@ -50,20 +49,23 @@ const exitOf = (exited: Promise<number | string>, output: () => string) =>
 /** What the child left in Redis: its registered workers, the leader lock, failed jobs and what is still queued. */
 const leftovers = (pid: number) =>
   redisCall(async (client, keys) => ({
-    workers: (await client.smembers(keys.workers)).filter((w) => w.startsWith(`${hostname()}:${pid}.`)),
-    pings: (await client.keys(`${keys.namespace}:worker:ping:${hostname()}:${pid}.*`)).length,
-    lock: await client.get(keys.leaderLock),
-    failed: (await client.lrange(keys.failed, 0, -1)).map((f) => JSON.parse(f) as { exception: string; error: string }),
-    queued: await client.llen(keys.queue("notes"))
+    workers: (await client.smembers<ReadonlyArray<string>>(keys.workers)).filter((w) => w.startsWith(`${hostname()}:${pid}.`)),
+    pings: (await client.keys<ReadonlyArray<string>>(`${keys.namespace}:worker:ping:${hostname()}:${pid}.*`)).length,
+    lock: await client.get<string | null>(keys.leaderLock),
+    failed: (await client.lrange<ReadonlyArray<string>>(keys.failed, 0, -1)).map((f) => JSON.parse(f) as { exception: string; error: string }),
+    queued: await client.llen<number>(keys.queue("notes"))
   }))
 
-const started = redisCall((client, keys) => client.llen(keys.key("started")))
+const started = redisCall((client, keys) => client.llen<number>(keys.key("started")))
+
+/** The scheduler that holds the leader lock, if any. */
+const leader = Effect.flatMap(Redis, (redis) => redis.send<string | null>("get", redis.keys.leaderLock))
 
 describe("graceful shutdown of a process under NodeRuntime.runMain (redis)", () => {
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     it.live(`${signal}: in-flight jobs finish, no new job is taken, workers unregister, the lock is released, exit 0`, () =>
       Effect.gen(function*() {
-        const { client, keys } = yield* Redis
+        const { keys } = yield* Redis
         const schedulerName = `child-${randomUUID().slice(0, 8)}`
         const namespace = keys.namespace
         const { child, exited, output } = yield* startChild({
@@ -76,12 +78,12 @@ describe("graceful shutdown of a process under NodeRuntime.runMain (redis)", () 
         })
         const pid = child.pid ?? 0
         yield* waitUntil("two jobs in flight", started, (n) => n === 2, { timeout: "15 seconds" })
-        yield* waitUntil("the child's scheduler to lead", Effect.promise(() => client.get(keys.leaderLock)), (v) => v === schedulerName)
+        yield* waitUntil("the child's scheduler to lead", leader, (v) => v === schedulerName)
         assert.strictEqual((yield* leftovers(pid)).workers.length, 2)
         process.kill(pid, signal)
         const code = yield* exitOf(exited, output)
         assert.strictEqual(code, 0, output())
-        assert.deepStrictEqual((yield* notes).sort(), ["job-0", "job-1"])
+        assert.deepStrictEqual([...(yield* notes)].sort(), ["job-0", "job-1"])
         assert.deepStrictEqual(yield* leftovers(pid), { workers: [], pings: 0, lock: null, failed: [], queued: 1 })
       }).pipe(Effect.scoped, Effect.provide(real.layer())))
   }
@@ -115,8 +117,6 @@ for (const backend of backends) {
     it.live("in-flight jobs finish, nothing new is taken, workers unregister, the leader lock is released", () =>
       Effect.gen(function*() {
         const actions = yield* Actions
-        const { queue } = yield* ResqueQueue
-        const { client, keys } = yield* Redis
         const scope = yield* Scope.make()
         const worker = yield* Worker.make({ queues: ["notes"], concurrency: 2, gracePeriod: "10 seconds" }).pipe(Scope.provide(scope))
         const scheduler = yield* Scheduler.make({ pollInterval: "50 millis" }).pipe(Scope.provide(scope))
@@ -127,11 +127,11 @@ for (const backend of backends) {
         yield* Scope.close(scope, Exit.void)
         const events = yield* takeEventsWithin(sub, 2)
         assert.deepStrictEqual(events.map((e) => e.outcome._tag), ["Success", "Success"])
-        assert.deepStrictEqual((yield* notes).sort(), ["job-0", "job-1"])
-        assert.strictEqual(yield* Effect.promise(() => queue.length("notes")), 1)
-        assert.deepStrictEqual(yield* Effect.promise(() => client.smembers(keys.workers)), [])
-        assert.isNull(yield* Effect.promise(() => client.get(keys.leaderLock)))
-        assert.deepStrictEqual(yield* Effect.promise(() => queue.failed(0, -1)), [])
+        assert.deepStrictEqual([...(yield* notes)].sort(), ["job-0", "job-1"])
+        assert.strictEqual(yield* queueLength("notes"), 1)
+        assert.deepStrictEqual(yield* redisCall((client, keys) => client.smembers(keys.workers)), [])
+        assert.isNull(yield* leader)
+        assert.deepStrictEqual(yield* failedJobs, [])
       }).pipe(Effect.provide(coreWith([note], backend.layer()))))
   })
 }

@@ -1,16 +1,16 @@
 /**
- * The worker pool (issue points 3 and 5): queue priority, `*`, unique names, real concurrency, bad payloads
+ * The worker pool: queue priority, `*`, unique names, real concurrency, bad payloads
  * pushed by other clients, statistics and the Resque worker records. Every test runs on both backends.
  */
 import { hostname } from "node:os"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, PubSub, Schema } from "effect"
+import { Effect, Option, PubSub, Schema } from "effect"
 import * as Action from "../src/domain/Action.ts"
 import { Actions } from "../src/layers/Actions.ts"
-import { ResqueQueue } from "../src/layers/Queue.ts"
+import { Operations } from "../src/layers/Operations.ts"
 import { Redis } from "../src/layers/Redis.ts"
 import * as Worker from "../src/layers/Worker.ts"
-import { add, coreWith, explode, note, notes, redisCall, takeEventsWithin, waitUntil } from "./support/app.ts"
+import { add, coreWith, explode, failedJobs, note, notes, pushPayloads, redisCall, takeEventsWithin, waitUntil } from "./support/app.ts"
 import { backends } from "./support/backends.ts"
 
 /** Blocks until `n` copies of it have started: only a pool running `n` jobs at once can finish them. */
@@ -20,9 +20,9 @@ const barrier = Action.make({
   inputs: Schema.Struct({ n: Schema.Finite }),
   run: ({ n }) =>
     Effect.gen(function*() {
-      const { client, keys } = yield* Redis
-      yield* Effect.promise(() => client.incr(keys.key("barrier")))
-      yield* waitUntil("all barrier jobs to start", Effect.promise(() => client.get(keys.key("barrier"))), (v) =>
+      const redis = yield* Redis
+      yield* redis.send("incr", redis.keys.key("barrier"))
+      yield* waitUntil("all barrier jobs to start", redis.send<string | null>("get", redis.keys.key("barrier")), (v) =>
         Number(v) >= n, { timeout: "5 seconds", interval: "10 millis" })
       return n
     }),
@@ -38,8 +38,8 @@ for (const backend of backends) {
     it.live("drains queues left to right: every job of the first queue before any of the second", () =>
       Effect.gen(function*() {
         const actions = yield* Actions
-        for (const id of ["l1", "l2", "l3"]) yield* actions.enqueue(note, { id }, "low")
-        for (const id of ["h1", "h2", "h3"]) yield* actions.enqueue(note, { id }, "high")
+        for (const id of ["l1", "l2", "l3"]) yield* actions.enqueue(note, { id }, { queue: "low" })
+        for (const id of ["h1", "h2", "h3"]) yield* actions.enqueue(note, { id }, { queue: "high" })
         yield* Effect.scoped(Effect.gen(function*() {
           const worker = yield* Worker.make({ queues: ["high", "low"], concurrency: 1 })
           const sub = yield* PubSub.subscribe(worker.events)
@@ -51,20 +51,20 @@ for (const backend of backends) {
     it.live("\"*\" (and the default) drains every queue", () =>
       Effect.gen(function*() {
         const actions = yield* Actions
-        for (const queue of ["a", "b", "c"]) yield* actions.enqueue(note, { id: queue }, queue)
+        for (const queue of ["a", "b", "c"]) yield* actions.enqueue(note, { id: queue }, { queue })
         yield* Effect.scoped(Effect.gen(function*() {
           const worker = yield* Worker.make({ queues: ["*"], concurrency: 1 })
           const sub = yield* PubSub.subscribe(worker.events)
           const events = yield* takeEventsWithin(sub, 3)
           assert.deepStrictEqual(events.map((e) => e.queue).sort(), ["a", "b", "c"])
         }))
-        yield* actions.enqueue(note, { id: "d" }, "d")
+        yield* actions.enqueue(note, { id: "d" }, { queue: "d" })
         yield* Effect.scoped(Effect.gen(function*() {
           const worker = yield* Worker.make({ concurrency: 1 })
           const sub = yield* PubSub.subscribe(worker.events)
           yield* takeEventsWithin(sub, 1)
         }))
-        assert.deepStrictEqual((yield* notes).sort(), ["a", "b", "c", "d"])
+        assert.deepStrictEqual([...(yield* notes)].sort(), ["a", "b", "c", "d"])
       }).pipe(Effect.provide(app())))
 
     it.live("an idle worker picks up a job enqueued after it started", () =>
@@ -84,19 +84,20 @@ for (const backend of backends) {
 
     it.live("names are host:pid.N and unique across two pools; both pools register and unregister", () =>
       Effect.gen(function*() {
-        const { queue } = yield* ResqueQueue
-        const workerKeys = Effect.promise(() => queue.workers())
+        const operations = yield* Operations
+        const registeredNames = Effect.map(operations.workers, (workers) => workers.map((w) => w.name))
         const [first, second] = yield* Effect.scoped(Effect.gen(function*() {
           const first = yield* Worker.make({ queues: ["a"], concurrency: 2 })
           const second = yield* Worker.make({ queues: ["a"], concurrency: 2 })
-          const registered = yield* workerKeys
-          assert.strictEqual(Object.keys(registered).length, 4)
+          const registered = yield* registeredNames
+          assert.strictEqual(registered.length, 4)
+          assert.deepStrictEqual([...registered].sort(), [...first.names, ...second.names].sort())
           return [first.names, second.names] as const
         }))
         const all = [...first, ...second]
         assert.strictEqual(new Set(all).size, 4)
         for (const name of all) assert.match(name, new RegExp(`^${hostname()}:${process.pid}\\.\\d+$`))
-        assert.deepStrictEqual(yield* workerKeys, {})
+        assert.deepStrictEqual(yield* registeredNames, [])
       }).pipe(Effect.provide(app())))
 
     it.live("runs `concurrency` jobs at the same time", () =>
@@ -114,7 +115,6 @@ for (const backend of backends) {
 
     it.live("a raw payload with bad inputs, an unknown action or no JSON fails into the failed list; the worker goes on", () =>
       Effect.gen(function*() {
-        const { queue } = yield* ResqueQueue
         const raw = [
           JSON.stringify({ class: "add", queue: "math", args: [{ a: "not a number" }] }),
           JSON.stringify({ class: "nope", queue: "math", args: [{}] }),
@@ -122,14 +122,14 @@ for (const backend of backends) {
           JSON.stringify({ class: "add", queue: "math", args: "nope" }),
           JSON.stringify({ class: "add", queue: "math", args: [{ a: 40, b: 2 }] })
         ]
-        yield* redisCall((client, keys) => client.multi().sadd(keys.queues, "math").rpush(keys.queue("math"), ...raw).exec())
+        yield* pushPayloads("math", raw)
         const events = yield* Effect.scoped(Effect.gen(function*() {
           const worker = yield* Worker.make({ queues: ["math"], concurrency: 1 })
           const sub = yield* PubSub.subscribe(worker.events)
           return yield* takeEventsWithin(sub, 5)
         }))
         assert.deepStrictEqual(events.map((e) => e.outcome._tag), ["Failure", "Failure", "Failure", "Failure", "Success"])
-        const failed = yield* Effect.promise(() => queue.failed(0, -1))
+        const failed = yield* failedJobs
         assert.strictEqual(failed.length, 4)
         assert.strictEqual(failed[0]?.exception, "InvalidInputs")
         assert.include(failed[0]?.error, "at [\"a\"]")
@@ -147,7 +147,7 @@ for (const backend of backends) {
     it.live("keeps Resque statistics and per-action statistics", () =>
       Effect.gen(function*() {
         const actions = yield* Actions
-        const { queue } = yield* ResqueQueue
+        const operations = yield* Operations
         yield* actions.enqueue(add, { a: 1 })
         yield* actions.enqueue(add, { a: 2 })
         yield* actions.enqueue(explode, { why: "no" })
@@ -156,13 +156,18 @@ for (const backend of backends) {
           const sub = yield* PubSub.subscribe(worker.events)
           yield* takeEventsWithin(sub, 3)
         }))
-        const stats = yield* Effect.promise(() => queue.stats())
-        assert.strictEqual(stats["processed"], "2")
-        assert.strictEqual(stats["failed"], "1")
-        const addStats = yield* redisCall((client, keys) => client.hgetall(keys.actionStats("add")))
+        // Resque's counters, as node-resque's and Resque's tools read them, and through the operations API
+        const counters = yield* redisCall((client, keys) =>
+          Promise.all([client.get(keys.stat("processed")), client.get(keys.stat("failed"))])
+        )
+        assert.deepStrictEqual(counters, ["2", "1"])
+        const stats = yield* operations.stats
+        assert.strictEqual(stats.processed, 2)
+        assert.strictEqual(stats.failed, 1)
+        const addStats = yield* redisCall((client, keys) => client.hgetall<Record<string, string>>(keys.actionStats("add")))
         assert.strictEqual(addStats["runs"], "2")
         assert.strictEqual(addStats["failures"], undefined)
-        const explodeStats = yield* redisCall((client, keys) => client.hgetall(keys.actionStats("explode")))
+        const explodeStats = yield* redisCall((client, keys) => client.hgetall<Record<string, string>>(keys.actionStats("explode")))
         assert.strictEqual(explodeStats["runs"], "1")
         assert.strictEqual(explodeStats["failures"], "1")
       }).pipe(Effect.provide(app())))
@@ -170,23 +175,25 @@ for (const backend of backends) {
     it.live("records what each worker is working on, as node-resque does", () =>
       Effect.gen(function*() {
         const actions = yield* Actions
-        const { queue } = yield* ResqueQueue
+        const operations = yield* Operations
         yield* actions.enqueue(note, { id: "slow", ms: 400 })
         yield* Effect.scoped(Effect.gen(function*() {
           const worker = yield* Worker.make({ queues: ["notes"], concurrency: 1 })
           const sub = yield* PubSub.subscribe(worker.events)
-          const working = yield* waitUntil(
-            "the worker's working-on record",
-            Effect.promise(() => queue.allWorkingOn()),
-            (all) => Object.values(all).some((w) => typeof w === "object" && w !== null)
-          )
-          const record = working[worker.names[0] ?? ""]
+          const name = worker.names[0] ?? ""
+          const working = yield* waitUntil("the worker's working-on record", operations.allWorkingOn, (all) => all.length > 0)
+          const record = working.find((w) => w.worker === name)
           assert.isDefined(record)
-          assert.strictEqual(typeof record === "object" && record !== null ? record.queue : "", "notes")
-          assert.deepStrictEqual(typeof record === "object" && record !== null ? record.payload.args : [], [{ id: "slow", ms: 400 }])
+          assert.strictEqual(record?.queue, "notes")
+          const stored = JSON.parse(record?.raw ?? "{}") as { worker?: string; payload?: { args?: unknown } }
+          // node-resque's record: the worker's name and the payload as it was queued
+          assert.strictEqual(stored.worker, name)
+          assert.deepStrictEqual(stored.payload?.args, [{ id: "slow", ms: 400 }])
           yield* takeEventsWithin(sub, 1)
-          const after = yield* Effect.promise(() => queue.allWorkingOn())
-          assert.deepStrictEqual(after[worker.names[0] ?? ""], "started" as unknown)
+          // idle again: still registered ("started", in node-resque's words), with no working-on record
+          assert.include((yield* operations.workers).map((w) => w.name), name)
+          assert.isTrue(Option.isNone(yield* operations.workingOn(name)))
+          assert.deepStrictEqual(yield* operations.allWorkingOn, [])
         }))
       }).pipe(Effect.provide(app())))
   })

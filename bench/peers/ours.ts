@@ -1,15 +1,15 @@
 /**
- * Our side of the benchmark: the runtime as a user builds it (Runtime layer on the live Redis layer, under
+ * Our side of the benchmark: the runtime as a user builds it (Resque layer on the live Redis layer, under
  * the run's prefix as namespace), a no-op action, `Actions.enqueue`, `fanOut`, `fanOutStatus` and the
  * `Worker` pool with its default middlewares (per-action stats and the fan-out recorder).
  */
 import { Effect, Layer, PubSub, Schema } from "effect"
 import type { Redis as IORedis } from "ioredis"
 import * as Action from "../../src/domain/Action.ts"
+import * as Enqueue from "../../src/internal/Enqueue.ts"
 import { Actions } from "../../src/layers/Actions.ts"
-import { ResqueQueue } from "../../src/layers/Queue.ts"
 import * as Redis from "../../src/layers/Redis.ts"
-import * as Runtime from "../../src/layers/Runtime.ts"
+import * as Resque from "../../src/layers/Resque.ts"
 import * as Worker from "../../src/layers/Worker.ts"
 import { performance } from "node:perf_hooks"
 import { CheckFailed, type Checks, chunks, type E2eMeasured, redisUsedMemory, startWindow, type Window } from "../lib/child.ts"
@@ -30,14 +30,14 @@ export const makeNoop = (onRun: () => void = () => {}) =>
     task: { queue: QUEUE }
   })
 
-/** The runtime core on the run's Redis, under its prefix. */
+/** The Resque queue of the no-op action on the run's Redis, under its prefix. */
 export const layer = (input: CaseInput, onRun?: () => void) =>
-  Runtime.layer({ actions: [makeNoop(onRun)] }).pipe(
+  Resque.layer({ actions: [makeNoop(onRun)] }).pipe(
     Layer.provideMerge(Redis.layer({ url: input.redisUrl, namespace: input.prefix }))
   )
 
 /** Runs a program on the runtime layer, as a promise. */
-export const run = <A, E>(input: CaseInput, program: Effect.Effect<A, E, Runtime.Services | Redis.Redis>, onRun?: () => void): Promise<A> =>
+export const run = <A, E>(input: CaseInput, program: Effect.Effect<A, E, Resque.Services | Redis.Redis>, onRun?: () => void): Promise<A> =>
   Effect.runPromise(program.pipe(Effect.provide(layer(input, onRun))))
 
 /** Enqueue one at a time with `Actions.enqueue`, timed. */
@@ -49,14 +49,14 @@ export const enqueueSingleTimed = (input: CaseInput, harness: IORedis) =>
     return yield* Effect.promise(() => window.end())
   }))
 
-/** Pre-fills the queue with `n` plain jobs (one MULTI per 100). */
+/** Pre-fills the queue with `n` plain jobs (one MULTI per 100: `SADD queues` + `RPUSH`, as any producer). */
 export const prefillPlain = (n: number) =>
   Effect.gen(function*() {
     const actions = yield* Actions
-    const queue = yield* ResqueQueue
+    const redis = yield* Redis.Redis
     for (const batch of chunks(Array.from({ length: n }, (_, i) => i), 100)) {
       const payloads = yield* Effect.forEach(batch, (i) => Effect.map(actions.prepare("noop", { i }), (job) => job.payload))
-      yield* queue.push(QUEUE, payloads)
+      yield* redis.multi(Enqueue.push(redis.keys, QUEUE, payloads))
     }
   })
 
@@ -67,7 +67,7 @@ export const inputs = (n: number): ReadonlyArray<{ readonly i: number }> => Arra
 export const fanOut = (n: number, options: { readonly batchSize?: number; readonly inFlight?: number } = {}, items = inputs(n)) =>
   Effect.gen(function*() {
     const actions = yield* Actions
-    const result = yield* actions.fanOut("noop", items, undefined, { batchSize: options.batchSize ?? 100, concurrency: options.inFlight ?? 4 })
+    const result = yield* actions.fanOut("noop", items, { batchSize: options.batchSize ?? 100, concurrency: options.inFlight ?? 4 })
     if (result.total !== n || result.enqueued !== n || result.errors.length > 0) {
       return yield* Effect.die(new CheckFailed(`fanOut: total ${result.total}, enqueued ${result.enqueued}, ${result.errors.length} errors (expected ${n}, ${n}, 0)`))
     }
@@ -106,7 +106,7 @@ export const work = <A, E, R>(
 
 /**
  * Processes `n` pre-filled jobs with the Worker (`concurrency` slots), timed from the first job started to
- * the n-th completion written (the worker publishes its event after the completion MULTI). With
+ * the n-th completion written (the worker publishes its event after the completion script). With
  * `children` (default) the jobs are fan-out children, so every completion also records the child's outcome.
  */
 export const processTimed = async (input: CaseInput, harness: IORedis, checks: Checks) => {

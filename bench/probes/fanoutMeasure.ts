@@ -4,17 +4,21 @@
  * 1. Time to enqueue 10 000 children (default batch 100, concurrency 4, plus variants) on the given Redis
  *    (default 127.0.0.1:6379) under a unique namespace; its keys are deleted afterwards.
  * 2. Round trips per batch, on a private redis-server: `INFO commandstats` deltas (EVALSHA count = batches) and
- *    socket writes of the client (each write is one request flush).
+ *    socket writes of the runtime's connection (each write is one request flush).
  * 3. Round trips per child for recording: socket writes per job of a worker running plain jobs versus
- *    fan-out children (the recorder rides in the completion MULTI, so the difference is the cost).
+ *    fan-out children (the recorder's writes ride in the completion script, so the difference is the cost).
+ *
+ * The runtime reaches Redis only through its own connection; the probe reads stats, memory and cleans up
+ * through a separate ioredis client, whose writes are not counted.
  */
 import { randomUUID } from "node:crypto"
+import { Socket } from "node:net"
 import { Effect, Layer, PubSub, Schema } from "effect"
-import type { Redis as IORedis } from "ioredis"
+import { Redis as IORedis } from "ioredis"
 import * as Action from "../../src/domain/Action.ts"
 import { Actions } from "../../src/layers/Actions.ts"
 import * as Redis from "../../src/layers/Redis.ts"
-import * as Runtime from "../../src/layers/Runtime.ts"
+import * as Resque from "../../src/layers/Resque.ts"
 import * as Worker from "../../src/layers/Worker.ts"
 import { startRedisServer } from "../../test/support/redisServer.ts"
 
@@ -27,18 +31,28 @@ const item = Action.make({
 })
 
 const app = (url: string, namespace: string) =>
-  Runtime.layer({ actions: [item] }).pipe(Layer.provideMerge(Redis.layer({ url, namespace })))
+  Resque.layer({ actions: [item] }).pipe(Layer.provideMerge(Redis.layer({ url, namespace })))
 
 const inputs = (n: number) => Array.from({ length: n }, (_, id) => ({ id, name: `child-${id}` }))
 
-/** Counts socket writes of a client (one write per request flush: a command, or a whole MULTI/pipeline). */
-const countWrites = (client: IORedis) => {
-  const stream = (client as unknown as { readonly stream: { write: (...args: ReadonlyArray<unknown>) => boolean } }).stream
-  const original = stream.write.bind(stream)
-  const counter = { writes: 0 }
-  stream.write = (...args) => {
-    counter.writes++
-    return original(...args)
+/** The probe's own client, for stats and clean-up: its writes are never counted. */
+const adminClient = (url: string) =>
+  Effect.acquireRelease(Effect.sync(() => new IORedis(url, { maxRetriesPerRequest: 3 })), (client) => Effect.sync(() => client.disconnect()))
+
+/**
+ * Counts socket writes to the Redis server by this process, `admin`'s excepted (one write per request flush:
+ * a command, a script call, or a whole MULTI/pipeline) until `stop`.
+ */
+const countWrites = (admin: IORedis) => {
+  const port = admin.stream.remotePort
+  const write = Socket.prototype.write
+  const counter = { writes: 0, stop: () => {} }
+  Socket.prototype.write = function(this: Socket, ...args: ReadonlyArray<unknown>): boolean {
+    if (this.remotePort === port && this !== admin.stream) counter.writes++
+    return Reflect.apply(write, this, args) as boolean
+  } as Socket["write"]
+  counter.stop = () => {
+    Socket.prototype.write = write
   }
   return counter
 }
@@ -69,17 +83,17 @@ const deleteNamespace = (client: IORedis, namespace: string) =>
 
 const enqueueTiming = (url: string) =>
   Effect.gen(function*() {
+    const client = yield* adminClient(url)
     for (const [batchSize, concurrency] of [[100, 4], [100, 1], [500, 4], [1000, 8]] as const) {
       const namespace = `fanout-measure-${randomUUID().slice(0, 8)}`
       yield* Effect.gen(function*() {
         const actions = yield* Actions
-        const { client } = yield* Redis.Redis
         const all = inputs(10_000)
         yield* actions.fanOut(item, all.slice(0, 200)) // warm-up (connection, JIT)
         const runs: Array<number> = []
         for (let r = 0; r < 5; r++) {
           const start = performance.now()
-          const result = yield* actions.fanOut(item, all, undefined, { batchSize, concurrency })
+          const result = yield* actions.fanOut(item, all, { batchSize, concurrency })
           runs.push(performance.now() - start)
           if (result.enqueued !== 10_000) throw new Error(`enqueued ${result.enqueued}`)
         }
@@ -88,19 +102,20 @@ const enqueueTiming = (url: string) =>
         console.log(`enqueue 10000 children  batch=${batchSize} concurrency=${concurrency}: min ${sorted[0]!.toFixed(0)} ms, median ${sorted[2]!.toFixed(0)} ms (runs ${runs.map((t) => t.toFixed(0)).join(" / ")}; ${deleted} keys deleted)`)
       }).pipe(Effect.provide(app(url, namespace)))
     }
-  })
+  }).pipe(Effect.scoped)
 
 const roundTrips = (url: string) =>
   Effect.gen(function*() {
     const namespace = `fanout-measure-${randomUUID().slice(0, 8)}`
+    const client = yield* adminClient(url)
     yield* Effect.gen(function*() {
       const actions = yield* Actions
-      const { client } = yield* Redis.Redis
-      yield* actions.fanOut(item, inputs(10)) // defines nothing lazily later; warms the connection
+      yield* actions.fanOut(item, inputs(10)) // the server learns the script (NOSCRIPT once); warms the connection
       const before = yield* commandStats(client)
       const counter = countWrites(client)
-      const result = yield* actions.fanOut(item, inputs(1_000), undefined, { batchSize: 100, concurrency: 4 })
+      const result = yield* actions.fanOut(item, inputs(1_000), { batchSize: 100, concurrency: 4 })
       const writes = counter.writes
+      counter.stop()
       const after = yield* commandStats(client)
       const delta = Object.fromEntries(Object.entries(after).map(([k, v]) => [k, v - (before[k] ?? 0)]).filter(([k, v]) => v !== 0 && k !== "info"))
       console.log(`fan-out of 1000 children, batch 100: socket writes ${writes}, commands`, delta, `enqueued ${result.enqueued}`)
@@ -118,6 +133,7 @@ const roundTrips = (url: string) =>
             const sub = yield* PubSub.subscribe(worker.events)
             for (let i = 0; i < n; i++) yield* PubSub.take(sub)
           }))
+          count.stop()
           const stats1 = yield* commandStats(client)
           const d = (k: string) => (stats1[k] ?? 0) - (stats0[k] ?? 0)
           return { writesPerJob: count.writes / n, execPerJob: d("exec") / n, evalshaPerJob: d("evalsha") / n }
@@ -135,17 +151,17 @@ const roundTrips = (url: string) =>
         const sub = yield* PubSub.subscribe(worker.events)
         for (let i = 0; i < 10_000; i++) yield* PubSub.take(sub)
       }))
-      const status = yield* actions.awaitFanOut(big.fanOutId, { timeout: "10 seconds" })
+      const status = yield* actions.awaitFanOut(big, { timeout: "10 seconds" })
       const usage = (key: string) => Effect.promise(() => client.call("MEMORY", "USAGE", key, "SAMPLES", "0") as Promise<number>)
       const outcomes = yield* usage(`${namespace}:fanout:${big.fanOutId}:outcomes`)
       const meta = yield* usage(`${namespace}:fanout:${big.fanOutId}`)
       console.log(`10000 children done (completed ${status.completed}): outcomes hash ${outcomes} B, meta ${meta} B, ${((outcomes + meta) / 10_000).toFixed(1)} B per child`)
       const t = performance.now()
-      yield* actions.fanOutStatus(big.fanOutId)
+      yield* actions.fanOutStatus(big)
       console.log(`status of 10000 children (one MULTI + decode): ${(performance.now() - t).toFixed(0)} ms`)
       yield* deleteNamespace(client, namespace)
     }).pipe(Effect.provide(app(url, namespace)))
-  })
+  }).pipe(Effect.scoped)
 
 const main = Effect.gen(function*() {
   const url = process.argv[2] ?? "redis://127.0.0.1:6379"

@@ -1,20 +1,23 @@
 /**
  * Probe (not part of `npm run bench`): how much of our worker's CPU per job is the Redis protocol itself.
  * It fills a queue with N fan-out children through our `fanOut`, then drains it with a bare loop that sends
- * exactly the worker's Redis traffic (the pick script, then one completion MULTI with the stats, the
- * per-action stats, the fan-out recording script and the working-on delete) from `concurrency` lanes on one
- * ioredis connection, with no Effect runtime. Compare its CPU µs per job with the `process` rows.
+ * exactly the worker's Redis traffic (the pick script for an idle slot, then per job one completion script
+ * with the stats, the per-action stats and the fan-out recording, which picks the slot's next job in the same
+ * step) from `concurrency` lanes on one ioredis connection, with no Effect runtime. Compare its CPU µs per
+ * job with the `process` rows.
  *
  *   npx tsx bench/probes/workerFloor.ts [N=20000] [concurrency=10]
  */
 import { performance } from "node:perf_hooks"
 import { Redis as IORedis } from "ioredis"
 import { startRedisServer } from "../../test/support/redisServer.ts"
-import * as FanOut from "../../src/domain/FanOut.ts"
+import * as Job from "../../src/domain/Job.ts"
 import * as Keys from "../../src/domain/Keys.ts"
-import * as Payload from "../../src/domain/Payload.ts"
-import { queueRecord, record } from "../../src/internal/fanOutRecord.ts"
-import { pick } from "../../src/internal/pick.ts"
+import * as Outcome from "../../src/domain/Outcome.ts"
+import * as Completion from "../../src/internal/Completion.ts"
+import * as Pick from "../../src/internal/Pick.ts"
+import type { Script } from "../../src/internal/Script.ts"
+import * as WorkerMiddleware from "../../src/layers/WorkerMiddleware.ts"
 import * as ours from "../peers/ours.ts"
 
 const n = Number(process.argv[2] ?? 20_000)
@@ -25,26 +28,46 @@ try {
   await ours.run(input, ours.fanOut(n))
   const client = new IORedis(server.url)
   const keys = Keys.make("probe")
-  pick.define(client)
-  record.define(client)
+  // loaded once, so every call below is one EVALSHA, as the worker's are once the server knows the scripts
+  await client.script("LOAD", Pick.pick.lua)
+  await client.script("LOAD", Completion.complete.lua)
+  const evalsha = async <I, A>(script: Script<I, A>, scriptInput: I): Promise<A> => {
+    const { keys: scriptKeys, args } = script.encode(scriptInput)
+    return script.decode(await client.evalsha(script.sha1, scriptKeys.length, ...scriptKeys, ...args.map(String)))
+  }
   let done = 0
   const lane = async (slot: number) => {
     const name = `probe:${process.pid}.${slot}`
-    const working = keys.working(name, ours.QUEUE)
-    // bounded: each pass pops one job or ends the lane
-    for (let i = 0; i < n; i++) {
-      const reply = await pick.run(client, [working, keys.queues], [keys.queue(""), new Date().toISOString(), name, ours.QUEUE])
-      if (!Array.isArray(reply) || typeof reply[1] !== "string") return
-      const parsed = Payload.parse(reply[1], ours.QUEUE)
+    const source: Pick.Source = { working: keys.working(name, ours.QUEUE), queuesKey: keys.queues, prefix: keys.queue(""), worker: name, queues: [ours.QUEUE] }
+    let lastRunAt = 0
+    const runAt = () => {
+      lastRunAt = Math.max(Date.now(), lastRunAt + 1)
+      return new Date(lastRunAt).toISOString()
+    }
+    let current = await evalsha(Pick.pick, { source, runAt: runAt() })
+    // bounded: each pass completes one job (and picks the next) or ends the lane
+    for (let i = 0; i < n && current !== undefined; i++) {
+      const [queue, raw, record] = current
+      const parsed = Job.parse(raw, queue)
       if (parsed._tag === "Failure") throw new Error("corrupt payload")
       const job = parsed.success
-      const tx = client.multi()
-      tx.incr(keys.stat("processed")).incr(keys.stat("processed", name))
-      tx.hincrby(keys.actionStats(job.action), "runs", 1).hincrby(keys.actionStats(job.action), "durationMs", 0)
-      queueRecord(client, tx, keys, job.meta.fanOut ?? "", job.meta.index ?? 0, FanOut.encodeSuccess(job.action, job.inputs, "null"), Date.now())
-      tx.del(working)
-      await tx.exec()
+      const now = Date.now()
+      const outcome = Outcome.success("null", 0)
+      const writes = [
+        ...Completion.bookkeeping(keys, { worker: name, queue, payload: raw, outcome, now, countForWorker: true }),
+        ...WorkerMiddleware.writes(WorkerMiddleware.defaults, { job, outcome, worker: name }, { keys, now })
+      ]
+      const result = await evalsha(Completion.complete, {
+        mode: "worker",
+        working: source.working,
+        expected: record,
+        worker: name,
+        writes,
+        next: { source, runAt: runAt() }
+      })
+      if (result._tag !== "Completed") throw new Error("completion skipped")
       done++
+      current = result.next
     }
   }
   const cpu = process.cpuUsage()

@@ -42,6 +42,12 @@ export interface Action<I, IE, A, E = never, R = never> {
   readonly run: (inputs: I) => Effect.Effect<A, E, R>
   /** Encodes results for storage (fan-out results, CLI output); default is the value as JSON. */
   readonly output?: Schema.Codec<A, unknown>
+  /**
+   * Encodes the errors `run` fails with, so failed-job records and fan-out errors keep them as data (tag and
+   * fields) and `fanOutStatus`/`awaitFanOut` give them back typed. Without it an error is still shown with its
+   * tag and fields, and kept as plain JSON where it is plain data.
+   */
+  readonly error?: Schema.Codec<E, unknown>
   readonly task?: Task
   /** Per-run time limit; past it the job fails with "timed out" and the worker moves on. */
   readonly timeout?: Duration.Input
@@ -60,6 +66,7 @@ export interface Any<R = unknown> {
   readonly inputs: Schema.Codec<unknown, unknown>
   readonly run: (inputs: never) => Effect.Effect<unknown, unknown, R>
   readonly output?: Schema.Codec<unknown, unknown>
+  readonly error?: Schema.Codec<unknown, unknown>
   readonly task?: Task
   readonly timeout?: Duration.Input
   readonly retry?: RetryPolicy

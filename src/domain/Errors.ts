@@ -1,36 +1,43 @@
 /**
- * The typed errors of the runtime. Every failure a caller can see is one of these, each with a readable
- * `message`, so bad input is reported precisely and never crashes a worker.
+ * The typed errors of the runtime. Every failure a caller can see is one of these: a Schema-tagged class with
+ * its data as fields and a readable `message`, so bad input is reported precisely, never crashes a worker,
+ * and an error that ends up in a failed-job record keeps its data (`Schema.encode` gives tag and fields).
  *
  * @since 0.1.0
  */
-import { Data } from "effect"
+import { Schema } from "effect"
 
 /**
- * A Redis command or connection failed (server down, timeout, refused AUTH...).
+ * A cause as text; never throws (`String` does on objects without a prototype, as some replies are).
  *
- * @category errors
+ * @category formatting
  */
-export class RedisError extends Data.TaggedError("RedisError")<{
-  readonly op: string
-  readonly cause: unknown
-}> {
-  override get message(): string {
-    return `Redis ${this.op} failed: ${describeCause(this.cause)}`
-  }
-}
-
-/** A cause as text; never throws (`String` does on objects without a prototype, as some replies are). */
-const describeCause = (cause: unknown): string => {
+export const describeCause = (cause: unknown): string => {
   if (cause instanceof Error) return cause.message
+  if (typeof cause === "string") return cause
   try {
-    return String(cause)
+    return JSON.stringify(cause) ?? String(cause)
   } catch {
     try {
-      return JSON.stringify(cause) ?? "unknown error"
+      return String(cause)
     } catch {
       return "unknown error"
     }
+  }
+}
+
+/**
+ * A Redis command or connection failed (server down, timeout, refused AUTH, an error reply...). `op` names
+ * what was being done: the command, the script, or the connection.
+ *
+ * @category errors
+ */
+export class RedisError extends Schema.TaggedError<RedisError>()("RedisError", {
+  op: Schema.String,
+  cause: Schema.Defect()
+}) {
+  override get message(): string {
+    return `Redis ${this.op} failed: ${describeCause(this.cause)}`
   }
 }
 
@@ -39,9 +46,9 @@ const describeCause = (cause: unknown): string => {
  *
  * @category errors
  */
-export class UnknownAction extends Data.TaggedError("UnknownAction")<{
-  readonly action: string
-}> {
+export class UnknownAction extends Schema.TaggedError<UnknownAction>()("UnknownAction", {
+  action: Schema.String
+}) {
   override get message(): string {
     return `unknown action ${this.action}`
   }
@@ -52,9 +59,9 @@ export class UnknownAction extends Data.TaggedError("UnknownAction")<{
  *
  * @category errors
  */
-export class DuplicateAction extends Data.TaggedError("DuplicateAction")<{
-  readonly action: string
-}> {
+export class DuplicateAction extends Schema.TaggedError<DuplicateAction>()("DuplicateAction", {
+  action: Schema.String
+}) {
   override get message(): string {
     return `action ${this.action} is defined more than once`
   }
@@ -65,10 +72,10 @@ export class DuplicateAction extends Data.TaggedError("DuplicateAction")<{
  *
  * @category errors
  */
-export class InvalidInputs extends Data.TaggedError("InvalidInputs")<{
-  readonly action: string
-  readonly detail: string
-}> {
+export class InvalidInputs extends Schema.TaggedError<InvalidInputs>()("InvalidInputs", {
+  action: Schema.String,
+  detail: Schema.String
+}) {
   override get message(): string {
     return `invalid inputs for ${this.action}: ${this.detail}`
   }
@@ -79,9 +86,9 @@ export class InvalidInputs extends Data.TaggedError("InvalidInputs")<{
  *
  * @category errors
  */
-export class CorruptPayload extends Data.TaggedError("CorruptPayload")<{
-  readonly detail: string
-}> {
+export class CorruptPayload extends Schema.TaggedError<CorruptPayload>()("CorruptPayload", {
+  detail: Schema.String
+}) {
   override get message(): string {
     return `corrupt job payload: ${this.detail}`
   }
@@ -92,11 +99,11 @@ export class CorruptPayload extends Data.TaggedError("CorruptPayload")<{
  *
  * @category errors
  */
-export class PayloadTooLarge extends Data.TaggedError("PayloadTooLarge")<{
-  readonly action: string
-  readonly bytes: number
-  readonly limit: number
-}> {
+export class PayloadTooLarge extends Schema.TaggedError<PayloadTooLarge>()("PayloadTooLarge", {
+  action: Schema.String,
+  bytes: Schema.Number,
+  limit: Schema.Number
+}) {
   override get message(): string {
     return `payload for ${this.action} is ${this.bytes} bytes, over the limit of ${this.limit}`
   }
@@ -107,10 +114,10 @@ export class PayloadTooLarge extends Data.TaggedError("PayloadTooLarge")<{
  *
  * @category errors
  */
-export class ResultNotEncodable extends Data.TaggedError("ResultNotEncodable")<{
-  readonly action: string
-  readonly detail: string
-}> {
+export class ResultNotEncodable extends Schema.TaggedError<ResultNotEncodable>()("ResultNotEncodable", {
+  action: Schema.String,
+  detail: Schema.String
+}) {
   override get message(): string {
     return `result of ${this.action} cannot be encoded: ${this.detail}`
   }
@@ -121,27 +128,12 @@ export class ResultNotEncodable extends Data.TaggedError("ResultNotEncodable")<{
  *
  * @category errors
  */
-export class JobTimedOut extends Data.TaggedError("JobTimedOut")<{
-  readonly action: string
-  readonly millis: number
-}> {
+export class JobTimedOut extends Schema.TaggedError<JobTimedOut>()("JobTimedOut", {
+  action: Schema.String,
+  millis: Schema.Number
+}) {
   override get message(): string {
     return `${this.action} timed out after ${this.millis} ms`
-  }
-}
-
-/**
- * A job failed: the action failed, died with a defect, or was interrupted. Wraps the cause's message.
- *
- * @category errors
- */
-export class ActionFailed extends Data.TaggedError("ActionFailed")<{
-  readonly action: string
-  readonly detail: string
-  readonly cause?: unknown
-}> {
-  override get message(): string {
-    return `${this.action} failed: ${this.detail}`
   }
 }
 
@@ -151,10 +143,10 @@ export class ActionFailed extends Data.TaggedError("ActionFailed")<{
  *
  * @category errors
  */
-export class FailedJobNotFound extends Data.TaggedError("FailedJobNotFound")<{
-  readonly action: string | null
-  readonly raw: string
-}> {
+export class FailedJobNotFound extends Schema.TaggedError<FailedJobNotFound>()("FailedJobNotFound", {
+  action: Schema.NullOr(Schema.String),
+  raw: Schema.String
+}) {
   override get message(): string {
     return `failed job ${this.action ?? "(unreadable)"} is not in the failed list`
   }
@@ -165,9 +157,9 @@ export class FailedJobNotFound extends Data.TaggedError("FailedJobNotFound")<{
  *
  * @category errors
  */
-export class UnknownWorker extends Data.TaggedError("UnknownWorker")<{
-  readonly worker: string
-}> {
+export class UnknownWorker extends Schema.TaggedError<UnknownWorker>()("UnknownWorker", {
+  worker: Schema.String
+}) {
   override get message(): string {
     return `unknown worker ${this.worker}`
   }
@@ -178,9 +170,9 @@ export class UnknownWorker extends Data.TaggedError("UnknownWorker")<{
  *
  * @category errors
  */
-export class NotRecurring extends Data.TaggedError("NotRecurring")<{
-  readonly action: string
-}> {
+export class NotRecurring extends Schema.TaggedError<NotRecurring>()("NotRecurring", {
+  action: Schema.String
+}) {
   override get message(): string {
     return `action ${this.action} is not recurring (it has no task.frequency)`
   }

@@ -3,14 +3,14 @@
  * This module holds the data: options, the result of an enqueue, the status of a fan-out, the inputs an
  * `onComplete` action receives, the errors, and the compact encoding of one child's outcome in Redis.
  *
- * A child is an ordinary job whose payload carries the fan-out id and its index (see `Payload.JobMeta`), so
+ * A child is an ordinary job whose payload carries the fan-out id and its index (see `Job.JobMeta`), so
  * any action works as a child unchanged. Each child is counted exactly once, by index: a retried child that
  * finally succeeds moves from `failed` to `completed`, and `completed + failed === total` once every child
  * has an outcome.
  *
  * @since 0.1.0
  */
-import { Data, type Duration, Schema } from "effect"
+import { type Duration, Schema } from "effect"
 import type * as Action from "./Action.ts"
 
 /**
@@ -67,7 +67,17 @@ export interface Options {
 }
 
 /**
- * One child of a multi-action fan-out. Build typed ones with `FanOut.job` (programs/fanOut.ts).
+ * Options of a single-action fan-out: the fan-out options and the queue every child goes to.
+ *
+ * @category models
+ */
+export interface SingleOptions extends Options {
+  /** Default: the action's `task.queue`, else `default`. */
+  readonly queue?: string
+}
+
+/**
+ * One child of a multi-action fan-out. Build typed ones with {@link job}.
  *
  * @category models
  */
@@ -82,14 +92,18 @@ export interface Job {
  * A typed child of a multi-action fan-out: `inputs` are checked against the action's Schema at compile time.
  *
  * @example
- * actions.fanOut([FanOut.job(resize, { url, width: 320 }), FanOut.job(notify, { to: "ops" }, "urgent")])
+ * actions.fanOut([FanOut.job(resize, { url, width: 320 }), FanOut.job(notify, { to: "ops" }, { queue: "urgent" })])
  *
  * @category constructors
  */
-export const job = <I, IE, A, E, R>(action: Action.Action<I, IE, A, E, R>, inputs: IE, queue?: string): Job => {
+export const job = <I, IE, A, E, R>(
+  action: Action.Action<I, IE, A, E, R>,
+  inputs: IE,
+  options: { readonly queue?: string } = {}
+): Job => {
   // the typed definition's inputs were checked above; the child list holds actions of any type
   const untyped = action as unknown as Action.Any
-  return queue === undefined ? { action: untyped, inputs } : { action: untyped, inputs, queue }
+  return options.queue === undefined ? { action: untyped, inputs } : { action: untyped, inputs, queue: options.queue }
 }
 
 /**
@@ -107,12 +121,17 @@ export interface EnqueueError {
   readonly message: string
 }
 
+/** Carries the children's types on a {@link FanOutResult}; never present at run time. */
+declare const Children: unique symbol
+
 /**
- * What `fanOut` did.
+ * What `fanOut` did. Plain data (a parent action may return it as its result); its type remembers the
+ * children's result, input and error types, so `fanOutStatus(result)` and `awaitFanOut(result)` are typed.
  *
  * @category models
  */
-export interface FanOutResult {
+export interface FanOutResult<A = unknown, IE = unknown, E = unknown> {
+  readonly [Children]?: (_: never) => readonly [A, IE, E]
   readonly fanOutId: string
   /** Distinct action names of the children, in first-seen order. */
   readonly actionNames: ReadonlyArray<string>
@@ -133,12 +152,20 @@ export interface ChildResult<A = unknown, IE = unknown> {
   readonly result: A
 }
 
-/** A child that failed for good (no retry left): its index, inputs and error message. @category models */
-export interface ChildError<IE = unknown> {
+/**
+ * A child that failed for good (no retry left): its index, inputs, the error's tag (`exception`) and text
+ * (`error`, never empty), and the error itself as data (`failure`): decoded by the action's `error` Schema
+ * when it has one, else its plain fields; absent for a failure without data (a defect, a dead worker).
+ *
+ * @category models
+ */
+export interface ChildError<IE = unknown, E = unknown> {
   readonly index: number
   readonly action: string
   readonly inputs: IE
+  readonly exception: string
   readonly error: string
+  readonly failure?: E
 }
 
 /**
@@ -146,7 +173,7 @@ export interface ChildError<IE = unknown> {
  *
  * @category models
  */
-export interface FanOutStatus<A = unknown, IE = unknown> {
+export interface FanOutStatus<A = unknown, IE = unknown, E = unknown> {
   readonly fanOutId: string
   readonly total: number
   readonly completed: number
@@ -162,7 +189,7 @@ export interface FanOutStatus<A = unknown, IE = unknown> {
   /** Sorted by index. */
   readonly results: ReadonlyArray<ChildResult<A, IE>>
   /** Sorted by index. */
-  readonly errors: ReadonlyArray<ChildError<IE>>
+  readonly errors: ReadonlyArray<ChildError<IE, E>>
 }
 
 /**
@@ -182,9 +209,9 @@ export interface AwaitOptions {
  *
  * @category errors
  */
-export class FanOutNotFound extends Data.TaggedError("FanOutNotFound")<{
-  readonly fanOutId: string
-}> {
+export class FanOutNotFound extends Schema.TaggedError<FanOutNotFound>()("FanOutNotFound", {
+  fanOutId: Schema.String
+}) {
   override get message(): string {
     return `fan-out ${this.fanOutId} not found (unknown id, or its results expired)`
   }
@@ -195,12 +222,12 @@ export class FanOutNotFound extends Data.TaggedError("FanOutNotFound")<{
  *
  * @category errors
  */
-export class FanOutTimeout extends Data.TaggedError("FanOutTimeout")<{
-  readonly fanOutId: string
-  readonly millis: number
-  readonly total: number
-  readonly finished: number
-}> {
+export class FanOutTimeout extends Schema.TaggedError<FanOutTimeout>()("FanOutTimeout", {
+  fanOutId: Schema.String,
+  millis: Schema.Number,
+  total: Schema.Number,
+  finished: Schema.Number
+}) {
   override get message(): string {
     return `fan-out ${this.fanOutId} not done after ${this.millis} ms (${this.finished} of ${this.total} children finished)`
   }
@@ -212,10 +239,10 @@ export class FanOutTimeout extends Data.TaggedError("FanOutTimeout")<{
  *
  * @category errors
  */
-export class FanOutInvalidOptions extends Data.TaggedError("FanOutInvalidOptions")<{
-  readonly option: string
-  readonly detail: string
-}> {
+export class FanOutInvalidOptions extends Schema.TaggedError<FanOutInvalidOptions>()("FanOutInvalidOptions", {
+  option: Schema.String,
+  detail: Schema.String
+}) {
   override get message(): string {
     return `invalid fan-out option ${this.option}: ${this.detail}`
   }
@@ -226,11 +253,11 @@ export class FanOutInvalidOptions extends Data.TaggedError("FanOutInvalidOptions
  *
  * @category errors
  */
-export class FanOutResultInvalid extends Data.TaggedError("FanOutResultInvalid")<{
-  readonly fanOutId: string
-  readonly index: number
-  readonly detail: string
-}> {
+export class FanOutResultInvalid extends Schema.TaggedError<FanOutResultInvalid>()("FanOutResultInvalid", {
+  fanOutId: Schema.String,
+  index: Schema.Number,
+  detail: Schema.String
+}) {
   override get message(): string {
     return `result of child ${this.index} of fan-out ${this.fanOutId} does not decode: ${this.detail}`
   }
@@ -238,8 +265,8 @@ export class FanOutResultInvalid extends Data.TaggedError("FanOutResultInvalid")
 
 // ---------------------------------------------------------------------------------------------------------
 // Stored outcome of one child: one hash field per child index, so a re-run overwrites instead of appending.
-// `o` or `e`, then a JSON array [action, inputs, result-or-message]. The recording script only reads the
-// first character; everything else is opaque to it (no cjson needed).
+// `o` or `e`, then a JSON array: [action, inputs, result] or [action, inputs, error text, tag, data?]. The
+// recording script only reads the first character; the rest is opaque to it.
 // ---------------------------------------------------------------------------------------------------------
 
 /** Longest error message stored per child: keeps memory per child bounded. */
@@ -249,16 +276,34 @@ export const maxStoredError = 1024
 export const encodeSuccess = (action: string, inputs: unknown, resultJson: string): string =>
   `o[${JSON.stringify(action)},${JSON.stringify(inputs) ?? "null"},${resultJson}]`
 
-/** Encodes a final failure. @category encoding */
-export const encodeFailure = (action: string, inputs: unknown, message: string): string =>
-  `e${JSON.stringify([action, inputs ?? null, message.length > maxStoredError ? `${message.slice(0, maxStoredError)}…` : message])}`
+/**
+ * Encodes a final failure: the error's text, tag and data (`undefined` data is left out).
+ *
+ * @category encoding
+ */
+export const encodeFailure = (
+  action: string,
+  inputs: unknown,
+  failure: { readonly error: string; readonly exception: string; readonly data?: unknown }
+): string => {
+  const text = failure.error.length > maxStoredError ? `${failure.error.slice(0, maxStoredError)}…` : failure.error
+  const fields = failure.data === undefined ? [text, failure.exception] : [text, failure.exception, failure.data]
+  return `e${JSON.stringify([action, inputs ?? null, ...fields])}`
+}
 
-/** A stored outcome, decoded; `value` is the result (JSON) or the error message. @category encoding */
+/**
+ * A stored outcome, decoded; `value` is the result (JSON) or the error's text, `exception` and `data` are the
+ * error's tag and data (records written before they were kept have neither).
+ *
+ * @category encoding
+ */
 export interface StoredOutcome {
   readonly ok: boolean
   readonly action: string
   readonly inputs: unknown
   readonly value: unknown
+  readonly exception?: string
+  readonly data?: unknown
 }
 
 /** Decodes a stored outcome; undefined if it is not one. @category encoding */
@@ -267,8 +312,16 @@ export const decodeOutcome = (raw: string): StoredOutcome | undefined => {
   if (status !== "o" && status !== "e") return undefined
   try {
     const parsed: unknown = JSON.parse(raw.slice(1))
-    if (!Array.isArray(parsed) || parsed.length !== 3 || typeof parsed[0] !== "string") return undefined
-    return { ok: status === "o", action: parsed[0], inputs: parsed[1], value: parsed[2] }
+    if (!Array.isArray(parsed) || parsed.length < 3 || typeof parsed[0] !== "string") return undefined
+    const [action, inputs, value, exception, data] = parsed as [string, unknown, unknown, unknown, unknown]
+    return {
+      ok: status === "o",
+      action,
+      inputs,
+      value,
+      ...(typeof exception === "string" ? { exception } : {}),
+      ...(parsed.length > 4 ? { data } : {})
+    }
   } catch {
     return undefined
   }

@@ -22,9 +22,12 @@ export interface Success {
  */
 export interface Failure {
   readonly _tag: "Failure"
-  /** The error's class-like name (`exception` in Resque's failed-job record). */
+  /** The error's tag or class name (`exception` in Resque's failed-job record). */
   readonly exception: string
+  /** The error as text, never empty (see `JobError.message`). */
   readonly error: string
+  /** The error as data (encoded by the action's `error` Schema, or its plain fields), when it has any. */
+  readonly data?: unknown
   readonly backtrace: ReadonlyArray<string>
   readonly final: boolean
   readonly durationMs: number
@@ -34,7 +37,7 @@ export interface Failure {
 export type Outcome = Success | Failure
 
 /** @category constructors */
-export const success = (result: string, durationMs: number): Outcome => ({ _tag: "Success", result, durationMs })
+export const success = (result: string, durationMs: number): Success => ({ _tag: "Success", result, durationMs })
 
 /** @category constructors */
-export const failure = (options: Omit<Failure, "_tag">): Outcome => ({ _tag: "Failure", ...options })
+export const failure = (options: Omit<Failure, "_tag">): Failure => ({ _tag: "Failure", ...options })

@@ -1,8 +1,15 @@
 /**
- * The public facade: enqueue actions now, at a time or after a delay, or run them directly. Actions are named
- * by their definition (inputs typed by the Schema's encoded side, checked at compile time) or by name
- * (inputs checked at run time). Inputs are validated against the Schema before anything is written: a bad
- * input is an {@link InvalidInputs} error with the Schema's readable message, and nothing is enqueued.
+ * The facade the application (and every job) uses: enqueue actions now, at a time or after a delay, run
+ * them directly, fan out to child jobs and read or await where a fan-out stands. Actions are named by their
+ * definition (inputs typed by the Schema's encoded side, checked at compile time) or by name (inputs checked
+ * at run time). Inputs are validated against the Schema before anything is written: a bad input is an
+ * {@link InvalidInputs} error with the Schema's readable message, and nothing is enqueued.
+ *
+ * **Jobs use the runtime.** Inside any action's `run`, `yield* Actions.Actions` (and
+ * `yield* Operations.Operations`) gives the runtime that runs the job: the services in {@link Provided} are
+ * handed to every job by the runtime, so they never appear among the services the application must supply.
+ * A recurring parent that fans out to children, a chain of jobs that enqueue the next, an `onComplete` that
+ * reads its children's results, a parent that awaits its own fan-out: all are plain actions.
  *
  * @since 0.1.0
  */
@@ -10,21 +17,40 @@ import { Clock, Context, Duration, Effect, Layer, Schema } from "effect"
 import type * as Action from "../domain/Action.ts"
 import { InvalidInputs, PayloadTooLarge, type RedisError, type UnknownAction } from "../domain/Errors.ts"
 import type * as FanOut from "../domain/FanOut.ts"
-import * as Payload from "../domain/Payload.ts"
-import * as FanOutPrograms from "../programs/fanOut.ts"
-import { ActionRegistry, type Entry } from "./ActionRegistry.ts"
-import { ResqueQueue } from "./Queue.ts"
+import * as Job from "../domain/Job.ts"
+import type { Entry } from "../internal/ActionEntry.ts"
+import * as Enqueue from "../internal/Enqueue.ts"
+import * as FanOutEngine from "../internal/FanOutEngine.ts"
+import { ActionRegistry } from "./ActionRegistry.ts"
+import { Operations } from "./Operations.ts"
 import { Redis } from "./Redis.ts"
 
 /** Why an enqueue was refused. @category errors */
 export type EnqueueError = RedisError | InvalidInputs | UnknownAction | PayloadTooLarge
 
+/** Why a whole fan-out was refused (nothing written). @category errors */
+export type FanOutError = FanOutEngine.FanOutError
+
+/** Why a fan-out's status could not be read. @category errors */
+export type StatusError = FanOutEngine.StatusError
+
+/** Why waiting for a fan-out ended without its final status. @category errors */
+export type AwaitError = FanOutEngine.AwaitError
+
 /** An action named by its definition or by its name. @category models */
 export type ActionRef = Action.Any | string
 
+/** Options of `enqueue`, `enqueueAt` and `enqueueIn`. @category models */
+export interface EnqueueOptions {
+  /** The queue to use instead of the action's own (`task.queue`, else `default`). */
+  readonly queue?: string
+}
+
 /**
  * The children of a multi-action fan-out, each checked against its action's Schema at compile time when the
- * action is given as a definition. @category models
+ * action is given as a definition.
+ *
+ * @category models
  */
 export type FanOutJobs<J extends ReadonlyArray<FanOut.Job>> = {
   readonly [K in keyof J]: J[K] extends { readonly action: Action.Action<infer _I, infer IE, infer _A, infer _E, infer _R> }
@@ -45,52 +71,66 @@ export interface PreparedJob {
  * @category services
  */
 export class Actions extends Context.Service<Actions, {
-  /** Validates inputs and appends the job to its queue (default: the action's `task.queue`, else `default`). */
+  /** Validates inputs and appends the job to its queue. */
   readonly enqueue: {
-    <I, IE, A, E, R>(action: Action.Action<I, IE, A, E, R>, inputs: IE, queue?: string): Effect.Effect<PreparedJob, EnqueueError>
-    (action: string, inputs: unknown, queue?: string): Effect.Effect<PreparedJob, EnqueueError>
+    <I, IE, A, E, R>(action: Action.Action<I, IE, A, E, R>, inputs: IE, options?: EnqueueOptions): Effect.Effect<PreparedJob, EnqueueError>
+    (action: string, inputs: unknown, options?: EnqueueOptions): Effect.Effect<PreparedJob, EnqueueError>
   }
   /** Like `enqueue`, to run at a time (epoch ms or Date; Resque rounds to the second). */
   readonly enqueueAt: {
-    <I, IE, A, E, R>(at: number | Date, action: Action.Action<I, IE, A, E, R>, inputs: IE, queue?: string): Effect.Effect<PreparedJob, EnqueueError>
-    (at: number | Date, action: string, inputs: unknown, queue?: string): Effect.Effect<PreparedJob, EnqueueError>
+    <I, IE, A, E, R>(at: number | Date, action: Action.Action<I, IE, A, E, R>, inputs: IE, options?: EnqueueOptions): Effect.Effect<PreparedJob, EnqueueError>
+    (at: number | Date, action: string, inputs: unknown, options?: EnqueueOptions): Effect.Effect<PreparedJob, EnqueueError>
   }
   /** Like `enqueue`, to run after a delay. */
   readonly enqueueIn: {
-    <I, IE, A, E, R>(delay: Duration.Input, action: Action.Action<I, IE, A, E, R>, inputs: IE, queue?: string): Effect.Effect<PreparedJob, EnqueueError>
-    (delay: Duration.Input, action: string, inputs: unknown, queue?: string): Effect.Effect<PreparedJob, EnqueueError>
+    <I, IE, A, E, R>(delay: Duration.Input, action: Action.Action<I, IE, A, E, R>, inputs: IE, options?: EnqueueOptions): Effect.Effect<PreparedJob, EnqueueError>
+    (delay: Duration.Input, action: string, inputs: unknown, options?: EnqueueOptions): Effect.Effect<PreparedJob, EnqueueError>
   }
   /**
    * Runs an action in the caller's fiber: decodes the inputs, runs it, returns its result. With a definition,
-   * the action's services come from the caller; by name, from the registry.
+   * the action's services come from the caller (but the runtime's own, which it is given); by name, from the
+   * registry.
    */
   readonly run: {
-    <I, IE, A, E, R>(action: Action.Action<I, IE, A, E, R>, inputs: IE): Effect.Effect<A, E | InvalidInputs, R>
+    <I, IE, A, E, R>(action: Action.Action<I, IE, A, E, R>, inputs: IE): Effect.Effect<A, E | InvalidInputs, Exclude<R, Provided>>
     (action: string, inputs: unknown): Effect.Effect<unknown, unknown>
   }
-  /** Validates and encodes a job without writing it (used by fan-out and tools). */
-  readonly prepare: (action: ActionRef, inputs: unknown, queue?: string) => Effect.Effect<PreparedJob, EnqueueError>
+  /** Validates and encodes a job without writing it. */
+  readonly prepare: (action: ActionRef, inputs: unknown, options?: EnqueueOptions) => Effect.Effect<PreparedJob, EnqueueError>
   /**
    * Fans out: one child job per input (single action) or per `{ action, inputs, queue? }` (multi action), in
    * batches of one round trip. Invalid inputs come back in `errors` (not counted); an unknown action fails
-   * the whole call before anything is written. See `programs/fanOut.ts`.
+   * the whole call before anything is written. The result's type remembers the children's types.
    */
   readonly fanOut: {
-    <I, IE, A, E, R>(action: Action.Action<I, IE, A, E, R>, inputs: ReadonlyArray<IE>, queue?: string, options?: FanOut.Options): Effect.Effect<FanOut.FanOutResult, FanOutPrograms.FanOutError>
-    (action: string, inputs: ReadonlyArray<unknown>, queue?: string, options?: FanOut.Options): Effect.Effect<FanOut.FanOutResult, FanOutPrograms.FanOutError>
-    <const J extends ReadonlyArray<FanOut.Job>>(jobs: J & FanOutJobs<J>, options?: FanOut.Options): Effect.Effect<FanOut.FanOutResult, FanOutPrograms.FanOutError>
+    <I, IE, A, E, R>(action: Action.Action<I, IE, A, E, R>, inputs: ReadonlyArray<IE>, options?: FanOut.SingleOptions): Effect.Effect<FanOut.FanOutResult<A, IE, E>, FanOutError>
+    (action: string, inputs: ReadonlyArray<unknown>, options?: FanOut.SingleOptions): Effect.Effect<FanOut.FanOutResult, FanOutError>
+    <const J extends ReadonlyArray<FanOut.Job>>(jobs: J & FanOutJobs<J>, options?: FanOut.Options): Effect.Effect<FanOut.FanOutResult, FanOutError>
   }
-  /** Counts, results and errors of a fan-out, read atomically; results typed by the action when given. */
+  /**
+   * Counts, results and errors of a fan-out, read atomically. Typed by the fan-out's result, or by
+   * `options.action`; results are decoded with each child's `output` Schema, errors with its `error` Schema.
+   */
   readonly fanOutStatus: {
-    <I, IE, A, E, R>(fanOutId: string, action: Action.Action<I, IE, A, E, R>): Effect.Effect<FanOut.FanOutStatus<A, IE>, FanOutPrograms.StatusError>
-    (fanOutId: string): Effect.Effect<FanOut.FanOutStatus, FanOutPrograms.StatusError>
+    <A, IE, E>(fanOut: FanOut.FanOutResult<A, IE, E>): Effect.Effect<FanOut.FanOutStatus<A, IE, E>, StatusError>
+    <I, IE, A, E, R>(fanOutId: string, options: { readonly action: Action.Action<I, IE, A, E, R> }): Effect.Effect<FanOut.FanOutStatus<A, IE, E>, StatusError>
+    (fanOutId: string): Effect.Effect<FanOut.FanOutStatus, StatusError>
   }
-  /** Waits (bounded poll with backoff) until every child has an outcome; optional timeout. */
+  /** Waits (bounded poll with backoff) until every child has an outcome, then reads the status; optional timeout. */
   readonly awaitFanOut: {
-    <I, IE, A, E, R>(fanOutId: string, action: Action.Action<I, IE, A, E, R>, options?: FanOut.AwaitOptions): Effect.Effect<FanOut.FanOutStatus<A, IE>, FanOutPrograms.AwaitError>
-    (fanOutId: string, options?: FanOut.AwaitOptions): Effect.Effect<FanOut.FanOutStatus, FanOutPrograms.AwaitError>
+    <A, IE, E>(fanOut: FanOut.FanOutResult<A, IE, E>, options?: FanOut.AwaitOptions): Effect.Effect<FanOut.FanOutStatus<A, IE, E>, AwaitError>
+    <I, IE, A, E, R>(fanOutId: string, options: FanOut.AwaitOptions & { readonly action: Action.Action<I, IE, A, E, R> }): Effect.Effect<FanOut.FanOutStatus<A, IE, E>, AwaitError>
+    (fanOutId: string, options?: FanOut.AwaitOptions): Effect.Effect<FanOut.FanOutStatus, AwaitError>
   }
 }>()("effect-resque/Actions") {}
+
+/**
+ * The services the runtime hands to every job it runs (and to a direct `run`): an action's `run` may use them
+ * without the application providing them.
+ *
+ * @category models
+ */
+export type Provided = Actions | Operations
 
 /**
  * Options of the Actions service.
@@ -102,97 +142,103 @@ export interface Options {
   readonly maxPayloadBytes?: number
 }
 
-const nameOf = (action: ActionRef): string => (typeof action === "string" ? action : action.name)
+const nameOf = (action: ActionRef | { readonly name: string }): string => (typeof action === "string" ? action : action.name)
+
+const idOf = (fanOut: string | { readonly fanOutId: string }): string => (typeof fanOut === "string" ? fanOut : fanOut.fanOutId)
 
 /**
- * Builds the service.
+ * Builds the service. Jobs it runs by name (and direct runs of a definition) are given it and the
+ * {@link Operations} service.
  *
  * @category constructors
  */
 export const make = (options: Options = {}) =>
   Effect.gen(function*() {
     const registry = yield* ActionRegistry
-    const queue = yield* ResqueQueue
     const redis = yield* Redis
+    const operations = yield* Operations
+    const { keys } = redis
     const limit = options.maxPayloadBytes ?? 512 * 1024
+    const engine: FanOutEngine.Context = {
+      redis,
+      keys,
+      entry: registry.get,
+      entryIfKnown: (name) => registry.entries.get(name),
+      maxPayloadBytes: limit
+    }
 
-    const prepareWith = (entry: Entry, inputs: unknown, queueName?: string) =>
+    const prepareWith = (entry: Entry, inputs: unknown, queue?: string) =>
       Effect.gen(function*() {
         const fast = entry.normalizeSync(inputs)
         const encoded = fast !== undefined ? fast.value : yield* entry.normalize(inputs)
-        const target = queueName ?? entry.action.task?.queue ?? "default"
-        const payload = Payload.encode(target, entry.action.name, encoded)
+        const target = queue ?? entry.queue
+        const payload = Job.encode(target, entry.name, encoded)
         const bytes = Buffer.byteLength(payload)
-        if (bytes > limit) return yield* new PayloadTooLarge({ action: entry.action.name, bytes, limit })
-        return { action: entry.action.name, queue: target, payload }
+        if (bytes > limit) return yield* new PayloadTooLarge({ action: entry.name, bytes, limit })
+        return { action: entry.name, queue: target, payload }
       })
 
-    const prepare = (action: ActionRef, inputs: unknown, queueName?: string) =>
-      Effect.flatMap(registry.get(nameOf(action)), (entry) => prepareWith(entry, inputs, queueName))
+    const prepare = (action: ActionRef, inputs: unknown, options?: EnqueueOptions) =>
+      Effect.flatMap(registry.get(nameOf(action)), (entry) => prepareWith(entry, inputs, options?.queue))
 
-    const enqueue = (action: ActionRef, inputs: unknown, queueName?: string) =>
-      Effect.tap(prepare(action, inputs, queueName), (job) => queue.push(job.queue, [job.payload]))
+    const enqueue = (action: ActionRef, inputs: unknown, options?: EnqueueOptions) =>
+      Effect.tap(prepare(action, inputs, options), (job) => redis.multi(Enqueue.push(keys, job.queue, [job.payload])))
 
-    const enqueueAt = (at: number | Date, action: ActionRef, inputs: unknown, queueName?: string) => {
+    const enqueueAt = (at: number | Date, action: ActionRef, inputs: unknown, options?: EnqueueOptions) => {
       const millis = typeof at === "number" ? at : at.getTime()
       // an invalid time would fail the ZADD inside the MULTI after the RPUSH ran: a job never promoted
       if (!Number.isFinite(millis)) {
         return Effect.fail(new InvalidInputs({ action: nameOf(action), detail: `invalid time to run at: ${String(at)}` }))
       }
-      return Effect.tap(prepare(action, inputs, queueName), (job) => queue.pushAt(millis, job.payload))
+      return Effect.tap(prepare(action, inputs, options), (job) => redis.multi(Enqueue.pushAt(keys, millis, job.payload)))
     }
 
-    const enqueueIn = (delay: Duration.Input, action: ActionRef, inputs: unknown, queueName?: string) =>
-      Effect.flatMap(Clock.currentTimeMillis, (now) => enqueueAt(now + Duration.toMillis(delay), action, inputs, queueName))
+    const enqueueIn = (delay: Duration.Input, action: ActionRef, inputs: unknown, options?: EnqueueOptions) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) => enqueueAt(now + Duration.toMillis(delay), action, inputs, options))
+
+    // the runtime a job sees: this service and the operations, built once
+    let runtime: Context.Context<never> = Context.empty()
 
     const runByName = (action: string, inputs: unknown): Effect.Effect<unknown, unknown> =>
-      Effect.flatMap(registry.get(action), (entry) => Effect.flatMap(entry.decode(inputs), entry.execute)).pipe(
+      Effect.flatMap(registry.get(action), (entry) => Effect.flatMap(entry.decode(inputs), (decoded) => entry.execute(decoded, runtime))).pipe(
         Effect.withSpan(action)
       )
 
     const runDefinition = <I, IE, A, E, R>(action: Action.Action<I, IE, A, E, R>, inputs: IE) =>
       Effect.flatMap(
         Effect.mapError(
-          Effect.suspend(() => decodeWith(action, inputs)),
+          Effect.suspend(() => Schema.decodeUnknownEffect(action.inputs)(inputs)),
           (error) => new InvalidInputs({ action: action.name, detail: error.message })
         ),
         (decoded) => action.run(decoded)
-      ).pipe(Effect.withSpan(action.name))
+      ).pipe(
+        Effect.withSpan(action.name),
+        // the runtime's own services: `Exclude<R, Provided>` is what is left for the caller
+        (effect) => Effect.provideContext(effect, runtime as Context.Context<Provided>)
+      )
 
-    function run<I, IE, A, E, R>(action: Action.Action<I, IE, A, E, R>, inputs: IE): Effect.Effect<A, E | InvalidInputs, R>
+    function run<I, IE, A, E, R>(action: Action.Action<I, IE, A, E, R>, inputs: IE): Effect.Effect<A, E | InvalidInputs, Exclude<R, Provided>>
     function run(action: string, inputs: unknown): Effect.Effect<unknown, unknown>
     function run<I, IE, A, E, R>(action: Action.Action<I, IE, A, E, R> | string, inputs: IE | unknown) {
       return typeof action === "string" ? runByName(action, inputs) : runDefinition(action, inputs as IE)
     }
 
-    const provideFanOut = <A, E>(effect: Effect.Effect<A, E, Redis | ActionRegistry>) =>
-      effect.pipe(Effect.provideService(Redis, redis), Effect.provideService(ActionRegistry, registry))
-    const fanOutOptions = (options: FanOut.Options | undefined): FanOutPrograms.RunOptions => ({ ...options, maxPayloadBytes: limit })
-
-    function fanOut(
-      first: ActionRef | ReadonlyArray<FanOut.Job>,
-      second?: ReadonlyArray<unknown> | FanOut.Options,
-      queueName?: string,
-      options?: FanOut.Options
-    ) {
-      if (Array.isArray(first)) {
-        return provideFanOut(FanOutPrograms.fanOut(first, fanOutOptions(second as FanOut.Options | undefined)))
-      }
+    function fanOut(first: ActionRef | ReadonlyArray<FanOut.Job>, second?: ReadonlyArray<unknown> | FanOut.Options, third?: FanOut.SingleOptions) {
+      if (Array.isArray(first)) return FanOutEngine.fanOut(engine, first, second as FanOut.Options | undefined)
       const action = first as ActionRef
+      const queue = third?.queue
       const jobs = ((second ?? []) as ReadonlyArray<unknown>).map((inputs): FanOut.Job =>
-        queueName === undefined ? { action, inputs } : { action, inputs, queue: queueName }
+        queue === undefined ? { action, inputs } : { action, inputs, queue }
       )
-      return provideFanOut(FanOutPrograms.fanOut(jobs, fanOutOptions(options)))
+      return FanOutEngine.fanOut(engine, jobs, third)
     }
 
-    const fanOutStatus = (fanOutId: string, _action?: ActionRef) => provideFanOut(FanOutPrograms.fanOutStatus(fanOutId))
+    const fanOutStatus = (fanOut: string | FanOut.FanOutResult) => FanOutEngine.status(engine, idOf(fanOut))
 
-    const awaitFanOut = (fanOutId: string, second?: ActionRef | FanOut.AwaitOptions, third?: FanOut.AwaitOptions) => {
-      const options = second !== undefined && typeof second === "object" && !("run" in second) ? second : third
-      return provideFanOut(FanOutPrograms.awaitFanOut(fanOutId, options))
-    }
+    const awaitFanOut = (fanOut: string | FanOut.FanOutResult, options?: FanOut.AwaitOptions) =>
+      FanOutEngine.await_(engine, idOf(fanOut), options)
 
-    return Actions.of({
+    const service = Actions.of({
       enqueue,
       enqueueAt,
       enqueueIn,
@@ -202,15 +248,25 @@ export const make = (options: Options = {}) =>
       fanOutStatus: fanOutStatus as Actions["Service"]["fanOutStatus"],
       awaitFanOut: awaitFanOut as Actions["Service"]["awaitFanOut"]
     })
+    runtime = Context.make(Actions, service).pipe(Context.add(Operations, operations)) as Context.Context<never>
+    return service
   })
-
-const decodeWith = <I, IE>(action: { readonly inputs: Schema.Codec<I, IE> }, inputs: unknown) =>
-  Schema.decodeUnknownEffect(action.inputs)(inputs)
 
 /**
  * The Actions layer.
  *
  * @category layers
  */
-export const layer = (options: Options = {}): Layer.Layer<Actions, never, ActionRegistry | ResqueQueue | Redis> =>
+export const layer = (options: Options = {}): Layer.Layer<Actions, never, ActionRegistry | Redis | Operations> =>
   Layer.effect(Actions, make(options))
+
+/**
+ * The runtime's services as one context, for the places that run jobs (the worker, the command line).
+ *
+ * @category constructors
+ */
+export const runtimeContext: Effect.Effect<Context.Context<never>, never, Provided> = Effect.gen(function*() {
+  const actions = yield* Actions
+  const operations = yield* Operations
+  return Context.make(Actions, actions).pipe(Context.add(Operations, operations)) as Context.Context<never>
+})

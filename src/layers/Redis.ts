@@ -1,8 +1,12 @@
 /**
- * The Redis connection every other layer uses. Scoped: it connects when the layer is built and quits when
- * the scope closes (with a deadline, so shutdown ends even when the server is unreachable). Connection
- * failures surface as a typed {@link RedisError}. The in-memory sibling is in `RedisMemory.ts`: it is chosen
- * explicitly, never as a silent fallback.
+ * The Redis service every other layer uses: the narrow seam of `internal/Connection.ts` (a command, a
+ * transaction, a pipeline, a script), the key names under the runtime's namespace, and a way to open a
+ * connection of one's own. This module holds the live backend, a real Redis server through ioredis; the
+ * in-memory backend is `RedisMemory.ts`, chosen explicitly, never as a silent fallback. No ioredis type
+ * leaves this file.
+ *
+ * The live layer connects when it is built (a typed {@link RedisError} when it cannot) and quits when its
+ * scope closes, with a deadline, so shutdown ends even when the server is unreachable.
  *
  * @since 0.1.0
  */
@@ -10,20 +14,21 @@ import { Config, Context, Duration, Effect, Layer, Option, Redacted, type Scope 
 import { Redis as IORedis, type RedisOptions } from "ioredis"
 import { RedisError } from "../domain/Errors.ts"
 import * as Keys from "../domain/Keys.ts"
+import type { Arg, Command, Connection } from "../internal/Connection.ts"
+import type { Script } from "../internal/Script.ts"
 
 /**
- * The Redis service: a connected client, the key names under the namespace, and a way to open more
- * connections (the scheduler needs its own, for `WATCH`).
+ * The Redis service.
  *
  * @category services
  */
-export class Redis extends Context.Service<Redis, {
-  readonly client: IORedis
+export class Redis extends Context.Service<Redis, Connection & {
   readonly keys: Keys.Keys
-  /** The node-resque `pkg` to declare: `"ioredis-mock"` makes node-resque skip its cjson Lua. */
-  readonly pkg: "ioredis" | "ioredis-mock"
-  /** Opens another connection to the same server, closed with the given scope. */
-  readonly connect: Effect.Effect<IORedis, RedisError, Scope.Scope>
+  /**
+   * Opens a connection of its own, closed with the scope: for blocking commands, which would hold up every
+   * command queued behind them on the shared connection.
+   */
+  readonly connect: Effect.Effect<Connection, RedisError, Scope.Scope>
 }>()("effect-resque/Redis") {}
 
 /**
@@ -42,10 +47,8 @@ export interface Options {
   readonly namespace?: string
   /** How long to wait for the first connection. Default 5 seconds. */
   readonly connectTimeout?: Duration.Input
-  /** How long `quit` may take on shutdown before the socket is dropped. Default 2 seconds. */
+  /** How long `QUIT` may take on shutdown before the socket is dropped. Default 2 seconds. */
   readonly quitTimeout?: Duration.Input
-  /** Extra ioredis options. */
-  readonly redisOptions?: RedisOptions
 }
 
 const clientOptions = (options: Options): RedisOptions => {
@@ -62,17 +65,19 @@ const clientOptions = (options: Options): RedisOptions => {
     retryStrategy: (times) => Math.min(50 * 2 ** times, 2000),
     ...(password === undefined ? {} : { password }),
     ...(options.db === undefined ? {} : { db: options.db }),
-    ...(options.tls ? { tls: {} } : {}),
-    ...options.redisOptions
+    ...(options.tls ? { tls: {} } : {})
   }
 }
 
+/** Hides the password of a Redis URL in messages. @category formatting */
+export const redactUrl = (url: string): string => url.replace(/\/\/([^@/]*)@/, "//***@")
+
 /**
- * Opens one scoped ioredis connection; the first connection attempt must succeed within the connect timeout.
- *
- * @category constructors
+ * Opens one ioredis client; the first connection attempt must succeed within the connect timeout. The client
+ * quits when the scope closes: `QUIT` when it is connected (its reply comes once the server has closed its
+ * side), an immediate disconnect when it is not, or when `QUIT` takes longer than the quit timeout.
  */
-export const makeClient = (options: Options): Effect.Effect<IORedis, RedisError, Scope.Scope> => {
+const openClient = (options: Options): Effect.Effect<IORedis, RedisError, Scope.Scope> => {
   const url = options.url ?? "redis://127.0.0.1:6379"
   const quitMillis = Duration.toMillis(options.quitTimeout ?? "2 seconds")
   return Effect.acquireRelease(
@@ -93,21 +98,70 @@ export const makeClient = (options: Options): Effect.Effect<IORedis, RedisError,
       )
     }),
     (client) =>
-      // a client that is not connected (server down, reconnecting) would wait out the whole quit timeout
-      // QUIT's reply comes before the socket closes: wait for "end", so a closed scope means a closed client
-      (client.status === "ready" ? Effect.promise(() => Promise.all([ended(client), client.quit()])) : Effect.void).pipe(
-        Effect.timeoutOption(quitMillis),
-        Effect.ignore,
-        Effect.ensuring(Effect.sync(() => client.disconnect()))
-      )
+      client.status === "ready"
+        ? Effect.promise(() => client.quit()).pipe(
+          Effect.timeoutOption(quitMillis),
+          Effect.flatMap((quit) => (quit._tag === "None" ? Effect.sync(() => client.disconnect()) : Effect.void)),
+          Effect.ignore
+        )
+        : Effect.sync(() => client.disconnect())
   )
 }
 
-const ended = (client: IORedis): Promise<void> =>
-  client.status === "end" ? Promise.resolve() : new Promise((resolve) => client.once("end", () => resolve()))
+const failure = (op: string) => (cause: unknown) => new RedisError({ op, cause })
 
-/** Hides the password of a Redis URL in messages. */
-export const redactUrl = (url: string): string => url.replace(/\/\/([^@/]*)@/, "//***@")
+/** The first error of a MULTI's or pipeline's replies, or their values. */
+const replies = (op: string, results: Array<[error: Error | null, result: unknown]> | null) => {
+  if (results === null) return Effect.fail(new RedisError({ op, cause: "transaction aborted" }))
+  const values: Array<unknown> = []
+  for (const [error, value] of results) {
+    if (error !== null) return Effect.fail(new RedisError({ op, cause: error }))
+    values.push(value)
+  }
+  return Effect.succeed(values)
+}
+
+const isNoScript = (cause: unknown): boolean => cause instanceof Error && cause.message.startsWith("NOSCRIPT")
+
+/** A {@link Connection} on an ioredis client. */
+const fromClient = (client: IORedis): Connection => {
+  const call = (command: string, args: ReadonlyArray<Arg>) => client.call(command, ...args)
+  const send = <A>(command: string, ...args: ReadonlyArray<Arg>): Effect.Effect<A, RedisError> =>
+    Effect.tryPromise({ try: () => call(command, args) as Promise<A>, catch: failure(command) })
+  const toArrays = (commands: ReadonlyArray<Command>) => commands.map(([command, ...args]) => [command, ...args])
+  return {
+    send,
+    multi: (commands) =>
+      Effect.tryPromise({ try: () => client.multi(toArrays(commands)).exec(), catch: failure("MULTI") }).pipe(
+        Effect.flatMap((results) => replies("MULTI", results))
+      ),
+    pipeline: (commands) =>
+      Effect.tryPromise({ try: () => client.pipeline(toArrays(commands)).exec(), catch: failure("pipeline") }).pipe(
+        Effect.flatMap((results) => replies("pipeline", results))
+      ),
+    eval: <I, A>(script: Script<I, A>, input: I): Effect.Effect<A, RedisError> => {
+      const op = `script ${script.name}`
+      const { keys, args } = script.encode(input)
+      const params = [keys.length, ...keys, ...args]
+      return Effect.tryPromise({
+        try: () =>
+          call("evalsha", [script.sha1, ...params]).catch((error: unknown) =>
+            // a server that does not know the script yet (or forgot it in a restart) gets its source once
+            isNoScript(error) ? call("eval", [script.lua, ...params]) : Promise.reject(error)
+          ),
+        catch: failure(op)
+      }).pipe(Effect.map(script.decode))
+    }
+  }
+}
+
+/**
+ * Opens one connection to a live Redis, closed with the scope.
+ *
+ * @category constructors
+ */
+export const makeConnection = (options: Options): Effect.Effect<Connection, RedisError, Scope.Scope> =>
+  Effect.map(openClient(options), fromClient)
 
 /**
  * The live layer: a real Redis server.
@@ -117,15 +171,12 @@ export const redactUrl = (url: string): string => url.replace(/\/\/([^@/]*)@/, "
 export const layer = (options: Options = {}): Layer.Layer<Redis, RedisError> =>
   Layer.effect(
     Redis,
-    Effect.gen(function*() {
-      const client = yield* makeClient(options)
-      return Redis.of({
-        client,
+    Effect.map(makeConnection(options), (connection) =>
+      Redis.of({
+        ...connection,
         keys: Keys.make(options.namespace ?? "resque"),
-        pkg: "ioredis",
-        connect: makeClient(options)
-      })
-    })
+        connect: makeConnection(options)
+      }))
   )
 
 /**
@@ -148,7 +199,7 @@ export const config: Config.Config<Options> = Config.all({
 )
 
 /**
- * The live layer configured from the environment (see {@link config}).
+ * The live layer configured from the environment (see {@link config}); `overrides` win over it.
  *
  * @category layers
  */

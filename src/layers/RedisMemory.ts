@@ -1,23 +1,25 @@
 /**
- * An in-memory Redis (ioredis-mock) so the whole runtime (queue, worker, scheduler, fan-out) runs in tests
- * and demos without a server. Each layer gets a private data set (its own fake port), flushed on release.
+ * An in-memory Redis, so the whole runtime (queue, worker, scheduler, fan-out, operations) runs in tests and
+ * demos without a server. Commands run on an in-process keyspace (`internal/MemoryStore.ts`) and scripts run
+ * as their JavaScript twins, so a job costs microseconds, not a Lua VM. Each layer has a keyspace of its
+ * own, dropped with the layer's scope.
  *
  * **Gotchas**
  *
- * - node-resque must be told `pkg: "ioredis-mock"`, or its cjson Lua pops jobs and then fails, losing them;
- *   the queue and scheduler layers read `Redis.pkg` to do so.
  * - The data lives in this process only: two processes never share an in-memory Redis.
+ * - Time to live follows the Effect `Clock` the layer is built with: under `TestClock`, keys expire when the
+ *   test moves the clock.
+ * - It cannot fail like a network (connection, AUTH and TLS behaviour need a real server).
  *
  * @since 0.1.0
  */
-import { Effect, Layer } from "effect"
-import type { Redis as IORedis } from "ioredis"
-import RedisMock from "ioredis-mock"
+import { Clock, Effect, Layer } from "effect"
+import { RedisError } from "../domain/Errors.ts"
 import * as Keys from "../domain/Keys.ts"
+import type { Arg, Command, Connection } from "../internal/Connection.ts"
+import * as MemoryStore from "../internal/MemoryStore.ts"
+import type { Script } from "../internal/Script.ts"
 import { Redis } from "./Redis.ts"
-
-// ioredis-mock shares data between instances with the same host:port; a counter gives every layer its own
-let nextPort = 50_000
 
 /**
  * Options of the in-memory layer.
@@ -25,30 +27,73 @@ let nextPort = 50_000
  * @category models
  */
 export interface Options {
+  /** Key namespace (prefix), default `resque`. */
   readonly namespace?: string
 }
+
+/** `HGETALL` as a client decodes it: an object (the keyspace answers a flat array, as Lua sees it). */
+const clientReply = (command: string, reply: MemoryStore.Reply): unknown => {
+  if (!Array.isArray(reply) || command.toLowerCase() !== "hgetall") return reply
+  const object: Record<string, unknown> = {}
+  for (let i = 0; i + 1 < reply.length; i += 2) object[String(reply[i])] = reply[i + 1]
+  return object
+}
+
+/** Runs commands one after the other, as EXEC does: every command runs, the first error fails the call. */
+const runAll = (store: MemoryStore.MemoryStore, op: string, commands: ReadonlyArray<Command>) =>
+  Effect.suspend(() => {
+    const values: Array<unknown> = []
+    let error: unknown
+    for (const [command, ...args] of commands) {
+      try {
+        values.push(clientReply(command, store.call(command, ...args)))
+      } catch (cause) {
+        error ??= cause
+        values.push(null)
+      }
+    }
+    return error === undefined ? Effect.succeed(values) : Effect.fail(new RedisError({ op, cause: error }))
+  })
+
+/** The seam on an in-memory keyspace. */
+export const fromStore = (store: MemoryStore.MemoryStore): Connection => ({
+  send: <A>(command: string, ...args: ReadonlyArray<Arg>) =>
+    Effect.try({
+      try: () => clientReply(command, store.call(command, ...args)) as A,
+      catch: (cause) => new RedisError({ op: command, cause })
+    }),
+  multi: (commands) => runAll(store, "MULTI", commands),
+  pipeline: (commands) => runAll(store, "pipeline", commands),
+  eval: <I, A>(script: Script<I, A>, input: I) =>
+    Effect.try({
+      try: () => {
+        const { keys, args } = script.encode(input)
+        return script.decode(script.twin(store, keys, args.map(String)))
+      },
+      catch: (cause) => new RedisError({ op: `script ${script.name}`, cause })
+    })
+})
+
+/**
+ * A fresh in-memory keyspace and the Redis service on it.
+ *
+ * @category constructors
+ */
+export const make = (options: Options = {}): Effect.Effect<Redis["Service"]> =>
+  Effect.gen(function*() {
+    const clock = yield* Clock.Clock
+    const connection = fromStore(MemoryStore.make({ now: () => clock.currentTimeMillisUnsafe() }))
+    return Redis.of({
+      ...connection,
+      keys: Keys.make(options.namespace ?? "resque"),
+      // one process, one keyspace: a connection of one's own is the same keyspace
+      connect: Effect.succeed(connection)
+    })
+  })
 
 /**
  * The in-memory Redis layer.
  *
  * @category layers
  */
-export const layer = (options: Options = {}): Layer.Layer<Redis> =>
-  Layer.effect(
-    Redis,
-    Effect.gen(function*() {
-      const port = nextPort++
-      const open = (): IORedis => new RedisMock({ port, host: "memory" })
-      const close = (client: IORedis) => Effect.sync(() => client.disconnect())
-      const client = yield* Effect.acquireRelease(
-        Effect.sync(open),
-        (client) => Effect.promise(() => client.flushall()).pipe(Effect.ignore, Effect.andThen(close(client)))
-      )
-      return Redis.of({
-        client,
-        keys: Keys.make(options.namespace ?? "resque"),
-        pkg: "ioredis-mock",
-        connect: Effect.acquireRelease(Effect.sync(open), close)
-      })
-    })
-  )
+export const layer = (options: Options = {}): Layer.Layer<Redis> => Layer.effect(Redis, make(options))

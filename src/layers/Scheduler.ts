@@ -1,8 +1,10 @@
 /**
- * The scheduler: node-resque's `Scheduler` on a connection of its own (it uses `WATCH`). Exactly one
- * scheduler among all processes holds the leader lock; the leader promotes delayed jobs, reclaims the jobs of
- * workers that stopped pinging (retried under the action's policy, or failed with "worker died"; recorded
- * through the worker middlewares, so into its fan-out), and starts recurring actions that have no live copy.
+ * The scheduler. Exactly one scheduler among all processes holds the leader lock, with node-resque's key and
+ * semantics (`internal/SchedulerScripts.ts`), so a fleet mixing ours and node-resque's elects one leader. On
+ * every poll the leader promotes due delayed jobs (atomically, a batch per script call), starts recurring
+ * actions that have no live copy, and reclaims the jobs of workers that stopped pinging (retried under the
+ * action's policy, or failed with "worker died"; recorded through the worker middlewares, so into its
+ * fan-out).
  *
  * Closing the scope stops polling and releases the leader lock (with a deadline, so shutdown ends even when
  * Redis is unreachable).
@@ -10,16 +12,15 @@
  * @since 0.1.0
  */
 import { hostname } from "node:os"
-import { Context, Duration, Effect, Layer, Ref, Schedule, Semaphore } from "effect"
-import { Scheduler as NodeResqueScheduler } from "node-resque"
+import { Clock, Context, Duration, Effect, Fiber, Layer, Schedule, Semaphore } from "effect"
 import type { RedisError } from "../domain/Errors.ts"
-import * as Recurring from "../internal/recurring.ts"
-import * as Promote from "../internal/promote.ts"
-import { reclaimStuckWorkers } from "../internal/reclaim.ts"
+import * as OperationsRecurring from "../internal/OperationsRecurring.ts"
+import * as Recurring from "../internal/Recurring.ts"
+import * as SchedulerReclaim from "../internal/SchedulerReclaim.ts"
+import * as SchedulerScripts from "../internal/SchedulerScripts.ts"
 import { ActionRegistry } from "./ActionRegistry.ts"
-import { call, exec } from "./Queue.ts"
 import { Redis } from "./Redis.ts"
-import { WorkerMiddleware } from "./WorkerMiddleware.ts"
+import * as WorkerMiddleware from "./WorkerMiddleware.ts"
 
 /**
  * Scheduler options.
@@ -27,7 +28,7 @@ import { WorkerMiddleware } from "./WorkerMiddleware.ts"
  * @category models
  */
 export interface Options {
-  /** How often to poll for due delayed jobs and stuck workers. Default 1 second. */
+  /** How often to poll for due delayed jobs and dead workers. Default 1 second. */
   readonly pollInterval?: Duration.Input
   /** How long the leader lock lives without renewal: the failover time when a leader dies. Default 60 s. */
   readonly leaderLockTimeout?: Duration.Input
@@ -56,144 +57,124 @@ export interface Options {
  */
 export class Scheduler extends Context.Service<Scheduler, {
   readonly name: string
-  /** Whether this process holds the leader lock right now. */
+  /** Whether this scheduler holds the leader lock right now. */
   readonly isLeader: Effect.Effect<boolean>
-  /** Starts any recurring action that has no live copy (the leader does this on every poll). */
+  /** Starts any recurring action that has no live copy (the leader does this on every poll); returns how many. */
   readonly ensureRecurring: Effect.Effect<number, RedisError>
-  /** Reclaims workers past the stuck-worker timeout now (the leader does this on every poll); returns how many. */
+  /** Reclaims workers past the dead-worker timeout now (the leader does this on every poll); returns how many. */
   readonly reclaimStuckWorkers: Effect.Effect<number, RedisError>
 }>()("effect-resque/Scheduler") {}
+
+/** Delayed jobs promoted per script call; the leader calls again while a call moves this many. */
+const promoteBatch = 500
+
+/**
+ * The scheduler in the current scope.
+ *
+ * @category constructors
+ */
+export const make = Effect.fnUntraced(function*(options: Options = {}) {
+  const redis = yield* Redis
+  const { keys } = redis
+  const registry = yield* ActionRegistry
+  const middlewares = yield* WorkerMiddleware.WorkerMiddleware
+  const name = options.name ?? `${hostname()}:${process.pid}`
+  const pollMillis = Duration.toMillis(options.pollInterval ?? "1 second")
+  const lockSeconds = Math.max(1, Math.round(Duration.toMillis(options.leaderLockTimeout ?? "60 seconds") / 1000))
+  const state = { leader: false }
+
+  const reclaimOptions: SchedulerReclaim.Options = {
+    redis,
+    keys,
+    entries: registry.entries,
+    middlewareWrites: (completed, now) => WorkerMiddleware.writes(middlewares, completed, { keys, now }),
+    timeoutMillis: Duration.toMillis(options.stuckWorkerTimeout ?? "1 hour"),
+    fallbackPolicy: options.retryStuckJobs
+      ? { attempts: Math.max(1, options.stuckJobAttempts ?? 3), schedule: Schedule.spaced(0) }
+      : undefined,
+    scheduler: name
+  }
+  const reclaim = SchedulerReclaim.reclaimDeadWorkers(reclaimOptions)
+
+  const recurringEntries = [...registry.entries.values()].filter((entry) => entry.frequencyMillis !== undefined)
+
+  const ensureRecurring = Effect.gen(function*() {
+    const chains: Array<Recurring.Chain> = []
+    for (const entry of recurringEntries) {
+      const chain = yield* OperationsRecurring.chainOf(entry).pipe(
+        Effect.tapError((error) => Effect.logError(`recurring action ${entry.name} needs inputs`, error)),
+        Effect.option
+      )
+      if (chain._tag === "Some") chains.push(chain.value)
+    }
+    if (chains.length === 0) return 0
+    const started = yield* redis.eval(Recurring.ensure, { keys, starts: Recurring.starts(chains) })
+    return started.filter(Boolean).length
+  })
+
+  /** Promotes every due delayed job, a batch per call. */
+  const promoteDue = Effect.gen(function*() {
+    const nowSeconds = Math.round((yield* Clock.currentTimeMillis) / 1000)
+    for (let i = 0; i < 10_000; i++) {
+      const moved = yield* redis.eval(SchedulerScripts.promote, { keys, nowSeconds, limit: promoteBatch })
+      if (moved < promoteBatch) return
+    }
+  })
+
+  const lead = Effect.gen(function*() {
+    const leading = yield* redis.eval(SchedulerScripts.lead, { keys, name, seconds: lockSeconds })
+    if (leading && !state.leader) yield* Effect.logInfo(`scheduler ${name} is the leader`)
+    state.leader = leading
+    return leading
+  })
+
+  const warn = (what: string) => (error: RedisError) => Effect.logWarning(what, error)
+
+  /** One poll: take or renew the lock; as the leader, promote, start recurring actions, reclaim dead workers. */
+  const poll = Effect.gen(function*() {
+    if (!(yield* lead)) return
+    yield* promoteDue.pipe(Effect.catch(warn("could not promote delayed jobs")))
+    yield* ensureRecurring.pipe(Effect.catch(warn("could not start recurring actions")))
+    yield* reclaim.pipe(
+      Effect.tap((reclaimed) =>
+        Effect.forEach(reclaimed, (r) =>
+          Effect.logWarning(`reclaimed dead worker ${r.worker}`, r.action === undefined ? "idle" : `${r.action}: ${r.retried ? "re-enqueued" : "failed"}`), { discard: true })
+      ),
+      Effect.catch(warn("could not reclaim dead workers"))
+    )
+  }).pipe(Effect.catch(warn("scheduler poll failed")))
+
+  const polling = yield* Semaphore.make(1)
+  /** One poll at a time: the loop and a caller asking for a pass never interleave. */
+  const exclusive = <A, E, R>(effect: Effect.Effect<A, E, R>) => polling.withPermits(1)(effect)
+
+  const loop = yield* exclusive(poll).pipe(Effect.repeat(Schedule.spaced(pollMillis)), Effect.forkDetach)
+  yield* Effect.addFinalizer(() =>
+    Fiber.interrupt(loop).pipe(
+      Effect.andThen(redis.eval(SchedulerScripts.resign, { keys, name })),
+      Effect.timeout("2 seconds"),
+      Effect.ignore,
+      Effect.ensuring(Effect.sync(() => {
+        state.leader = false
+      }))
+    )
+  )
+
+  const isLeader = Effect.map(redis.send<string | null>("get", keys.leaderLock), (current) => current === name).pipe(
+    Effect.catch(() => Effect.sync(() => state.leader))
+  )
+
+  return Scheduler.of({
+    name,
+    isLeader,
+    ensureRecurring: exclusive(ensureRecurring),
+    reclaimStuckWorkers: exclusive(Effect.map(reclaim, (reclaimed) => reclaimed.length))
+  })
+})
 
 /**
  * The scheduler layer.
  *
  * @category layers
  */
-export const layer = (options: Options = {}): Layer.Layer<Scheduler, RedisError, Redis | ActionRegistry> =>
-  Layer.effect(Scheduler, make(options))
-
-/**
- * Starts the scheduler in the current scope.
- *
- * @category constructors
- */
-export const make = Effect.fnUntraced(function*(options: Options = {}) {
-  const redis = yield* Redis
-  const { keys, pkg } = redis
-  const registry = yield* ActionRegistry
-  const middlewares = yield* WorkerMiddleware
-  const name = options.name ?? `${hostname()}:${process.pid}`
-  const retryStuckJobs = options.retryStuckJobs ?? false
-  const leader = yield* Ref.make(false)
-  // a connection that cannot be opened is a typed RedisError, as for the main client (not a defect)
-  const connection = yield* redis.connect
-  // reclaiming dead workers WATCHes keys: a connection of its own, so node-resque's WATCH never interleaves
-  const reclaimConnection = yield* redis.connect
-  Recurring.ensure.define(connection)
-  Promote.promote.define(connection)
-  for (const middleware of middlewares) {
-    for (const script of middleware.scripts ?? []) {
-      script.define(connection)
-      script.define(reclaimConnection)
-    }
-  }
-
-  const scheduler = new NodeResqueScheduler({
-    connection: { redis: connection, pkg, namespace: keys.namespace },
-    name,
-    timeout: Duration.toMillis(options.pollInterval ?? "1 second"),
-    leaderLockTimeout: Math.max(1, Math.round(Duration.toMillis(options.leaderLockTimeout ?? "60 seconds") / 1000)),
-    // 0 turns off node-resque's own stuck-worker check: `reclaim` below does it, atomically
-    stuckWorkerTimeout: 0,
-    retryStuckJobs: false
-  })
-  // node-resque promotes a delayed job in two round trips (LPOP, then enqueue): a leader killed in between
-  // loses the job. Its (private) per-timestamp step is replaced by one atomic script.
-  Reflect.set(scheduler, "enqueueDelayedItemsForTimestamp", async (timestamp: number) => {
-    for (let i = 0; i < 10_000; i++) {
-      const moved = await Promote.promote.run(connection, [keys.delayed(timestamp), keys.delayedSchedule, keys.queues], [
-        timestamp,
-        keys.queue(""),
-        keys.key("timestamps:"),
-        Promote.BATCH
-      ])
-      if (Number(moved) < Promote.BATCH) return
-    }
-  })
-  const reclaimOptions = {
-    connection: reclaimConnection,
-    keys,
-    registry,
-    middlewares,
-    timeoutMillis: Duration.toMillis(options.stuckWorkerTimeout ?? "1 hour"),
-    fallbackPolicy: retryStuckJobs
-      ? { attempts: Math.max(1, options.stuckJobAttempts ?? 3), schedule: Schedule.spaced(0) }
-      : undefined,
-    scheduler: name
-  }
-  const reclaiming = yield* Semaphore.make(1)
-  /** One pass at a time: a pass still running when the next poll comes is not doubled. */
-  const reclaim = reclaimStuckWorkers(reclaimOptions).pipe(
-    Effect.tap((reclaimed) =>
-      Effect.forEach(reclaimed, (r) =>
-        Effect.logWarning(`reclaimed dead worker ${r.worker}`, r.action === undefined ? "idle" : `${r.action}: ${r.retried ? "re-enqueued" : "failed"}`), { discard: true })
-    ),
-    Effect.catch((error) => Effect.logWarning("could not reclaim dead workers", error)),
-    reclaiming.withPermitsIfAvailable(1)
-  )
-
-  const recurringEntries = [...registry.entries.values()].filter((entry) => entry.frequencyMillis !== undefined)
-
-  const ensureRecurring = Effect.gen(function*() {
-    if (recurringEntries.length === 0) return 0
-    const tx = connection.pipeline()
-    for (const entry of recurringEntries) {
-      const inputs = yield* entry.normalize({}).pipe(
-        Effect.tapError((error) => Effect.logError(`recurring action ${entry.action.name} needs inputs`, error)),
-        Effect.option
-      )
-      if (inputs._tag === "None") continue
-      const queue = entry.action.task?.queue ?? "default"
-      const token = Recurring.newToken()
-      Recurring.ensure.queue(connection, tx, [
-        keys.recurring(entry.action.name),
-        keys.recurringStopped(entry.action.name),
-        keys.queue(queue),
-        keys.queues
-      ], [token, Recurring.payload(queue, entry.action.name, inputs.value, token), queue, Recurring.markerTtlMillis(entry.frequencyMillis ?? 0)])
-    }
-    const replies = yield* exec("start recurring actions", tx)
-    return replies.filter((reply) => reply === 1).length
-  })
-
-  const context = yield* Effect.context<never>()
-  const runFork = Effect.runForkWith(context)
-  scheduler.on("error", (error) => runFork(Effect.logWarning("scheduler error", error)))
-  scheduler.on("leader", () => runFork(Effect.andThen(Ref.set(leader, true), Effect.logInfo(`scheduler ${name} is the leader`))))
-  scheduler.on("poll", () =>
-    runFork(Ref.set(leader, true).pipe(
-      Effect.andThen(ensureRecurring),
-      Effect.catch((error) => Effect.logWarning("could not start recurring actions", error)),
-      Effect.andThen(reclaim)
-    ))
-  )
-  yield* Effect.acquireRelease(
-    call("connect scheduler", async () => {
-      await scheduler.connect()
-      await scheduler.start()
-    }),
-    () =>
-      call("stop scheduler", () => scheduler.end()).pipe(
-        Effect.timeout("5 seconds"),
-        Effect.ignore,
-        Effect.andThen(Ref.set(leader, false))
-      )
-  )
-
-  const isLeader = Effect.map(
-    call("read leader", () => connection.get(keys.leaderLock)),
-    (current) => current === name
-  ).pipe(Effect.catch(() => Ref.get(leader)))
-
-  return Scheduler.of({ name, isLeader, ensureRecurring, reclaimStuckWorkers: Effect.map(reclaimStuckWorkers(reclaimOptions), (r) => r.length) })
-})
+export const layer = (options: Options = {}): Layer.Layer<Scheduler, never, Redis | ActionRegistry> => Layer.effect(Scheduler, make(options))

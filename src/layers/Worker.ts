@@ -1,13 +1,17 @@
 /**
  * The worker: a pool of Resque workers in one process, as fibers. Each slot registers as a Resque worker
  * named `host:pid.N` (unique across processes), drains its queues left to right (`*` for all), and records
- * what it does exactly as node-resque does (workers set, ping, working-on, stats, failed list), so
- * node-resque's and Resque's tools see our workers and their stuck jobs.
+ * what it does as node-resque does (workers set, ping, working-on record, stats, failed list), so
+ * node-resque's and Resque's tools see our workers and their jobs.
  *
- * Per job: one MULTI completes it (stats, failed record or retry, every middleware's writes, such as fan-out
- * results) and, in the same atomic step, picks the slot's next job (pop + working-on record); an idle slot
- * picks with a script of its own. A bad job (corrupt payload, unknown action, inputs that fail the Schema, a throw, a defect, a
- * timeout, a result that cannot be encoded) fails into the failed list and the worker goes on.
+ * Per job: one script completes it (`internal/Completion.ts`: stats, failed record or retry, every
+ * middleware's writes such as its fan-out outcome, the next copy of a recurring chain) and, in the same
+ * atomic step, picks the slot's next job; an idle slot picks with a script of its own. A bad job (corrupt
+ * payload, unknown action, inputs that fail the Schema, a failure, a defect, a timeout, a result that cannot
+ * be encoded) fails into the failed list and the worker goes on.
+ *
+ * Jobs run with the runtime's own services (`Actions.Provided`) and the application's, so an action can
+ * enqueue, fan out and inspect the queue that runs it.
  *
  * Interrupting the layer's scope stops picking up jobs, lets running ones finish within the grace period,
  * fails the rest with "shutdown", and unregisters the workers; every Redis call on that path has a deadline,
@@ -16,19 +20,21 @@
  * @since 0.1.0
  */
 import { hostname } from "node:os"
-import { Cause, Clock, Context, Deferred, Duration, Effect, Exit, Fiber, Layer, LogLevel, PubSub, Schedule } from "effect"
-import type { ChainableCommander } from "ioredis"
-import { CorruptPayload, RedisError, UnknownAction } from "../domain/Errors.ts"
+import { Cause, Clock, Context, Deferred, Duration, Effect, Exit, Fiber, Layer, LogLevel, PubSub, Result, Schedule } from "effect"
+import { type CorruptPayload, UnknownAction } from "../domain/Errors.ts"
+import * as Job from "../domain/Job.ts"
 import * as Outcome from "../domain/Outcome.ts"
-import * as Payload from "../domain/Payload.ts"
-import { completeAndPick, completeAndPickInMemory, pick, type Picked, picked, pickInMemory, type Source } from "../internal/pick.ts"
-import * as Recurring from "../internal/recurring.ts"
-import { failed, failedEntry, failureOf, retryable, shutdown } from "../internal/jobFailure.ts"
-import { nextAttempt } from "../internal/retry.ts"
+import * as Resque from "../domain/Resque.ts"
+import type { Entry } from "../internal/ActionEntry.ts"
+import * as Completion from "../internal/Completion.ts"
+import * as Pick from "../internal/Pick.ts"
+import * as Recurring from "../internal/Recurring.ts"
+import * as Retry from "../internal/Retry.ts"
+import * as RunOutcome from "../internal/RunOutcome.ts"
 import { ActionRegistry } from "./ActionRegistry.ts"
-import { addPushAt, exec } from "./Queue.ts"
+import * as Actions from "./Actions.ts"
 import { Redis } from "./Redis.ts"
-import { type CompletedJob, defineScripts, WorkerMiddleware } from "./WorkerMiddleware.ts"
+import * as WorkerMiddleware from "./WorkerMiddleware.ts"
 
 /**
  * Worker options.
@@ -42,7 +48,7 @@ export interface Options {
   readonly concurrency?: number
   /** How long an idle worker waits before looking again. Default 50 ms. */
   readonly pollInterval?: Duration.Input
-  /** How often workers refresh their ping record (read by stuck-worker checks). Default 5 s. */
+  /** How often workers refresh their ping record (read by dead-worker checks). Default 5 s. */
   readonly pingInterval?: Duration.Input
   /** How long running jobs may take to finish on shutdown before they are failed. Default 10 s. */
   readonly gracePeriod?: Duration.Input
@@ -58,7 +64,7 @@ export interface Options {
 export interface JobEvent {
   readonly worker: string
   readonly queue: string
-  readonly job: Payload.ParsedJob | undefined
+  readonly job: Job.ParsedJob | undefined
   readonly outcome: Outcome.Outcome
 }
 
@@ -70,287 +76,286 @@ export interface JobEvent {
 export class Worker extends Context.Service<Worker, {
   /** Resque names of this pool's workers. */
   readonly names: ReadonlyArray<string>
+  /** The queues it drains, in priority order (`*`: every queue). */
+  readonly queues: ReadonlyArray<string>
   /** Every completed job, published after its completion is written. */
   readonly events: PubSub.PubSub<JobEvent>
+  /** Slots holding a job now (picked, running, or being completed). */
+  readonly busy: Effect.Effect<number>
 }>()("effect-resque/Worker") {}
 
-/** A job's outcome and what its completion writes; `runAt` is the run_at of the next job's record. */
-interface Done {
-  readonly job: Payload.ParsedJob | undefined
-  readonly outcome: Outcome.Outcome
-  readonly retryAt?: { readonly at: number; readonly payload: string } | undefined
-  readonly now: number
-  readonly runAt: string
+/** The options with their defaults, and the pool's worker names. */
+interface Settings {
+  readonly queues: ReadonlyArray<string>
+  readonly queuesString: string
+  readonly names: ReadonlyArray<string>
+  readonly pollMillis: number
+  readonly pingMillis: number
+  readonly graceMillis: number
+  /** The last part of the grace period (at most 1 s), kept for the writes of a shutdown. */
+  readonly writeDeadline: number
 }
-
-/** A slot's pick source; `lastRunAt` keeps its records' run_at strictly increasing. */
-interface SlotSource extends Source {
-  lastRunAt: number
-}
-
-type Restore = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
 
 /** The next free slot number in this process (worker names are `host:pid.N`). */
 let nextSlot = 0
 
-/**
- * The worker layer. It needs the registry of actions it can run; a payload naming any other class fails.
- *
- * @category layers
- */
-export const layer = (options: Options = {}): Layer.Layer<Worker, never, Redis | ActionRegistry> =>
-  Layer.effect(Worker, make(options))
+const settingsOf = (options: Options): Settings => {
+  const queues = options.queues && options.queues.length > 0 ? options.queues : ["*"]
+  const concurrency = Math.max(1, options.concurrency ?? 10)
+  const graceMillis = Duration.toMillis(options.gracePeriod ?? "10 seconds")
+  const base = options.name ?? `${hostname()}:${process.pid}`
+  return {
+    queues,
+    queuesString: queues.join(","),
+    // slot numbers are taken from a per-process counter: two pools in one process never share a name
+    names: Array.from({ length: concurrency }, () => `${base}.${nextSlot++}`),
+    pollMillis: Duration.toMillis(options.pollInterval ?? "50 millis"),
+    pingMillis: Duration.toMillis(options.pingInterval ?? "5 seconds"),
+    graceMillis,
+    writeDeadline: Math.min(1000, Math.round(graceMillis / 4))
+  }
+}
+
+/** What a slot keeps between jobs. */
+interface Slot {
+  readonly source: Pick.Source
+  /** The last run_at it wrote: a slot's records never repeat, so a re-sent completion tells them apart. */
+  lastRunAt: number
+}
+
+/** The run_at of a slot's next working-on record: now, and always later than its last one. */
+const nextRunAt = (slot: Slot, now: number): string => {
+  slot.lastRunAt = Math.max(now, slot.lastRunAt + 1)
+  return new Date(slot.lastRunAt).toISOString()
+}
+
+/** What a job came to, and where its retry goes if it has one. */
+interface Ran {
+  readonly job: Job.ParsedJob | undefined
+  readonly entry: Entry | undefined
+  readonly outcome: Outcome.Outcome
+  readonly retry?: { readonly queue: string; readonly payload: string; readonly at?: number } | undefined
+  readonly end: number
+}
+
+/** A payload that cannot run: unreadable, or naming an action this worker does not know. */
+const refusal = (parsed: Result.Result<Job.ParsedJob, CorruptPayload>): Outcome.Failure =>
+  RunOutcome.refused(Result.isFailure(parsed) ? parsed.failure : new UnknownAction({ action: parsed.success.action }))
 
 /**
- * Starts the pool in the current scope.
+ * The pool in the current scope.
  *
  * @category constructors
  */
 export const make = Effect.fnUntraced(function*(options: Options = {}) {
-  const { client, keys, pkg } = yield* Redis
-  const inMemory = pkg === "ioredis-mock"
-  // ioredis-mock answers in microtasks: without a turn of the event loop between jobs, a busy pool would
-  // starve every timer and every other fiber (scheduler, progress displays) until its queues are empty
-  const letOthersRun = inMemory ? Effect.promise(() => new Promise<void>((resolve) => setImmediate(resolve))) : undefined
+  const redis = yield* Redis
+  const { keys } = redis
   const registry = yield* ActionRegistry
-  const middlewares = yield* WorkerMiddleware
+  const middlewares = yield* WorkerMiddleware.WorkerMiddleware
+  const runtime = yield* Actions.runtimeContext
   const debug = yield* LogLevel.isEnabled("Debug")
-  const queues = options.queues && options.queues.length > 0 ? options.queues : ["*"]
-  const queuesString = queues.join(",")
-  const concurrency = Math.max(1, options.concurrency ?? 10)
-  const pollMillis = Duration.toMillis(options.pollInterval ?? "50 millis")
-  const pingMillis = Duration.toMillis(options.pingInterval ?? "5 seconds")
-  const graceMillis = Duration.toMillis(options.gracePeriod ?? "10 seconds")
-  // shutdown ends within the grace period, Redis reachable or not: the last part of it (at most 1 s) is kept
-  // for the bookkeeping writes (failing unfinished jobs, unregistering), the rest is for running jobs
-  const writeDeadline = Math.min(1000, Math.round(graceMillis / 4))
-  const jobsGraceMillis = graceMillis - writeDeadline
-  const base = options.name ?? `${hostname()}:${process.pid}`
-  // slot numbers are taken from a per-process counter: two pools in one process never share a name
-  const names = Array.from({ length: concurrency }, () => `${base}.${nextSlot++}`)
+  const settings = settingsOf(options)
+  const { names, queues, queuesString } = settings
   const events = yield* PubSub.unbounded<JobEvent>()
   const stop = yield* Deferred.make<void>()
-  // set with `stop`: read on every job, where a plain flag is cheaper than the Deferred
-  let stopping = false
-  // numbers the jobs of this pool, for the span's job id (`worker#n`)
-  let sequence = 0
-
-  pick.define(client)
-  completeAndPick.define(client)
-  defineScripts(middlewares, client)
-  Recurring.reschedule.define(client)
+  const state = {
+    // set with `stop`: read on every job, where a plain flag is cheaper than the Deferred
+    stopping: false,
+    // numbers the jobs of this pool, for the span's job id (`worker#n`)
+    sequence: 0,
+    // slots holding a job: from the pick that gave it to the completion that gave no next one
+    busy: 0
+  }
 
   const pingAll = Effect.gen(function*() {
-    const time = Math.round((yield* Clock.currentTimeMillis) / 1000)
-    const tx = client.multi()
-    for (const name of names) {
-      // re-registering is idempotent, and brings back a slow worker that a scheduler took for dead
-      tx.set(keys.ping(name), JSON.stringify({ time, name, queues: queuesString })).sadd(keys.workers, `${name}:${queuesString}`)
-    }
-    yield* exec("worker ping", tx)
+    const seconds = Math.round((yield* Clock.currentTimeMillis) / 1000)
+    // re-registering is idempotent, and brings back a slow worker that a scheduler took for dead
+    yield* redis.multi(names.flatMap((name) => [
+      ["set", keys.ping(name), Resque.pingRecord(name, queuesString, seconds)],
+      ["sadd", keys.workers, Resque.member(name, queuesString)]
+    ] as const))
   })
 
   const register = Effect.gen(function*() {
     const seconds = Math.round((yield* Clock.currentTimeMillis) / 1000)
-    const tx = client.multi()
-    for (const name of names) {
-      tx.sadd(keys.workers, `${name}:${queuesString}`).set(keys.started(name, queuesString), seconds)
-    }
-    yield* exec("register workers", tx)
+    yield* redis.multi(names.flatMap((name) => [
+      ["sadd", keys.workers, Resque.member(name, queuesString)],
+      ["set", keys.started(name, queuesString), seconds]
+    ] as const))
     yield* pingAll
   })
 
-  const unregister = Effect.gen(function*() {
-    const tx = client.multi()
-    for (const name of names) {
-      tx.srem(keys.workers, `${name}:${queuesString}`)
-        .del(keys.ping(name), keys.working(name, queuesString), keys.started(name, queuesString))
-        .del(keys.stat("failed", name), keys.stat("processed", name))
-    }
-    yield* exec("unregister workers", tx)
-  })
+  const unregister = redis.multi(names.flatMap((name) => Completion.unregister(keys, name, queuesString)))
 
-  /**
-   * Completes a job in one MULTI (failed record or retry, middleware writes, stats, working-on record) that
-   * also picks the slot's next job, unless the pool is stopping. Safe to run twice (see `completeAndPick`).
-   */
-  const complete = (source: SlotSource, current: Picked, done: Done) =>
-    Effect.suspend(() => {
-      const [queue, raw, record] = current
-      const { job, outcome, now, runAt } = done
-      const name = source.worker
-      const tx = client.multi()
-      const status = outcome._tag === "Success" ? "processed" : "failed"
-      if (outcome._tag === "Failure" && outcome.final) tx.rpush(keys.failed, failedEntry(name, queue, raw, outcome, now))
-      if (done.retryAt) addPushAt(tx, keys, done.retryAt.at, done.retryAt.payload)
-      if (job) {
-        const completed: CompletedJob = { job, outcome, worker: name }
-        for (const middleware of middlewares) middleware.onComplete(completed, tx, { client, keys, now })
-        if (job.meta.recurrence !== undefined) rescheduleRecurring(tx, job, job.meta.recurrence, now)
-      }
-      const next = !stopping
-      if (inMemory) {
-        tx.incr(keys.stat(status)).incr(keys.stat(status, name))
-        return exec(`complete job on ${queue}`, tx).pipe(Effect.andThen(Effect.tryPromise({
-          try: () => completeAndPickInMemory(client, source, record, next, runAt),
-          catch: (cause) => new RedisError({ op: `complete job on ${queue}`, cause })
-        })))
-      }
-      completeAndPick.queue(client, tx, [source.working, keys.queues, keys.stat(status), keys.stat(status, name)], [
-        record,
-        next ? "pick" : "stop",
-        source.prefix,
-        runAt,
-        name,
-        ...queues
-      ])
-      return Effect.map(exec(`complete job on ${queue}`, tx), (replies) => picked(replies[replies.length - 1]))
+  /** Runs a job's action to an Exit: decode, run (with the runtime's services), encode the result. */
+  const runAction = (entry: Entry, job: Job.ParsedJob, queue: string, worker: string) => {
+    const fanOut = job.meta.fanOut
+    const attempt = job.meta.attempt ?? 1
+    const jobId = fanOut ? `${fanOut}:${job.meta.index}` : `${worker}#${++state.sequence}`
+    return entry.decode(job.inputs).pipe(
+      Effect.flatMap((decoded) => entry.execute(decoded, runtime)),
+      Effect.flatMap(entry.encodeResult),
+      Effect.withSpan(job.action, {
+        attributes: fanOut
+          ? { queue, attempt, worker, jobId, fanOut, index: job.meta.index }
+          : { queue, attempt, worker, jobId }
+      }, { captureStackTrace: false })
+    )
+  }
+
+  /** What a failed run comes to: retried under the action's policy, or failed for good. */
+  const failedRun = (entry: Entry, job: Job.ParsedJob, cause: Cause.Cause<unknown>, end: number, durationMs: number) =>
+    Effect.gen(function*() {
+      const failure = RunOutcome.failureOf(cause)
+      const next = RunOutcome.retryable(failure) ? yield* Retry.nextAttempt(entry.action.retry, job) : undefined
+      const outcome = RunOutcome.failed({ cause, encodeError: entry.encodeError, final: next === undefined, durationMs })
+      return { job, entry, outcome, retry: next === undefined ? undefined : Retry.target(next, end), end } satisfies Ran
     })
 
-  const rescheduleRecurring = (tx: ChainableCommander, job: Payload.ParsedJob, token: string, now: number) => {
-    const entry = registry.entries.get(job.action)
-    const frequency = entry?.frequencyMillis
-    if (entry === undefined || frequency === undefined) return
-    const queue = entry.action.task?.queue ?? job.queue
-    const next = Recurring.newToken()
-    const payload = Recurring.payload(queue, job.action, job.inputs, next)
-    const seconds = Recurring.dueSecond(now + frequency)
-    Recurring.reschedule.queue(client, tx, [
-      keys.recurring(job.action),
-      keys.delayed(seconds),
-      keys.timestamps(payload),
-      keys.delayedSchedule
-    ], [token, next, payload, seconds, Recurring.markerTtlMillis(frequency)])
+  /** The completion of a job: its bookkeeping, the middlewares' writes, its chain's next copy, the next pick. */
+  const planOf = (slot: Slot, picked: Pick.Picked, ran: Ran, pickNext: boolean): Completion.Plan => {
+    const [queue, raw, record] = picked
+    const { job, entry, outcome, end } = ran
+    const worker = slot.source.worker
+    const writes: Array<Completion.Write> = [
+      ...Completion.bookkeeping(keys, { worker, queue, payload: raw, outcome, now: end, countForWorker: true, retry: ran.retry })
+    ]
+    if (job !== undefined) {
+      writes.push(...WorkerMiddleware.writes(middlewares, { job, outcome, worker }, { keys, now: end }))
+      const token = job.meta.recurrence
+      if (token !== undefined && entry?.frequencyMillis !== undefined) {
+        const chain = { action: job.action, queue: entry.queue, inputs: job.inputs, frequencyMillis: entry.frequencyMillis }
+        writes.push(Completion.continueChain(keys, { chain, token, next: Recurring.newToken(), now: end }))
+      }
+    }
+    return {
+      mode: "worker",
+      working: slot.source.working,
+      expected: record,
+      worker,
+      writes,
+      next: pickNext ? { source: slot.source, runAt: nextRunAt(slot, end) } : undefined
+    }
   }
 
   // a job that ran must not be reported twice: retry the bookkeeping write, never the job. Keep trying
   // through a Redis outage (up to 5 minutes) unless the worker is stopping: a completion given up leaves
   // the working-on record, and the slot's next pick hands the job back (run again rather than lost)
   const retryFast = { schedule: Schedule.exponential("50 millis"), times: 4 }
-  const retrySlow = { schedule: Schedule.spaced("1 second"), times: 300, while: () => !stopping }
-  const completeReliably = (source: SlotSource, current: Picked, done: Done) =>
-    complete(source, current, done).pipe(
+  const retrySlow = { schedule: Schedule.spaced("1 second"), times: 300, while: () => !state.stopping }
+  const completeReliably = (plan: Completion.Plan) =>
+    redis.eval(Completion.complete, plan).pipe(
       Effect.retry(retryFast),
       Effect.retry(retrySlow),
+      Effect.map((result) => (result._tag === "Completed" ? result.next : undefined)),
       Effect.catch((error) => Effect.as(Effect.logError("could not record job completion", error), undefined))
     )
+
+  type Restore = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
 
   /**
    * Runs one picked job to an outcome, completes it and returns the next job picked with the completion.
    * The slot is uninterruptible but for the job itself (`restore`): a job interrupted on shutdown is failed.
    */
-  const handle = (source: SlotSource, current: Picked, restore: Restore) =>
+  const handle = (slot: Slot, picked: Pick.Picked, restore: Restore) =>
     Effect.gen(function*() {
-      const [queue, raw] = current
-      const name = source.worker
+      const [queue, raw] = picked
+      const worker = slot.source.worker
       const startedAt = yield* Clock.currentTimeMillis
-      const parsed = Payload.parse(raw, queue)
-      const job = parsed._tag === "Success" ? parsed.success : undefined
+      const parsed = Job.parse(raw, queue)
+      const job = Result.isSuccess(parsed) ? parsed.success : undefined
       const entry = job && registry.entries.get(job.action)
-      let outcome: Outcome.Outcome
-      let retryAt: Done["retryAt"]
-      let end = startedAt
+      let ran: Ran
       if (job === undefined || entry === undefined) {
-        const error = job === undefined
-          ? parsed._tag === "Failure" ? parsed.failure : new CorruptPayload({ detail: "unreadable" })
-          : new UnknownAction({ action: job.action })
-        outcome = Outcome.failure({ exception: error._tag, error: error.message, backtrace: [], final: true, durationMs: 0 })
+        ran = { job, entry, outcome: refusal(parsed), end: startedAt }
       } else {
-        const fanOut = job.meta.fanOut
-        const attempt = job.meta.attempt ?? 1
-        const jobId = fanOut ? `${fanOut}:${job.meta.index}` : `${name}#${++sequence}`
-        const exit = yield* restore(entry.decode(job.inputs).pipe(
-          Effect.flatMap(entry.execute),
-          Effect.flatMap(entry.encodeResult),
-          Effect.withSpan(job.action, {
-            attributes: fanOut
-              ? { queue, attempt, worker: name, jobId, fanOut, index: job.meta.index }
-              : { queue, attempt, worker: name, jobId }
-          }, { captureStackTrace: false })
-        )).pipe(Effect.exit)
-        end = yield* Clock.currentTimeMillis
-        const durationMs = end - startedAt
+        const exit = yield* Effect.exit(restore(runAction(entry, job, queue, worker)))
+        const end = yield* Clock.currentTimeMillis
         if (Exit.isSuccess(exit)) {
-          outcome = Outcome.success(exit.value, durationMs)
-        } else if (stopping && Cause.hasInterrupts(exit.cause)) {
+          ran = { job, entry, outcome: Outcome.success(exit.value, end - startedAt), end }
+        } else if (state.stopping && Cause.hasInterrupts(exit.cause)) {
           // shutdown after the grace period: fail the job, pick nothing, and end the slot
-          yield* complete(source, current, { job, outcome: shutdown, now: end, runAt: "" }).pipe(Effect.timeout(writeDeadline), Effect.ignore)
+          const shutdown = planOf(slot, picked, { job, entry, outcome: RunOutcome.shutdown, end }, false)
+          yield* redis.eval(Completion.complete, shutdown).pipe(Effect.timeout(settings.writeDeadline), Effect.ignore)
           return undefined
         } else {
-          const failure = failureOf(exit.cause)
-          const retry = retryable(failure) ? yield* nextAttempt(entry.action.retry, job, queue) : undefined
-          outcome = failed(exit.cause, failure, retry === undefined, durationMs)
-          if (retry !== undefined) retryAt = { at: end + retry.delayMillis, payload: retry.payload }
+          ran = yield* failedRun(entry, job, exit.cause, end, end - startedAt)
         }
       }
-      // run_at of the next pick: a slot's records never repeat, so a re-sent completion tells them apart
-      source.lastRunAt = Math.max(end, source.lastRunAt + 1)
-      const next = yield* completeReliably(source, current, { job, outcome, retryAt, now: end, runAt: new Date(source.lastRunAt).toISOString() })
-      yield* PubSub.publish(events, { worker: name, queue, job, outcome })
+      const next = yield* completeReliably(planOf(slot, picked, ran, !state.stopping))
+      yield* PubSub.publish(events, { worker, queue, job, outcome: ran.outcome })
       if (debug) {
         yield* Effect.logDebug("job done").pipe(
-          Effect.annotateLogs({ worker: name, queue, action: job?.action ?? "?", outcome: outcome._tag })
+          Effect.annotateLogs({ worker, queue, action: job?.action ?? "?", outcome: ran.outcome._tag })
         )
       }
       return next
     })
 
-  const idle = Effect.raceFirst(Effect.sleep(pollMillis), Deferred.await(stop))
+  const idle = Effect.raceFirst(Effect.sleep(settings.pollMillis), Deferred.await(stop))
 
-  const slot = (name: string) =>
+  /** Waits after a failed pick, longer each time (up to 2 s), or until the pool stops. */
+  const backOff = (failures: number) =>
+    Effect.raceFirst(Effect.sleep(Math.min(settings.pollMillis * 2 ** failures, 2000)), Deferred.await(stop))
+
+  const runSlot = (name: string) =>
     Effect.uninterruptibleMask((restore) =>
       Effect.gen(function*() {
-        const source: SlotSource = { working: keys.working(name, queuesString), queuesKey: keys.queues, prefix: keys.queue(""), worker: name, queues, lastRunAt: 0 }
+        const slot: Slot = {
+          source: { working: keys.working(name, queuesString), queuesKey: keys.queues, prefix: keys.queue(""), worker: name, queues },
+          lastRunAt: 0
+        }
         let failures = 0
-        while (!stopping) {
-          source.lastRunAt = Math.max(yield* Clock.currentTimeMillis, source.lastRunAt + 1)
-          const runAt = new Date(source.lastRunAt).toISOString()
-          const reply = yield* Effect.result(Effect.tryPromise(() =>
-            inMemory
-              ? pickInMemory(client, source, runAt)
-              : pick.run(client, [source.working, keys.queues], [source.prefix, runAt, name, ...queues])
-          ))
-          if (reply._tag === "Failure") {
+        while (!state.stopping) {
+          const runAt = nextRunAt(slot, yield* Clock.currentTimeMillis)
+          const reply = yield* Effect.result(redis.eval(Pick.pick, { source: slot.source, runAt }))
+          if (Result.isFailure(reply)) {
             failures++
             if (failures === 1) yield* Effect.logWarning(`worker ${name} cannot reach Redis`, reply.failure)
-            yield* restore(Effect.raceFirst(Effect.sleep(Math.min(pollMillis * 2 ** failures, 2000)), Deferred.await(stop)))
+            yield* restore(backOff(failures))
             continue
           }
           failures = 0
-          let current = picked(reply.success)
-          if (current === undefined) yield* restore(idle)
-          // a job picked with a completion runs even when the pool is stopping: it is recorded as this slot's
-          while (current !== undefined) {
-            current = yield* handle(source, current, restore)
-            if (letOthersRun) yield* letOthersRun
+          let current = reply.success
+          if (current === undefined) {
+            yield* restore(idle)
+            continue
           }
+          state.busy++
+          // a job picked with a completion runs even when the pool is stopping: it is recorded as this slot's
+          while (current !== undefined) current = yield* handle(slot, current, restore)
+          state.busy--
         }
       })
     )
 
-  yield* register.pipe(Effect.tapError((error) => Effect.logError("could not register workers", error)), Effect.ignore)
-  const pinger = yield* pingAll.pipe(
-    Effect.ignore,
-    Effect.repeat(Schedule.spaced(pingMillis)),
-    Effect.forkDetach
-  )
-  const fibers = yield* Effect.forEach(names, (name) => Effect.forkDetach(slot(name)))
-
-  yield* Effect.addFinalizer(() =>
+  const shutdown = (fibers: ReadonlyArray<Fiber.Fiber<void>>, pinger: Fiber.Fiber<unknown>) =>
     Effect.gen(function*() {
-      stopping = true
+      state.stopping = true
       yield* Deferred.succeed(stop, undefined)
-      const finished = yield* Fiber.joinAll(fibers).pipe(Effect.timeoutOption(jobsGraceMillis))
+      const finished = yield* Fiber.joinAll(fibers).pipe(Effect.timeoutOption(settings.graceMillis - settings.writeDeadline))
       yield* Effect.gen(function*() {
         if (finished._tag === "None") {
-          yield* Effect.logWarning(`shutdown grace period of ${graceMillis} ms passed: failing unfinished jobs`)
+          yield* Effect.logWarning(`shutdown grace period of ${settings.graceMillis} ms passed: failing unfinished jobs`)
           yield* Fiber.interruptAll(fibers)
         }
         yield* Fiber.interrupt(pinger)
         yield* unregister.pipe(Effect.ignore)
-      }).pipe(Effect.timeout(writeDeadline), Effect.ignore)
+      }).pipe(Effect.timeout(settings.writeDeadline), Effect.ignore)
     })
-  )
 
-  return Worker.of({ names, events })
+  yield* register.pipe(Effect.tapError((error) => Effect.logError("could not register workers", error)), Effect.ignore)
+  const pinger = yield* pingAll.pipe(Effect.ignore, Effect.repeat(Schedule.spaced(settings.pingMillis)), Effect.forkDetach)
+  const fibers = yield* Effect.forEach(names, (name) => Effect.forkDetach(runSlot(name)))
+  yield* Effect.addFinalizer(() => shutdown(fibers, pinger))
+
+  return Worker.of({ names, queues, events, busy: Effect.sync(() => state.busy) })
 })
+
+/**
+ * The worker layer, on the Resque queue layer (`Resque.layer`) and a Redis layer.
+ *
+ * @category layers
+ */
+export const layer = (options: Options = {}): Layer.Layer<Worker, never, Redis | ActionRegistry | Actions.Provided> =>
+  Layer.effect(Worker, make(options))

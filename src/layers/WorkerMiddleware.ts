@@ -1,58 +1,80 @@
 /**
- * Worker middleware: code that runs as part of every job's completion. A middleware adds Redis commands to
- * the job's completion transaction, so whatever it records (fan-out results, per-action stats) lands in the
- * same round trip and atomically with the job's own bookkeeping: there is no window where a job is counted
- * as done but its result is not recorded.
+ * Worker middleware: what runs as part of every job's completion. A middleware looks at the completed job
+ * and answers **data**, the writes it wants (`Write`): they are applied by the job's completion script with
+ * the job's own bookkeeping, in the same round trip and atomically, so there is no window where a job is
+ * counted as done but its result is not recorded, and a completion re-sent after a reconnect does not write
+ * them twice.
+ *
+ * The default list records per-action statistics and fan-out children (on by default, so a fan-out never
+ * waits forever because a layer was forgotten). The same writes are made wherever a job completes: the
+ * worker, the scheduler reclaiming a dead worker's job, an operator failing a stuck one.
+ *
+ * @example
+ * // count the failures of each tenant, next to the defaults
+ * const tenantFailures: WorkerMiddleware.Middleware = {
+ *   name: "tenantFailures",
+ *   onComplete: ({ job, outcome }, { keys }) =>
+ *     outcome._tag === "Failure" ? [WorkerMiddleware.Write.hincrby(keys.key("tenant-failures"), tenantOf(job), 1)] : []
+ * }
+ * WorkerMiddleware.layer([...WorkerMiddleware.defaults, tenantFailures])
  *
  * @since 0.1.0
  */
-import { Context } from "effect"
-import type { ChainableCommander, Redis as IORedis } from "ioredis"
-import { fanOutRecorder } from "../internal/fanOutRecord.ts"
-import type { Script } from "../internal/script.ts"
+import { Context, Layer } from "effect"
+import * as FanOut from "../domain/FanOut.ts"
 import type { Keys } from "../domain/Keys.ts"
-import type { Outcome } from "../domain/Outcome.ts"
-import type { ParsedJob } from "../domain/Payload.ts"
+import * as Completion from "../internal/Completion.ts"
+import type { Arg } from "../internal/Connection.ts"
 
 /**
  * A job as it completes.
  *
  * @category models
  */
-export interface CompletedJob {
-  readonly job: ParsedJob
-  readonly outcome: Outcome
-  readonly worker: string
-}
+export type CompletedJob = Completion.CompletedJob
 
 /**
- * A middleware. `onComplete` must only add commands to `tx`; it runs inside the worker's completion path.
+ * One write a middleware asks for (see {@link Write} for the constructors).
  *
  * @category models
  */
-export interface Middleware {
-  readonly name: string
-  /** Scripts `onComplete` queues; they are defined on the client before any transaction is made. */
-  readonly scripts?: ReadonlyArray<Script>
-  readonly onComplete: (completed: CompletedJob, tx: ChainableCommander, context: MiddlewareContext) => void
-}
+export type Write = Completion.Write
 
-/** What a middleware may use when adding its commands. @category models */
+/** What a middleware may use to build its writes. @category models */
 export interface MiddlewareContext {
-  readonly client: IORedis
   readonly keys: Keys
   readonly now: number
 }
 
 /**
- * The middlewares in force. Defaults to per-action statistics and the fan-out recorder (on by default, so a
- * fan-out never waits forever because a layer was forgotten; `FanOut.layer` puts it back in a custom list).
+ * A middleware: a name and the writes it wants for each completed job.
  *
- * @category services
+ * @category models
  */
-export const WorkerMiddleware = Context.Reference<ReadonlyArray<Middleware>>("effect-resque/WorkerMiddleware", {
-  defaultValue: () => [actionStats, fanOutRecorder]
-})
+export interface Middleware {
+  readonly name: string
+  readonly onComplete: (completed: CompletedJob, context: MiddlewareContext) => ReadonlyArray<Write>
+}
+
+/**
+ * Constructors of the writes a middleware may ask for (plain Redis writes; keys are full key names, build
+ * them with `keys.key(...)` to stay under the runtime's namespace).
+ *
+ * @category constructors
+ */
+export const Write = {
+  incrby: (key: string, by: number): Write => ["incrby", key, by],
+  hincrby: (key: string, field: string, by: number): Write => ["hincrby", key, field, by],
+  hset: (key: string, field: string, value: string): Write => ["hset", key, field, value],
+  set: (key: string, value: string, options: { readonly ttlMillis?: number } = {}): Write =>
+    options.ttlMillis === undefined ? ["set", key, value] : ["set", key, value, "PX", options.ttlMillis],
+  rpush: (key: string, ...values: ReadonlyArray<string>): Write => ["rpush", key, ...values],
+  sadd: (key: string, ...members: ReadonlyArray<string>): Write => ["sadd", key, ...members],
+  srem: (key: string, ...members: ReadonlyArray<string>): Write => ["srem", key, ...members],
+  zadd: (key: string, score: number, member: string): Write => ["zadd", key, score, member],
+  pexpire: (key: string, millis: number): Write => ["pexpire", key, millis],
+  del: (...keys: ReadonlyArray<string>): Write => ["del", ...(keys as ReadonlyArray<Arg>)]
+} as const
 
 /**
  * Per-action statistics: runs, failures and total duration in ms, in the hash `actionstat:NAME`.
@@ -61,34 +83,64 @@ export const WorkerMiddleware = Context.Reference<ReadonlyArray<Middleware>>("ef
  */
 export const actionStats: Middleware = {
   name: "actionStats",
-  onComplete: ({ job, outcome }, tx, { keys }) => {
+  onComplete: ({ job, outcome }, { keys }) => {
     const key = keys.actionStats(job.action)
-    tx.hincrby(key, "runs", 1).hincrby(key, "durationMs", Math.round(outcome.durationMs))
-    if (outcome._tag === "Failure") tx.hincrby(key, "failures", 1)
+    const writes: Array<Write> = [Write.hincrby(key, "runs", 1), Write.hincrby(key, "durationMs", Math.round(outcome.durationMs))]
+    if (outcome._tag === "Failure") writes.push(Write.hincrby(key, "failures", 1))
+    return writes
   }
 }
 
 /**
- * Adds every middleware's writes for one completed job to `tx`. Shared by every path that completes a job
- * outside the worker's own completion (a stuck job cleaned by an operator, a dead worker's job), so a fan-out
- * child counts there exactly as it does when a worker completes it.
+ * Records the outcome of every job carrying a fan-out id (see `internal/FanOutScripts.ts`). Only final
+ * outcomes count: a failure with retries left has no outcome yet.
  *
  * @category middlewares
  */
-export const recordOutcome = (
-  middlewares: ReadonlyArray<Middleware>,
-  completed: CompletedJob,
-  tx: ChainableCommander,
-  context: MiddlewareContext
-): void => {
-  for (const middleware of middlewares) middleware.onComplete(completed, tx, context)
+export const fanOutRecorder: Middleware = {
+  name: "fanOutRecorder",
+  onComplete: ({ job, outcome }, { keys, now }) => {
+    const { fanOut, index } = job.meta
+    if (fanOut === undefined || index === undefined) return []
+    if (outcome._tag === "Failure" && !outcome.final) return []
+    const encoded = outcome._tag === "Success"
+      ? FanOut.encodeSuccess(job.action, job.inputs, outcome.result)
+      : FanOut.encodeFailure(job.action, job.inputs, outcome)
+    return [Completion.recordChild(keys, { fanOutId: fanOut, index, outcome: encoded, now, onlyIfAbsent: false })]
+  }
 }
 
 /**
- * Defines the middlewares' scripts on a client; call it before creating a MULTI that `recordOutcome` fills.
+ * The default middlewares: per-action statistics and the fan-out recorder.
  *
  * @category middlewares
  */
-export const defineScripts = (middlewares: ReadonlyArray<Middleware>, client: IORedis): void => {
-  for (const middleware of middlewares) for (const script of middleware.scripts ?? []) script.define(client)
-}
+export const defaults: ReadonlyArray<Middleware> = [actionStats, fanOutRecorder]
+
+/**
+ * The middlewares in force (the defaults unless a {@link layer} says otherwise).
+ *
+ * @category services
+ */
+export const WorkerMiddleware = Context.Reference<ReadonlyArray<Middleware>>("effect-resque/WorkerMiddleware", {
+  defaultValue: () => defaults
+})
+
+/**
+ * Sets the middleware list. Keep the {@link defaults} in it unless you mean to drop them: without the fan-out
+ * recorder, fan-outs wait for outcomes nobody records.
+ *
+ * @category layers
+ */
+export const layer = (middlewares: ReadonlyArray<Middleware>): Layer.Layer<never> => Layer.succeed(WorkerMiddleware, middlewares)
+
+/**
+ * Every middleware's writes for one completed job, in list order.
+ *
+ * @category middlewares
+ */
+export const writes = (
+  middlewares: ReadonlyArray<Middleware>,
+  completed: CompletedJob,
+  context: MiddlewareContext
+): ReadonlyArray<Write> => middlewares.flatMap((middleware) => middleware.onComplete(completed, context))

@@ -1,5 +1,5 @@
 /**
- * Reliability (issues 8.1 and 8.7): a worker process SIGKILLed in the middle of a fan-out of 1 000 children
+ * Reliability: a worker process SIGKILLed in the middle of a fan-out of 1 000 children
  * run by 2 worker processes. Once the stuck-worker timeout passes, the scheduler reclaims the dead worker's
  * jobs: without retries they fail with "worker died"; with `retryStuckJobs` they run again and complete. The
  * fan-out's counts reach its total exactly and no child is counted twice.
@@ -9,6 +9,7 @@ import { Clock, Effect } from "effect"
 import { Actions } from "../../src/layers/Actions.ts"
 import * as Redis from "../../src/layers/Redis.ts"
 import * as Scheduler from "../../src/layers/Scheduler.ts"
+import { redisCall } from "../support/app.ts"
 import { redisUrl, uniqueNamespace } from "../support/backends.ts"
 import { core, readRuns } from "./fixtures/actions.ts"
 import { waitFor, worker } from "./support.ts"
@@ -19,7 +20,6 @@ const scenario = (retryStuckJobs: boolean) => {
   const namespace = uniqueNamespace()
   return Effect.gen(function*() {
     const actions = yield* Actions
-    const { client, keys } = yield* Redis.Redis
     const env = { REDIS_URL: redisUrl(), NAMESPACE: namespace, QUEUES: "work", CONCURRENCY: "10", PING_MS: "300" }
     const victim = yield* worker({ ...env, NAME: "victim" })
     yield* worker({ ...env, NAME: "survivor" })
@@ -27,19 +27,21 @@ const scenario = (retryStuckJobs: boolean) => {
     const started = yield* Clock.currentTimeMillis
     const fan = yield* actions.fanOut("work", Array.from({ length: CHILDREN }, (_, id) => ({ id, ms: 30 })))
     assert.strictEqual(fan.enqueued, CHILDREN)
-    const progress = Effect.map(actions.fanOutStatus(fan.fanOutId), (s) => s.completed + s.failed)
+    const progress = Effect.map(actions.fanOutStatus(fan), (s) => s.completed + s.failed)
     yield* waitFor("a third of the children", progress, (n) => n >= CHILDREN / 3)
     victim.signal("SIGKILL")
     yield* Effect.promise(() => victim.exited)
     // what the victim was running when it died: its working-on records, left behind
-    const workingKeys = yield* Effect.promise(() => client.keys(`${keys.namespace}:worker:victim.*:work`))
-    const records = workingKeys.length === 0 ? [] : yield* Effect.promise(() => client.mget(...workingKeys))
+    const workingKeys = yield* redisCall((client, keys) => client.keys<ReadonlyArray<string>>(`${keys.namespace}:worker:victim.*:work`))
+    const records = workingKeys.length === 0
+      ? []
+      : yield* redisCall((client) => client.mget<ReadonlyArray<string | null>>(...workingKeys))
     const inFlight = records.flatMap((r) => (r === null ? [] : [JSON.parse(r).payload.args[0]._job.index as number])).sort((a, b) => a - b)
-    const status = yield* actions.awaitFanOut(fan.fanOutId, { timeout: "60 seconds" })
+    const status = yield* actions.awaitFanOut(fan, { timeout: "60 seconds" })
     const duration = (yield* Clock.currentTimeMillis) - started
-    const runs = yield* Effect.promise(() => readRuns(client, namespace))
-    const outcomes = yield* Effect.promise(() => client.hlen(keys.fanOutOutcomes(fan.fanOutId)))
-    const leftWorking = yield* Effect.promise(() => client.keys(`${keys.namespace}:worker:victim*`))
+    const runs = yield* redisCall((client) => readRuns(client, namespace))
+    const outcomes = yield* redisCall((client, keys) => client.hlen<number>(keys.fanOutOutcomes(fan.fanOutId)))
+    const leftWorking = yield* redisCall((client, keys) => client.keys<ReadonlyArray<string>>(`${keys.namespace}:worker:victim*`))
     return { status, inFlight, runs, outcomes, duration, leftWorking }
   }).pipe(Effect.scoped, Effect.provide(core(Redis.layer({ url: redisUrl(), namespace }))))
 }

@@ -1,5 +1,5 @@
 /**
- * Reliability (issue 8.2): the Redis server is killed and started again (same port, AOF with fsync always, so
+ * Reliability: the Redis server is killed and started again (same port, AOF with fsync always, so
  * what it acknowledged survives) while two worker processes run jobs and the test process enqueues plain jobs
  * and a fan-out. Workers and the queue reconnect by themselves; every enqueue either fails with a typed error
  * or succeeds, and every job acknowledged as enqueued is processed after recovery.
@@ -11,6 +11,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Clock, Effect, Fiber, Ref } from "effect"
 import { Actions } from "../../src/layers/Actions.ts"
 import * as Redis from "../../src/layers/Redis.ts"
+import { redisCall } from "../support/app.ts"
 import { uniqueNamespace } from "../support/backends.ts"
 import { startRedisServer } from "../support/redisServer.ts"
 import { core, readRuns } from "./fixtures/actions.ts"
@@ -34,7 +35,6 @@ describe("reliability: Redis restarted under load", () => {
       yield* worker({ ...env, NAME: "w2" })
       return yield* Effect.gen(function*() {
         const actions = yield* Actions
-        const { client } = yield* Redis.Redis
         const acked = new Set<number>()
         const refused: Array<string> = []
         // plain jobs, one at a time, spread across the restart
@@ -48,7 +48,7 @@ describe("reliability: Redis restarted under load", () => {
         }))
         yield* waitFor("a few hundred acknowledged jobs", Effect.sync(() => acked.size), (n) => n >= 300)
         const fanOut = yield* Effect.forkChild(Effect.result(
-          actions.fanOut("work", Array.from({ length: CHILDREN }, (_, i) => ({ id: PLAIN + i, ms: 1 })), undefined, { batchSize: 50, concurrency: 1 })
+          actions.fanOut("work", Array.from({ length: CHILDREN }, (_, i) => ({ id: PLAIN + i, ms: 1 })), { batchSize: 50, concurrency: 1 })
         ))
         // kill the server mid-flight, and start it again on the same port after a second
         const killedAt = yield* Clock.currentTimeMillis
@@ -62,7 +62,7 @@ describe("reliability: Redis restarted under load", () => {
         const fan = yield* Fiber.join(fanOut)
         const producedAt = yield* Clock.currentTimeMillis
         // every acknowledged plain job, and every child the fan-out reports as enqueued, runs
-        const runs = Effect.promise(() => readRuns(client, namespace))
+        const runs = redisCall((client) => readRuns(client, namespace))
         const expectedChildren = fan._tag === "Success" ? fan.success.enqueued : 0
         const ran = yield* waitFor(
           "every acknowledged job to run",
@@ -70,13 +70,13 @@ describe("reliability: Redis restarted under load", () => {
           (r) => [...acked].every((id) => r[String(id)] !== undefined),
           30_000
         ).pipe(Effect.catchDefect(() => runs))
-        const failed = yield* Effect.promise(() => client.lrange(`${namespace}:failed`, 0, -1))
+        const failed = yield* redisCall((client, keys) => client.lrange<ReadonlyArray<string>>(keys.failed, 0, -1))
         if (failed.length > 0) console.log("failed jobs:", failed.slice(0, 5))
         const drainedAt = yield* Clock.currentTimeMillis
         const lost = [...acked].filter((id) => ran[String(id)] === undefined)
         const duplicated = Object.entries(ran).filter(([, n]) => n > 1).map(([id]) => id)
         const status = fan._tag === "Success"
-          ? yield* actions.awaitFanOut(fan.success.fanOutId, { timeout: "60 seconds" }).pipe(Effect.result)
+          ? yield* actions.awaitFanOut(fan.success, { timeout: "60 seconds" }).pipe(Effect.result)
           : undefined
         console.log(
           `Redis restart: down ${restartedAt - killedAt} ms (${ackedAtRestart} acked by then), producers done ${producedAt - restartedAt} ms after, all ran ${drainedAt - producedAt} ms later; plain jobs acked ${acked.size}, refused ${refused.length} (${[...new Set(refused)].join(",")}); ` +

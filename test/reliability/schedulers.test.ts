@@ -1,5 +1,5 @@
 /**
- * Reliability (issue 8.6): two scheduler processes. Exactly one leads; when the leader is SIGKILLed the other
+ * Reliability: two scheduler processes. Exactly one leads; when the leader is SIGKILLed the other
  * takes over within the leader-lock timeout; the recurring action never runs twice for one period, and every
  * delayed job is promoted exactly once (the promotion is one atomic script, so a leader killed mid-poll
  * leaves each job either delayed or queued).
@@ -8,6 +8,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Clock, Effect } from "effect"
 import { Actions } from "../../src/layers/Actions.ts"
 import * as Redis from "../../src/layers/Redis.ts"
+import { redisCall } from "../support/app.ts"
 import { redisUrl, uniqueNamespace } from "../support/backends.ts"
 import { core, readRuns } from "./fixtures/actions.ts"
 import { waitFor, worker } from "./support.ts"
@@ -21,7 +22,6 @@ describe("reliability: two schedulers", () => {
     const namespace = uniqueNamespace()
     return Effect.gen(function*() {
       const actions = yield* Actions
-      const { client, keys } = yield* Redis.Redis
       const base = { REDIS_URL: redisUrl(), NAMESPACE: namespace, RECURRING: "1", TICK_MS: String(TICK_MS) }
       const scheduler = { ...base, WORKER: "0", SCHEDULER: "1", POLL_MS: "200", LEADER_LOCK_S: String(LOCK_SECONDS) }
       const procs = {
@@ -29,7 +29,7 @@ describe("reliability: two schedulers", () => {
         s2: yield* worker({ ...scheduler, NAME: "s2" })
       }
       yield* worker({ ...base, NAME: "w", QUEUES: "ticks,work", CONCURRENCY: "10" })
-      const leaderNow = Effect.promise(() => client.get(keys.leaderLock))
+      const leaderNow = redisCall((client, keys) => client.get<string | null>(keys.leaderLock))
       const first = yield* waitFor("a leader", leaderNow, (l) => l === "s1" || l === "s2")
       // the same leader while both live
       for (let i = 0; i < 5; i++) {
@@ -38,10 +38,10 @@ describe("reliability: two schedulers", () => {
       }
       const now = yield* Clock.currentTimeMillis
       for (let id = 0; id < DELAYED; id++) yield* actions.enqueueAt(now + (id % 8) * 1000, "work", { id })
-      const ticks = Effect.promise(() => client.lrange(`${namespace}:test:ticks`, 0, -1))
+      const ticks = redisCall((client) => client.lrange<ReadonlyArray<string>>(`${namespace}:test:ticks`, 0, -1))
       yield* waitFor("two ticks", ticks, (t) => t.length >= 2)
       // kill the leader while delayed jobs are still due
-      const dueAtKill = DELAYED - Object.keys(yield* Effect.promise(() => readRuns(client, namespace))).length
+      const dueAtKill = DELAYED - Object.keys(yield* redisCall((client) => readRuns(client, namespace))).length
       const killedAt = yield* Clock.currentTimeMillis
       const leader = first === "s1" ? procs.s1 : procs.s2
       leader.signal("SIGKILL")
@@ -49,11 +49,11 @@ describe("reliability: two schedulers", () => {
       const other = first === "s1" ? "s2" : "s1"
       yield* waitFor("the other scheduler to lead", leaderNow, (l) => l === other, 10_000)
       const takeover = (yield* Clock.currentTimeMillis) - killedAt
-      const runs = Effect.promise(() => readRuns(client, namespace))
+      const runs = redisCall((client) => readRuns(client, namespace))
       const allRan = yield* waitFor("every delayed job to run", runs, (r) => Object.keys(r).length >= DELAYED, 30_000)
       const ticksAtTakeover = (yield* ticks).length
       const allTicks = yield* waitFor("two ticks under the new leader", ticks, (t) => t.length >= ticksAtTakeover + 2, 20_000)
-      const delayedLeft = yield* Effect.promise(() => client.zcard(keys.delayedSchedule))
+      const delayedLeft = yield* redisCall((client, keys) => client.zcard<number>(keys.delayedSchedule))
       const gaps = allTicks.map(Number).slice(1).map((t, i) => t - Number(allTicks[i]))
       console.log(`two schedulers: ${dueAtKill} delayed jobs not yet run at the kill; takeover ${takeover} ms (lock ${LOCK_SECONDS} s); ${DELAYED} delayed jobs ran ${Object.values(allRan).reduce((a, n) => a + n, 0)} times; tick gaps ${gaps.join(", ")} ms; delayed left ${delayedLeft}`)
       assert.isAbove(dueAtKill, 0)
@@ -62,7 +62,7 @@ describe("reliability: two schedulers", () => {
       assert.isTrue(Object.values(allRan).every((n) => n === 1), "a delayed job ran twice")
       // one live copy of the recurring action: successive runs are a period apart (Resque rounds to the second)
       assert.isTrue(gaps.every((gap) => gap >= TICK_MS - 1000), `ticks too close: ${gaps.join(", ")}`)
-      const final = yield* Effect.promise(() => readRuns(client, namespace))
+      const final = yield* redisCall((client) => readRuns(client, namespace))
       assert.isTrue(Object.values(final).every((n) => n === 1))
     }).pipe(Effect.scoped, Effect.provide(core(Redis.layer({ url: redisUrl(), namespace }))))
   })

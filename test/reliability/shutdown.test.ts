@@ -1,12 +1,13 @@
 /**
- * Reliability (issue 8.3): SIGTERM to a worker process with 50 jobs in flight. All 50 finish, none is left
+ * Reliability: SIGTERM to a worker process with 50 jobs in flight. All 50 finish, none is left
  * working, the process exits 0; past the grace period the unfinished ones are failed with "shutdown".
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Clock, Effect } from "effect"
 import { Actions } from "../../src/layers/Actions.ts"
 import * as Redis from "../../src/layers/Redis.ts"
-import { ResqueQueue } from "../../src/layers/Queue.ts"
+import { Operations } from "../../src/layers/Operations.ts"
+import { failedJobs, redisCall } from "../support/app.ts"
 import { redisUrl, uniqueNamespace } from "../support/backends.ts"
 import { core } from "./fixtures/actions.ts"
 import { waitFor, worker } from "./support.ts"
@@ -17,26 +18,25 @@ const scenario = (jobMillis: number, graceMillis: number) => {
   const namespace = uniqueNamespace()
   return Effect.gen(function*() {
     const actions = yield* Actions
-    const { queue } = yield* ResqueQueue
-    const { client, keys } = yield* Redis.Redis
+    const operations = yield* Operations
     const proc = yield* worker({
       REDIS_URL: redisUrl(), NAMESPACE: namespace, QUEUES: "slow", CONCURRENCY: String(IN_FLIGHT), GRACE_MS: String(graceMillis)
     })
     for (let i = 0; i < IN_FLIGHT; i++) yield* actions.enqueue("sleep", { ms: jobMillis })
-    const working = Effect.promise(() => client.keys(`${keys.namespace}:worker:*:slow`))
+    const working = redisCall((client, keys) => client.keys<ReadonlyArray<string>>(`${keys.namespace}:worker:*:slow`))
     yield* waitFor("50 jobs in flight", working, (w) => w.length === IN_FLIGHT)
     const started = yield* Clock.currentTimeMillis
     proc.signal("SIGTERM")
     const code = yield* Effect.promise(() => proc.exited)
     const duration = (yield* Clock.currentTimeMillis) - started
-    const stats = yield* Effect.promise(() => queue.stats())
+    const stats = yield* operations.stats
     return {
       code,
       duration,
-      processed: Number(stats["processed"] ?? 0),
-      failed: yield* Effect.promise(() => queue.failed(0, -1)),
+      processed: stats.processed,
+      failed: yield* failedJobs,
       left: (yield* working).length,
-      registered: yield* Effect.promise(() => client.scard(keys.workers))
+      registered: yield* redisCall((client, keys) => client.scard<number>(keys.workers))
     }
   }).pipe(Effect.scoped, Effect.provide(core(Redis.layer({ url: redisUrl(), namespace }))))
 }

@@ -1,5 +1,5 @@
 /**
- * Reliability (issue 8.4), the soak: SOAK_JOBS (default 200 000) jobs as 10 fan-outs enqueued in parallel,
+ * Reliability, the soak: SOAK_JOBS (default 200 000) jobs as 10 fan-outs enqueued in parallel,
  * run by 2 worker processes. Nothing lost, nothing run twice, every fan-out's counts exact, and the workers'
  * RSS flat after warm-up (each process reports its RSS every second; the curve is printed).
  */
@@ -7,6 +7,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Clock, Effect } from "effect"
 import { Actions } from "../../src/layers/Actions.ts"
 import * as Redis from "../../src/layers/Redis.ts"
+import { redisCall } from "../support/app.ts"
 import { redisUrl, uniqueNamespace } from "../support/backends.ts"
 import { core, readRuns } from "./fixtures/actions.ts"
 import { type Proc, worker } from "./support.ts"
@@ -23,24 +24,23 @@ describe("reliability: soak", () => {
     const namespace = uniqueNamespace()
     return Effect.gen(function*() {
       const actions = yield* Actions
-      const { client, keys } = yield* Redis.Redis
       const env = { REDIS_URL: redisUrl(), NAMESPACE: namespace, QUEUES: "work", CONCURRENCY: "20", RSS_MS: "1000" }
       const procs = [yield* worker({ ...env, NAME: "soak1" }), yield* worker({ ...env, NAME: "soak2" })]
       const started = yield* Clock.currentTimeMillis
       const per = JOBS / FAN_OUTS
       const fans = yield* Effect.forEach(
         Array.from({ length: FAN_OUTS }, (_, f) => f),
-        (f) => actions.fanOut("work", Array.from({ length: per }, (_, i) => ({ id: f * per + i })), undefined, { resultTtl: "1 hour" }),
+        (f) => actions.fanOut("work", Array.from({ length: per }, (_, i) => ({ id: f * per + i })), { resultTtl: "1 hour" }),
         { concurrency: FAN_OUTS }
       )
       const enqueued = (yield* Clock.currentTimeMillis) - started
-      const statuses = yield* Effect.forEach(fans, (fan) => actions.awaitFanOut(fan.fanOutId, { timeout: "10 minutes" }), { concurrency: FAN_OUTS })
+      const statuses = yield* Effect.forEach(fans, (fan) => actions.awaitFanOut(fan, { timeout: "10 minutes" }), { concurrency: FAN_OUTS })
       const duration = (yield* Clock.currentTimeMillis) - started
-      const runs = yield* Effect.promise(() => readRuns(client, namespace))
+      const runs = yield* redisCall((client) => readRuns(client, namespace))
       const ids = Object.keys(runs).length
       const duplicated = Object.values(runs).filter((n) => n > 1).length
       const lost = JOBS - ids
-      const outcomes = yield* Effect.forEach(fans, (fan) => Effect.promise(() => client.hlen(keys.fanOutOutcomes(fan.fanOutId))))
+      const outcomes = yield* Effect.forEach(fans, (fan) => redisCall((client, keys) => client.hlen<number>(keys.fanOutOutcomes(fan.fanOutId))))
       const curves = procs.map((p) => curve(p, 1))
       const heaps = procs.map((p) => curve(p, 3))
       console.log(

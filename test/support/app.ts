@@ -4,9 +4,13 @@
  */
 import { Duration, Effect, Layer, PubSub, Schema } from "effect"
 import * as Action from "../../src/domain/Action.ts"
+import type { Keys } from "../../src/domain/Keys.ts"
+import type { Arg } from "../../src/internal/Connection.ts"
+import * as Enqueue from "../../src/internal/Enqueue.ts"
+import { Operations } from "../../src/layers/Operations.ts"
 import type * as Redis from "../../src/layers/Redis.ts"
 import { Redis as RedisService } from "../../src/layers/Redis.ts"
-import * as Runtime from "../../src/layers/Runtime.ts"
+import * as Resque from "../../src/layers/Resque.ts"
 import * as Worker from "../../src/layers/Worker.ts"
 
 export const add = Action.make({
@@ -32,9 +36,9 @@ export const explode = Action.make({
 
 export const testActions = [add, explode] as const
 
-/** The runtime core on a Redis layer. */
+/** The Resque queue of the test actions on a Redis layer. */
 export const core = (redis: Layer.Layer<Redis.Redis, unknown>) =>
-  Runtime.layer({ actions: testActions }).pipe(Layer.provideMerge(redis))
+  Resque.layer({ actions: testActions }).pipe(Layer.provideMerge(redis))
 
 /** Takes `n` job events from a worker's event stream (subscribe before enqueueing). */
 export const takeEvents = (subscription: PubSub.Subscription<Worker.JobEvent>, n: number) =>
@@ -77,18 +81,44 @@ export const takeEventsWithin = (
     })
   )
 
-/** The runtime core with a given set of actions on a Redis layer. */
+/** The Resque queue of a given set of actions on a Redis layer. */
 export const coreWith = <const Defs extends ReadonlyArray<Action.Any>>(
   actions: Defs,
   redis: Layer.Layer<Redis.Redis, unknown>
-) => Runtime.layer({ actions }).pipe(Layer.provideMerge(redis))
+) => Resque.layer({ actions }).pipe(Layer.provideMerge(redis))
 
-/** Runs one Redis command of the test's backend (for assertions on the stored state). */
-export const redisCall = <A>(f: (client: Redis.Redis["Service"]["client"], keys: Redis.Redis["Service"]["keys"]) => Promise<A>) =>
+/**
+ * Redis commands as promises, for assertions on the stored state and for seeding it (`client.lrange(key, 0,
+ * -1)`): every method is the command of its name, sent through the test's Redis service, so it runs on
+ * either backend. Replies are the seam's (`HGETALL` an object).
+ */
+export type TestClient = Readonly<Record<string, <A = any>(...args: ReadonlyArray<Arg>) => Promise<A>>>
+
+const testClient = (redis: Redis.Redis["Service"]): TestClient =>
+  new Proxy({}, {
+    get: (_target, command) => (...args: ReadonlyArray<Arg>) => Effect.runPromise(redis.send(String(command), ...args))
+  }) as TestClient
+
+/** Runs Redis commands of the test's backend (for assertions on the stored state). */
+export const redisCall = <A>(f: (client: TestClient, keys: Keys) => Promise<A>) =>
   Effect.gen(function*() {
-    const { client, keys } = yield* RedisService
-    return yield* Effect.promise(() => f(client, keys))
+    const redis = yield* RedisService
+    return yield* Effect.promise(() => f(testClient(redis), redis.keys))
   })
+
+/** Appends payloads to a queue as any producer would (`SADD queues` + `RPUSH`), in one MULTI. */
+export const pushPayloads = (queue: string, payloads: ReadonlyArray<string>) =>
+  Effect.flatMap(RedisService, (redis) => redis.multi(Enqueue.push(redis.keys, queue, payloads)))
+
+/** Schedules a payload at a time (ms) as any producer would. */
+export const pushPayloadAt = (timestampMs: number, payload: string) =>
+  Effect.flatMap(RedisService, (redis) => redis.multi(Enqueue.pushAt(redis.keys, timestampMs, payload)))
+
+/** Jobs waiting in a queue. */
+export const queueLength = (queue: string) => Effect.flatMap(Operations, (ops) => ops.length(queue))
+
+/** Every record of the failed list, decoded. */
+export const failedJobs = Effect.flatMap(Operations, (ops) => ops.failed(0, -1))
 
 /**
  * Records that it ran, in the list `KEY:notes` of the runtime's Redis (an action using a service from the
@@ -103,14 +133,14 @@ export const note = Action.make({
   }),
   run: ({ id, ms }) =>
     Effect.gen(function*() {
-      const { client, keys } = yield* RedisService
-      yield* Effect.promise(() => client.rpush(keys.key("started"), id))
+      const redis = yield* RedisService
+      yield* redis.send("rpush", redis.keys.key("started"), id)
       if (ms > 0) yield* Effect.sleep(ms)
-      yield* Effect.promise(() => client.rpush(keys.key("notes"), id))
+      yield* redis.send("rpush", redis.keys.key("notes"), id)
       return id
     }),
   task: { queue: "notes" }
 })
 
 /** The ids recorded by {@link note}, in order. */
-export const notes = redisCall((client, keys) => client.lrange(keys.key("notes"), 0, -1))
+export const notes = redisCall((client, keys) => client.lrange<ReadonlyArray<string>>(keys.key("notes"), 0, -1))

@@ -6,7 +6,7 @@ import { Effect, Layer, Schedule, Schema } from "effect"
 import * as Action from "../../src/domain/Action.ts"
 import * as FanOut from "../../src/domain/FanOut.ts"
 import type * as Redis from "../../src/layers/Redis.ts"
-import * as Runtime from "../../src/layers/Runtime.ts"
+import * as Resque from "../../src/layers/Resque.ts"
 
 export class Odd extends Schema.TaggedError<Odd>()("Odd", { message: Schema.String }) {}
 
@@ -102,9 +102,9 @@ export const bare = Action.make({
 
 export const fanOutActions = [square, shout, heal, retried, gate, finished, bare] as const
 
-/** The runtime on a Redis layer. */
+/** The Resque queue of the fan-out actions on a Redis layer. */
 export const app = (redis: Layer.Layer<Redis.Redis, unknown>) =>
-  Runtime.layer({ actions: fanOutActions }).pipe(Layer.provideMerge(redis))
+  Resque.layer({ actions: fanOutActions }).pipe(Layer.provideMerge(redis))
 
 /** Polls `check` until it returns a value, at most `deadlineMs` (a bounded wait on real state). */
 export const eventually = <A, E, R>(check: Effect.Effect<A | undefined, E, R>, deadlineMs = 10_000) =>

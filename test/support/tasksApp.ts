@@ -1,12 +1,11 @@
 /**
- * Fixtures of the operations (Tasks) suites: actions whose failures and running time the test controls, a
- * recurring action that records when each run starts, and the runtime + Tasks layer on a backend.
+ * Fixtures of the operations suites: actions whose failures and running time the test controls, a recurring
+ * action that records when each run starts, and the Resque queue (with its Operations service) on a backend.
  */
 import { Effect, Latch, Layer, Schema } from "effect"
 import * as Action from "../../src/domain/Action.ts"
 import type * as Redis from "../../src/layers/Redis.ts"
 import { Redis as RedisService } from "../../src/layers/Redis.ts"
-import * as Tasks from "../../src/layers/Tasks.ts"
 import { add, Boom, coreWith, explode } from "./app.ts"
 
 /** Keys for which `flaky` fails; tests add and delete keys to make a job fail, then succeed on retry. */
@@ -38,16 +37,15 @@ export const tick = Action.make({
   inputs: Schema.Struct({}),
   run: () =>
     Effect.gen(function*() {
-      const { client, keys } = yield* RedisService
-      yield* Effect.promise(() => client.rpush(keys.key("tick-started"), String(Date.now())))
+      const redis = yield* RedisService
+      yield* redis.send("rpush", redis.keys.key("tick-started"), String(Date.now()))
       yield* Effect.sleep("300 millis")
-      yield* Effect.promise(() => client.incr(keys.key("tick-finished")))
+      yield* redis.send("incr", redis.keys.key("tick-finished"))
     }),
   task: { queue: "ticks", frequency: "1 second" }
 })
 
 export const opsActions = [add, explode, flaky, hold, tick] as const
 
-/** Runtime core, the Tasks service and Redis, on a backend's Redis layer. */
-export const opsApp = (redis: Layer.Layer<Redis.Redis, unknown>) =>
-  Tasks.layer.pipe(Layer.provideMerge(coreWith(opsActions, redis)))
+/** The Resque queue (Actions, Operations) and Redis, on a backend's Redis layer. */
+export const opsApp = (redis: Layer.Layer<Redis.Redis, unknown>) => coreWith(opsActions, redis)

@@ -18,7 +18,7 @@ import * as NodeServices from "@effect/platform-node/NodeServices"
 import { Effect, Layer } from "effect"
 import { Command } from "effect/cli"
 import type * as Action from "../../domain/Action.ts"
-import * as Runtime from "../../layers/Runtime.ts"
+import * as Resque from "../../layers/Resque.ts"
 import * as Inspect from "./Inspect.ts"
 import * as Jobs from "./Jobs.ts"
 import { type App, globalFlags } from "./Shared.ts"
@@ -36,11 +36,11 @@ export type Options<Defs extends ReadonlyArray<Action.Any>, E = never> =
     readonly version: string
     readonly description?: string
     readonly actions: Defs
-    /** Options of the Actions service (e.g. the payload size limit). */
-    readonly actionsOptions?: Runtime.Options<Defs>["actionsOptions"]
+    /** Largest payload accepted at enqueue, in bytes. Default 512 KiB. */
+    readonly maxPayloadBytes?: number
   }
-  & ([Action.Services<Defs[number]>] extends [never] ? { readonly layers?: Layer.Layer<never, E> }
-    : { readonly layers: Layer.Layer<Action.Services<Defs[number]>, E> })
+  & ([Resque.Requirements<Defs>] extends [never] ? { readonly layers?: Layer.Layer<never, E> }
+    : { readonly layers: Layer.Layer<Resque.Requirements<Defs>, E> })
 
 /**
  * The root command, for embedding in a larger CLI (`Command.withSubcommands`) or for tests (`Command.runWith`).
@@ -48,30 +48,37 @@ export type Options<Defs extends ReadonlyArray<Action.Any>, E = never> =
  * @category constructors
  */
 export const command = <const Defs extends ReadonlyArray<Action.Any>, E = never>(options: Options<Defs, E>) => {
-  const services: Layer.Layer<never, unknown> | Layer.Layer<Action.Services<Defs[number]>, unknown> = options.layers ?? Layer.empty
+  const services: Layer.Layer<never, unknown> | Layer.Layer<Resque.Requirements<Defs>, unknown> = options.layers ?? Layer.empty
   const app: App = {
     actions: options.actions,
     runtime: (redis) =>
-      Runtime.layer({ actions: options.actions, ...(options.actionsOptions ? { actionsOptions: options.actionsOptions } : {}) }).pipe(
-        // the actions' services: their type is the union `Action.Services` computes, which `layers` provides
-        Layer.provide(services as Layer.Layer<Action.Services<Defs[number]>, unknown>),
+      Resque.layer({ actions: options.actions, ...(options.maxPayloadBytes === undefined ? {} : { maxPayloadBytes: options.maxPayloadBytes }) }).pipe(
+        // the actions' services: `Resque.Requirements` computes their union, which `layers` provides
+        Layer.provide(services as Layer.Layer<Resque.Requirements<Defs>, unknown>),
         Layer.provideMerge(redis)
       )
   }
   const width = Math.max(0, ...options.actions.map((a) => a.name.length))
+  const description = options.description ?? "Background jobs on Redis (Resque protocol)"
+  const inspect = { group: "Inspect and manage", commands: Inspect.commands(app) }
+  // without actions it is an operator's tool: nothing to run, enqueue or work on, only what Redis holds
+  if (options.actions.length === 0) {
+    return Command.make(options.name).pipe(
+      Command.withDescription(description),
+      Command.withSubcommands([inspect]),
+      Command.withGlobalFlags(globalFlags)
+    )
+  }
   return Command.make(options.name).pipe(
     Command.withDescription(
       [
-        options.description ?? "Background jobs on Redis (Resque protocol)",
+        description,
         "",
         "ACTIONS (run, enqueue and fanout take one as subcommand; `<command> <action> --help` lists its flags)",
         ...options.actions.map((a) => `  ${a.name.padEnd(width + 2)}${a.description}`)
       ].join("\n")
     ),
-    Command.withSubcommands([
-      { group: "Jobs", commands: Jobs.commands(app) },
-      { group: "Inspect and manage", commands: Inspect.commands(app) }
-    ]),
+    Command.withSubcommands([{ group: "Jobs", commands: Jobs.commands(app) }, inspect]),
     Command.withGlobalFlags(globalFlags)
   )
 }
@@ -94,4 +101,4 @@ export const make = <const Defs extends ReadonlyArray<Action.Any>, E = never>(op
  */
 export const runMain = <const Defs extends ReadonlyArray<Action.Any>, E = never>(options: Options<Defs, E>): void =>
   // a Ctrl-C/SIGTERM that stops a worker is a clean stop: exit 0, not Effect's 130 for an interrupted program
-  make(options).pipe(Effect.provide(NodeServices.layer), NodeRuntime.runMain({ teardown: Runtime.teardown }))
+  make(options).pipe(Effect.provide(NodeServices.layer), NodeRuntime.runMain({ teardown: Resque.teardown }))

@@ -4,28 +4,26 @@
  *
  * @since 0.1.0
  */
-import { Effect, Layer } from "effect"
+import { Effect } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
-import type { ActionRegistry } from "../../layers/ActionRegistry.ts"
+import { Actions } from "../../layers/Actions.ts"
+import { Operations } from "../../layers/Operations.ts"
+import type * as Resque from "../../layers/Resque.ts"
 import type { Redis } from "../../layers/Redis.ts"
-import * as Tasks from "../../layers/Tasks.ts"
-import { fanOutStatus } from "../fanOut.ts"
 import { type App, BadArgument, handler, printJson, printRaw, sharedRedis } from "./Shared.ts"
 import * as Table from "./Table.ts"
 
 const jsonFlag = Flag.Boolean("json").pipe(Flag.withDefault(false), Flag.withDescription("Print the data as JSON instead of a table"))
 
-/** Runs `f` with the Tasks service on the shared Redis. */
-const withTasks = <A, E>(
+/** Runs `f` with the Operations service on the shared Redis. */
+const withOperations = <A, E>(
   app: App,
   command: string,
-  f: (tasks: Tasks.Tasks["Service"]) => Effect.Effect<A, E, Redis | ActionRegistry>
+  f: (ops: Operations["Service"]) => Effect.Effect<A, E, Redis | Resque.Services>
 ) =>
   Effect.gen(function*() {
     const redis = yield* sharedRedis(command)
-    return yield* Effect.flatMap(Tasks.Tasks, f).pipe(
-      Effect.provide(Tasks.layer.pipe(Layer.provideMerge(app.runtime(redis))))
-    )
+    return yield* Effect.flatMap(Operations, f).pipe(Effect.provide(app.runtime(redis)))
   })
 
 /** Prints `data` as JSON, or the table `text` renders from it. */
@@ -33,10 +31,10 @@ const show = <A>(json: boolean, data: A, text: (data: A) => string) => (json ? p
 
 const status = (app: App) =>
   Command.make("status", { json: jsonFlag }, ({ json }) =>
-    handler(withTasks(app, "status", (tasks) =>
+    handler(withOperations(app, "status", (ops) =>
       Effect.gen(function*() {
-        const details = yield* tasks.taskDetails
-        const failed = yield* tasks.failedCount
+        const details = yield* ops.taskDetails
+        const failed = yield* ops.failedCount
         yield* show(json, { ...details, failedJobs: failed }, (d) =>
           [
             Table.section("QUEUES", Table.render(["queue", "jobs"], Object.entries(d.queues).map(([name, q]) => [name, q.length]))),
@@ -58,10 +56,10 @@ const queue = (app: App) =>
     limit: Flag.Int("limit").pipe(Flag.withDefault(50), Flag.withDescription("Show at most this many jobs (default 50)")),
     json: jsonFlag
   }, ({ name, limit, json }) =>
-    handler(withTasks(app, "queue", (tasks) =>
+    handler(withOperations(app, "queue", (ops) =>
       Effect.gen(function*() {
-        const length = yield* tasks.length(name)
-        const jobs = limit > 0 ? yield* tasks.queued(name, 0, limit - 1) : []
+        const length = yield* ops.length(name)
+        const jobs = limit > 0 ? yield* ops.queued(name, 0, limit - 1) : []
         yield* show(json, { queue: name, length, jobs }, (d) =>
           Table.section(
             `QUEUE ${d.queue}: ${d.length} job${d.length === 1 ? "" : "s"}${d.length > d.jobs.length ? ` (first ${d.jobs.length} shown)` : ""}`,
@@ -71,10 +69,10 @@ const queue = (app: App) =>
   ).pipe(Command.withDescription("List the jobs waiting in a queue"))
 
 const failedList = (app: App, json: boolean, limit: number) =>
-  withTasks(app, "failed", (tasks) =>
+  withOperations(app, "failed", (ops) =>
     Effect.gen(function*() {
-      const count = yield* tasks.failedCount
-      const jobs = limit > 0 ? yield* tasks.failed(0, limit - 1) : []
+      const count = yield* ops.failedCount
+      const jobs = limit > 0 ? yield* ops.failed(0, limit - 1) : []
       yield* show(json, { count, jobs }, (d) =>
         Table.section(
           `FAILED JOBS: ${d.count}${d.count > d.jobs.length ? ` (first ${d.jobs.length} shown)` : ""}`,
@@ -85,10 +83,10 @@ const failedList = (app: App, json: boolean, limit: number) =>
         ))
     }))
 
-const failedAt = (tasks: Tasks.Tasks["Service"], index: number) =>
+const failedAt = (ops: Operations["Service"], index: number) =>
   Effect.gen(function*() {
     if (!Number.isInteger(index) || index < 0) return yield* new BadArgument({ detail: "the failed-job number must be 0 or more (see `failed list`)" })
-    const [job] = yield* tasks.failed(index, index)
+    const [job] = yield* ops.failed(index, index)
     if (job === undefined) return yield* new BadArgument({ detail: `no failed job #${index} (see \`failed list\`)` })
     return job
   })
@@ -104,21 +102,21 @@ const failed = (app: App) =>
         Command.withDescription("List failed jobs, newest last, numbered from 0")
       ),
       Command.make("retry", { n: indexArgument }, ({ n }) =>
-        handler(withTasks(app, "failed retry", (tasks) =>
+        handler(withOperations(app, "failed retry", (ops) =>
           Effect.gen(function*() {
-            const job = yield* failedAt(tasks, n)
-            yield* tasks.retryAndRemoveFailed(job)
+            const job = yield* failedAt(ops, n)
+            yield* ops.retryAndRemoveFailed(job)
             yield* printJson({ retried: 1, action: job.action, queue: job.queue })
           })))
       ).pipe(Command.withDescription("Re-enqueue failed job n on its queue and remove it from the failed list")),
       Command.make("retry-all", {}, () =>
-        handler(withTasks(app, "failed retry-all", (tasks) => Effect.flatMap(tasks.retryAllFailed(), (retried) => printJson({ retried }))))
+        handler(withOperations(app, "failed retry-all", (ops) => Effect.flatMap(ops.retryAllFailed(), (retried) => printJson({ retried }))))
       ).pipe(Command.withDescription("Re-enqueue every failed job")),
       Command.make("remove", { n: indexArgument }, ({ n }) =>
-        handler(withTasks(app, "failed remove", (tasks) =>
+        handler(withOperations(app, "failed remove", (ops) =>
           Effect.gen(function*() {
-            const job = yield* failedAt(tasks, n)
-            yield* tasks.removeFailed(job)
+            const job = yield* failedAt(ops, n)
+            yield* ops.removeFailed(job)
             yield* printJson({ removed: 1, action: job.action, queue: job.queue })
           })))
       ).pipe(Command.withDescription("Remove failed job n without retrying it"))
@@ -130,9 +128,9 @@ const fanoutStatus = (app: App) =>
     id: Argument.String("id").pipe(Argument.withDescription("The fan-out id printed by `fanout`")),
     json: jsonFlag
   }, ({ id, json }) =>
-    handler(withTasks(app, "fanout-status", () =>
+    handler(withOperations(app, "fanout-status", () =>
       Effect.gen(function*() {
-        const s = yield* fanOutStatus(id)
+        const s = yield* (yield* Actions).fanOutStatus(id)
         yield* show(json, s, (d) =>
           [
             Table.section(`FAN-OUT ${d.fanOutId} (${d.actionNames.join(", ")}) ${d.done ? "done" : "running"}`, Table.render(
@@ -146,10 +144,10 @@ const fanoutStatus = (app: App) =>
 
 const workers = (app: App) =>
   Command.make("workers", { json: jsonFlag }, ({ json }) =>
-    handler(withTasks(app, "workers", (tasks) =>
+    handler(withOperations(app, "workers", (ops) =>
       Effect.gen(function*() {
-        const list = yield* tasks.workers
-        const busy = yield* tasks.allWorkingOn
+        const list = yield* ops.workers
+        const busy = yield* ops.allWorkingOn
         const data = list.map((w) => ({ ...w, workingOn: busy.find((b) => b.worker === w.name) ?? null }))
         yield* show(json, data, (d) =>
           Table.section(`WORKERS: ${d.length}`, Table.render(
@@ -163,8 +161,8 @@ const recurring = (app: App) => {
   const names = app.actions.filter((a) => a.task?.frequency !== undefined).map((a) => a.name)
   const actionArgument = Argument.Literals("action", names).pipe(Argument.withDescription("A recurring action"))
   const list = (json: boolean) =>
-    withTasks(app, "recurring", (tasks) =>
-      Effect.flatMap(tasks.recurring, (all) =>
+    withOperations(app, "recurring", (ops) =>
+      Effect.flatMap(ops.recurring, (all) =>
         show(json, all, (d) =>
           Table.section("RECURRING ACTIONS", Table.render(
             ["action", "queue", "every", "state"],
@@ -175,11 +173,11 @@ const recurring = (app: App) => {
     Command.withSubcommands([
       Command.make("list", { json: jsonFlag }, ({ json }) => handler(list(json))).pipe(Command.withDescription("List recurring actions and their state")),
       Command.make("stop", { action: actionArgument }, ({ action }) =>
-        handler(withTasks(app, "recurring stop", (tasks) => Effect.flatMap(tasks.stopRecurrentAction(action), printJson)))
+        handler(withOperations(app, "recurring stop", (ops) => Effect.flatMap(ops.stopRecurrentAction(action), printJson)))
       ).pipe(Command.withDescription("Stop a recurring action: its queued and delayed copies are removed, none is started until `start`")),
       Command.make("start", { action: actionArgument }, ({ action }) =>
-        handler(withTasks(app, "recurring start", (tasks) =>
-          Effect.flatMap(tasks.startRecurrentAction(action), (started) => printJson({ action, started }))))
+        handler(withOperations(app, "recurring start", (ops) =>
+          Effect.flatMap(ops.startRecurrentAction(action), (started) => printJson({ action, started }))))
       ).pipe(Command.withDescription("Resume a stopped recurring action (enqueues a copy now unless one is live)"))
     ])
   )
@@ -190,5 +188,8 @@ const recurring = (app: App) => {
  *
  * @category commands
  */
-export const commands = (app: App) =>
-  [status(app), queue(app), failed(app), fanoutStatus(app), workers(app), recurring(app)] as const
+export const commands = (app: App) => {
+  const always = [status(app), queue(app), failed(app), fanoutStatus(app), workers(app)] as const
+  // recurring actions are the application's: an operator's tool without actions has none to list
+  return app.actions.some((a) => a.task?.frequency !== undefined) ? [...always, recurring(app)] : always
+}

@@ -4,16 +4,14 @@
  *
  * @since 0.1.0
  */
-import { Clock, Effect, FileSystem, Layer, Option, PubSub } from "effect"
+import { Clock, Effect, FileSystem, Option, PubSub } from "effect"
 import { Command, Flag } from "effect/cli"
 import type * as Action from "../../domain/Action.ts"
 import type * as Outcome from "../../domain/Outcome.ts"
 import { ActionRegistry } from "../../layers/ActionRegistry.ts"
 import { Actions } from "../../layers/Actions.ts"
-import * as FanOutStore from "../../layers/FanOut.ts"
 import * as Scheduler from "../../layers/Scheduler.ts"
 import * as Worker from "../../layers/Worker.ts"
-import { fanOut } from "../fanOut.ts"
 import * as InputFlags from "./Flags.ts"
 import { watch } from "./Progress.ts"
 import { anyRedis, type App, BadArgument, handler, parseDelay, printJson, printRaw, sharedRedis } from "./Shared.ts"
@@ -57,7 +55,8 @@ const run = (app: App) =>
         const redis = yield* anyRedis
         yield* Effect.gen(function*() {
           const entry = yield* (yield* ActionRegistry).get(action.name)
-          const result = yield* entry.execute(yield* entry.decode(inputs))
+          // run by name: the job gets the same runtime (and Redis) as this command, like a worker's job
+          const result = yield* (yield* Actions).run(action.name, inputs)
           yield* printRaw(yield* entry.encodeResult(result))
         }).pipe(Effect.provide(app.runtime(redis)))
       })
@@ -92,9 +91,10 @@ const enqueue = (app: App) =>
         const redis = yield* sharedRedis("enqueue")
         yield* Effect.gen(function*() {
           const actions = yield* Actions
+          const options = queue === undefined ? {} : { queue }
           const job = at === undefined
-            ? yield* actions.enqueue(action.name, inputs, queue)
-            : yield* actions.enqueueAt(at, action.name, inputs, queue)
+            ? yield* actions.enqueue(action.name, inputs, options)
+            : yield* actions.enqueueAt(at, action.name, inputs, options)
           yield* Effect.logInfo(`enqueued ${job.action} on ${job.queue}`)
           yield* printJson({ action: job.action, queue: job.queue, ...(at === undefined ? {} : { at: new Date(at).toISOString() }), payload: JSON.parse(job.payload) })
         }).pipe(Effect.provide(app.runtime(redis)))
@@ -140,7 +140,7 @@ const fanout = (app: App) =>
         yield* Effect.gen(function*() {
           const queue = Option.getOrUndefined(flags.queue)
           const jobs = lines.map((inputs) => (queue === undefined ? { action: action.name, inputs } : { action: action.name, inputs, queue }))
-          const result = yield* fanOut(jobs, { batchSize: flags.batchSize })
+          const result = yield* (yield* Actions).fanOut(jobs, { batchSize: flags.batchSize })
           yield* Effect.logInfo(`fan-out ${result.fanOutId}: ${result.enqueued} of ${lines.length} children enqueued`)
           for (const error of result.errors) yield* Effect.logWarning(`line ${error.index + 1}: ${error.message}`)
           if (!flags.wait) return yield* printJson(result)
@@ -186,7 +186,7 @@ const worker = (app: App) =>
           ),
           Effect.forever
         )
-      }).pipe(Effect.scoped, Effect.provide(Layer.merge(app.runtime(redis), FanOutStore.layer())))
+      }).pipe(Effect.scoped, Effect.provide(app.runtime(redis)))
     }))
   ).pipe(Command.withDescription("Run workers (and the scheduler) until interrupted, logging each job"))
 

@@ -7,9 +7,8 @@
  */
 import { Clock, Effect } from "effect"
 import { FanOutNotFound } from "../../domain/FanOut.ts"
-import { call } from "../../layers/Queue.ts"
+import { Actions } from "../../layers/Actions.ts"
 import { Redis } from "../../layers/Redis.ts"
-import { fanOutStatus } from "../fanOut.ts"
 import { Quiet } from "./Shared.ts"
 
 interface Counts {
@@ -39,11 +38,12 @@ export const render = (counts: Counts, elapsedMs: number): string => {
  */
 export const watch = (fanOutId: string) =>
   Effect.gen(function*() {
-    const { client, keys } = yield* Redis
+    const redis = yield* Redis
+    const actions = yield* Actions
     const quiet = yield* Quiet
     const tty = process.stderr.isTTY === true
     const started = yield* Clock.currentTimeMillis
-    const read = call("read fan-out counts", () => client.hmget(keys.fanOut(fanOutId), "total", "completed", "failed"))
+    const read = redis.send<ReadonlyArray<string | null>>("hmget", redis.keys.fanOut(fanOutId), "total", "completed", "failed")
     let lastLine = ""
     let lastPrinted = 0
     const show = (line: string, now: number, final: boolean) =>
@@ -67,7 +67,7 @@ export const watch = (fanOutId: string) =>
       if (done) break
       yield* Effect.sleep("200 millis")
     }
-    const status = yield* fanOutStatus(fanOutId)
+    const status = yield* actions.fanOutStatus(fanOutId)
     const elapsedMs = (yield* Clock.currentTimeMillis) - started
     return {
       fanOutId,

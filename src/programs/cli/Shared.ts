@@ -8,15 +8,16 @@
 import { Config, Console, Data, Effect, Layer, Logger, Option, References } from "effect"
 import { CliError, Flag, GlobalFlag } from "effect/cli"
 import type * as Action from "../../domain/Action.ts"
+import * as JobError from "../../domain/JobError.ts"
 import * as Redis from "../../layers/Redis.ts"
 import * as RedisMemory from "../../layers/RedisMemory.ts"
-import * as Runtime from "../../layers/Runtime.ts"
+import type * as Resque from "../../layers/Resque.ts"
 
 /** `--redis URL`, falling back to `REDIS_URL`. @category flags */
 export const RedisUrl = GlobalFlag.Setting("redis")({
   flag: Flag.String("redis").pipe(
     Flag.withMetavar("url"),
-    Flag.withDescription("Redis URL, default $REDIS_URL. Every command but run needs one (workers share state through it)"),
+    Flag.withDescription("Redis URL, default $REDIS_URL. Commands that read or write shared state need one (`run` alone can use an in-memory Redis)"),
     Flag.withFallbackConfig(Config.String("REDIS_URL")),
     Flag.optional
   )
@@ -73,8 +74,8 @@ export class BadArgument extends Data.TaggedError("BadArgument")<{ readonly deta
  */
 export interface App {
   readonly actions: ReadonlyArray<Action.Any>
-  /** The runtime (registry, queue, Actions) and the Redis it runs on, the application's own layers provided. */
-  readonly runtime: (redis: Layer.Layer<Redis.Redis, unknown>) => Layer.Layer<Runtime.Services | Redis.Redis, unknown>
+  /** The Resque queue (registry, Actions, Operations) and the Redis it runs on, the application's own layers provided. */
+  readonly runtime: (redis: Layer.Layer<Redis.Redis, unknown>) => Layer.Layer<Resque.Services | Redis.Redis, unknown>
 }
 
 const redisLayer = (url: string, namespace: Option.Option<string>) =>
@@ -104,13 +105,13 @@ export const anyRedis = Effect.gen(function*() {
   return RedisMemory.layer(Option.isSome(namespace) ? { namespace: namespace.value } : {})
 })
 
-/** The message to show for an error. */
+/**
+ * The text to show for an error: its message, or, for an error without one (a tagged error declared with
+ * fields only), its tag and fields.
+ */
 export const messageOf = (error: unknown): string => {
-  if (error instanceof Error) return error.message
-  if (typeof error === "object" && error !== null && "message" in error && typeof error.message === "string") {
-    return error.message
-  }
-  return String(error)
+  const message = JobError.message(error)
+  return message === JobError.tag(error) || message.startsWith("{") ? JobError.format(error) : message
 }
 
 /**

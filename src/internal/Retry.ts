@@ -1,11 +1,14 @@
 /**
  * Retry delays from an action's {@link RetryPolicy}: the delay before attempt `n + 1` is the n-th delay the
- * policy's Schedule produces. No more retries once `attempts` runs were made or the Schedule ends.
+ * policy's Schedule produces. No more retries once `attempts` runs were made or the Schedule ends. Shared by
+ * the worker (a run that failed) and the scheduler (a job reclaimed from a dead worker), so both follow one
+ * policy.
+ *
+ * @since 0.2.0
  */
 import { Duration, Effect, Exit, Schedule } from "effect"
 import type { RetryPolicy } from "../domain/Action.ts"
-import * as Payload from "../domain/Payload.ts"
-import type { ParsedJob } from "../domain/Payload.ts"
+import * as Job from "../domain/Job.ts"
 
 const defaultDelay = Schedule.spaced("1 second")
 
@@ -23,23 +26,19 @@ export const retryDelayMillis = (policy: RetryPolicy, attempt: number): Effect.E
     return delay
   })
 
-/** What retrying a failed job means: the payload of the next attempt and when it may run. */
+/** What retrying a failed job means: the payload of the next attempt, its queue, and when it may run. */
 export interface NextAttempt {
   readonly attempt: number
   readonly delayMillis: number
+  readonly queue: string
   readonly payload: string
 }
 
 /**
- * The next attempt of a failed job under `policy`, or undefined when no retry is due. Shared by the worker
- * (a run that failed) and the scheduler (a job reclaimed from a dead worker), so both follow one policy.
- * Recurring copies never retry: their chain schedules the next period instead.
+ * The next attempt of a failed job under `policy`, or undefined when no retry is due. Recurring copies never
+ * retry: their chain schedules the next period instead.
  */
-export const nextAttempt = (
-  policy: RetryPolicy | undefined,
-  job: ParsedJob,
-  queue: string
-): Effect.Effect<NextAttempt | undefined> =>
+export const nextAttempt = (policy: RetryPolicy | undefined, job: Job.ParsedJob): Effect.Effect<NextAttempt | undefined> =>
   Effect.gen(function*() {
     if (policy === undefined || job.meta.recurrence !== undefined) return undefined
     const attempt = job.meta.attempt ?? 1
@@ -48,6 +47,17 @@ export const nextAttempt = (
     return {
       attempt: attempt + 1,
       delayMillis,
-      payload: Payload.encode(queue, job.action, job.inputs, { ...job.meta, attempt: attempt + 1 })
+      queue: job.queue,
+      payload: Job.encode(job.queue, job.action, job.inputs, { ...job.meta, attempt: attempt + 1 })
     }
   })
+
+/**
+ * Where a retry goes: on its queue now when it has no delay, else delayed until `now + delay`.
+ *
+ * @category constructors
+ */
+export const target = (next: NextAttempt, now: number) =>
+  next.delayMillis <= 0
+    ? { queue: next.queue, payload: next.payload }
+    : { queue: next.queue, payload: next.payload, at: now + next.delayMillis }

@@ -10,12 +10,7 @@
  */
 import { Duration, Effect, Fiber, Layer, PubSub, References } from "effect"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import { Actions } from "../layers/Actions.ts"
-import * as Redis from "../layers/Redis.ts"
-import * as RedisMemory from "../layers/RedisMemory.ts"
-import * as Runtime from "../layers/Runtime.ts"
-import * as Scheduler from "../layers/Scheduler.ts"
-import * as Worker from "../layers/Worker.ts"
+import { Actions, Redis, RedisMemory, Resque, Scheduler, Worker } from "../src/index.ts"
 import { add, heartbeat, resize } from "./demoActions.ts"
 
 const CHILDREN = Number(process.env["DEMO_CHILDREN"] ?? 2000)
@@ -31,7 +26,7 @@ const App = Layer.mergeAll(
   Worker.layer({ queues: ["math", "images", "default"], concurrency: 20 }),
   Scheduler.layer({ pollInterval: "200 millis" })
 ).pipe(
-  Layer.provideMerge(Runtime.layer({ actions: [add, resize, fastHeartbeat] })),
+  Layer.provideMerge(Resque.layer({ actions: [add, resize, fastHeartbeat] })),
   Layer.provideMerge(RedisLayer)
 )
 
@@ -55,7 +50,7 @@ const describeEvent = (event: Worker.JobEvent): string => {
 }
 
 const program = Effect.gen(function*() {
-  const actions = yield* Actions
+  const actions = yield* Actions.Actions
   const worker = yield* Worker.Worker
   yield* print(`effect-resque demo on ${url ? Redis.redactUrl(url) : "the in-memory Redis"}`)
 
@@ -103,11 +98,11 @@ const program = Effect.gen(function*() {
   const bad = [{ a: "oops" }, { b: 1 }, { a: Number.NaN }] as unknown as ReadonlyArray<typeof inputs[number]>
   const started = Date.now()
   children.started = started
-  const result = yield* actions.fanOut(add, [...inputs, ...bad], undefined, { batchSize: 100, concurrency: 4 })
+  const result = yield* actions.fanOut(add, [...inputs, ...bad], { batchSize: 100, concurrency: 4 })
   yield* print(`  fan-out ${result.fanOutId}: ${result.enqueued} enqueued in ${Date.now() - started} ms, ${result.errors.length} refused`)
   for (const error of result.errors) yield* print(`    child ${error.index}: ${error.message}`)
 
-  const status = yield* actions.awaitFanOut(result.fanOutId, add, { timeout: "5 minutes" })
+  const status = yield* actions.awaitFanOut(result, { timeout: "5 minutes" })
   progress()
   yield* endProgressLine
   const sum = status.results.reduce((acc, r) => acc + Number(r.result), 0)
@@ -126,11 +121,11 @@ const program = Effect.gen(function*() {
 /** On a real Redis, remove the demo's keys afterwards (only under the demo's own namespace). */
 const cleanup = Effect.gen(function*() {
   if (!url) return
-  const { client } = yield* Redis.Redis
+  const redis = yield* Redis.Redis
   let cursor = "0"
   do {
-    const [next, found] = yield* Effect.promise(() => client.scan(cursor, "MATCH", `${namespace}:*`, "COUNT", 1000))
-    if (found.length > 0) yield* Effect.promise(() => client.del(...found))
+    const [next, found] = yield* redis.send<readonly [string, ReadonlyArray<string>]>("scan", cursor, "MATCH", `${namespace}:*`, "COUNT", 1000)
+    if (found.length > 0) yield* redis.send("del", ...found)
     cursor = next
   } while (cursor !== "0")
 }).pipe(Effect.provide(Redis.layer({ url: url ?? "", namespace })), Effect.ignore)
@@ -141,5 +136,5 @@ program.pipe(
   Effect.provide(App),
   Effect.andThen(cleanup),
   Effect.provideService(References.MinimumLogLevel, "Warn"),
-  NodeRuntime.runMain({ teardown: Runtime.teardown })
+  NodeRuntime.runMain({ teardown: Resque.teardown })
 )

@@ -1,5 +1,5 @@
 /**
- * The job payload: Resque's wire format `{"class": action, "queue": q, "args": [inputs]}`, the format
+ * A job on the wire: Resque's format `{"class": action, "queue": q, "args": [inputs]}`, the format
  * node-resque and Ruby Resque read and write. Runtime metadata (fan-out id, child index, attempt, recurrence
  * token) rides inside the inputs object under the reserved key `_job`, which the worker strips before the
  * Schema decode: the action never sees it, every Resque retry path keeps it, and a plain node-resque worker

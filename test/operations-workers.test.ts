@@ -1,17 +1,17 @@
 /**
- * The operations API (issue 5) on workers and recurring actions: listing workers and what they run, the
+ * The operations API on workers and recurring actions: listing workers and what they run, the
  * overview, cleaning stuck workers (their job failed, counted in stats), and stopping a recurring action for
  * real (nothing runs after the stop, including the copy that was running). Every test runs on both backends.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Clock, Effect, Latch, Option, PubSub } from "effect"
-import * as Payload from "../src/domain/Payload.ts"
-import { pick } from "../src/internal/pick.ts"
+import * as FanOut from "../src/domain/FanOut.ts"
+import * as Job from "../src/domain/Job.ts"
+import * as Pick from "../src/internal/Pick.ts"
 import { Actions } from "../src/layers/Actions.ts"
+import { Operations } from "../src/layers/Operations.ts"
 import { Redis } from "../src/layers/Redis.ts"
 import * as Scheduler from "../src/layers/Scheduler.ts"
-import { Tasks } from "../src/layers/Tasks.ts"
-import { fanOut, fanOutStatus, job } from "../src/programs/fanOut.ts"
 import * as Worker from "../src/layers/Worker.ts"
 import { add, redisCall, takeEventsWithin, waitUntil } from "./support/app.ts"
 import { backends } from "./support/backends.ts"
@@ -20,19 +20,22 @@ import { gates, hold, opsApp } from "./support/tasksApp.ts"
 /** Leaves the state a worker that died mid-job leaves: registered, its job popped and recorded as "working on". */
 const deadWorker = (name: string, queue: string, runAt: number) =>
   Effect.gen(function*() {
-    const { client, keys } = yield* Redis
+    const redis = yield* Redis
+    const { keys } = redis
     const seconds = Math.round(runAt / 1000)
-    yield* Effect.promise(() =>
-      client.multi().sadd(keys.workers, `${name}:${queue}`).set(keys.started(name, queue), seconds)
-        .set(keys.ping(name), JSON.stringify({ time: seconds, name, queues: queue })).exec()
-    )
-    return yield* Effect.promise(() =>
-      pick.run(client, [keys.working(name, queue), keys.queues], [keys.queue(""), new Date(runAt).toISOString(), name, queue])
-    )
+    yield* redis.multi([
+      ["sadd", keys.workers, `${name}:${queue}`],
+      ["set", keys.started(name, queue), seconds],
+      ["set", keys.ping(name), JSON.stringify({ time: seconds, name, queues: queue })]
+    ])
+    return yield* redis.eval(Pick.pick, {
+      source: { working: keys.working(name, queue), queuesKey: keys.queues, prefix: keys.queue(""), worker: name, queues: [queue] },
+      runAt: new Date(runAt).toISOString()
+    })
   })
 
 /** Start times (ms) of the recurring `tick` runs so far. */
-const tickStarts = redisCall((client, keys) => client.lrange(keys.key("tick-started"), 0, -1)).pipe(
+const tickStarts = redisCall((client, keys) => client.lrange<ReadonlyArray<string>>(keys.key("tick-started"), 0, -1)).pipe(
   Effect.map((xs) => xs.map(Number))
 )
 const tickFinished = redisCall((client, keys) => client.get(keys.key("tick-finished"))).pipe(Effect.map(Number))
@@ -40,15 +43,15 @@ const tickFinished = redisCall((client, keys) => client.get(keys.key("tick-finis
 for (const backend of backends) {
   const app = () => opsApp(backend.layer())
 
-  describe(`tasks: workers (${backend.name})`, () => {
+  describe(`operations: workers (${backend.name})`, () => {
     it.live("lists workers, what they run, and the overview in one round trip", () =>
       Effect.gen(function*() {
-        const tasks = yield* Tasks
+        const ops = yield* Operations
         const actions = yield* Actions
-        assert.deepStrictEqual(yield* tasks.workers, [])
-        assert.deepStrictEqual(yield* tasks.allWorkingOn, [])
-        assert.strictEqual((yield* Effect.flip(tasks.workingOn("nobody")))._tag, "UnknownWorker")
-        const empty = yield* tasks.taskDetails
+        assert.deepStrictEqual(yield* ops.workers, [])
+        assert.deepStrictEqual(yield* ops.allWorkingOn, [])
+        assert.strictEqual((yield* Effect.flip(ops.workingOn("nobody")))._tag, "UnknownWorker")
+        const empty = yield* ops.taskDetails
         assert.deepStrictEqual(empty, { queues: {}, workers: [], stats: { processed: 0, failed: 0 }, leader: null })
 
         const gate = Latch.makeUnsafe(false)
@@ -57,26 +60,26 @@ for (const backend of backends) {
           const worker = yield* Worker.make({ queues: ["hold", "math"], concurrency: 2, name: `ops-${backend.name}` })
           const events = yield* PubSub.subscribe(worker.events)
           yield* actions.enqueue(hold, { id: `w-${backend.name}` })
-          const busy = yield* waitUntil("a worker to pick the job", tasks.allWorkingOn, (ws) => ws.length === 1)
+          const busy = yield* waitUntil("a worker to pick the job", ops.allWorkingOn, (ws) => ws.length === 1)
           const running = busy[0]
           assert.strictEqual(running?.job.action, "hold")
           assert.deepStrictEqual(running?.job.inputs, { id: `w-${backend.name}` })
           assert.strictEqual(running?.queue, "hold")
           assert.include(worker.names, running?.worker)
 
-          const workers = yield* tasks.workers
+          const workers = yield* ops.workers
           assert.deepStrictEqual(workers.map((w) => w.name), [...worker.names].sort())
           for (const w of workers) {
             assert.deepStrictEqual(w.queues, ["hold", "math"])
             assert.isNotNull(w.startedAt)
             assert.isNotNull(w.lastPingAt)
           }
-          const mine = yield* tasks.workingOn(running?.worker ?? "")
+          const mine = yield* ops.workingOn(running?.worker ?? "")
           assert.isTrue(Option.isSome(mine))
           const idle = worker.names.find((n) => n !== running?.worker) ?? ""
-          assert.isTrue(Option.isNone(yield* tasks.workingOn(idle)))
+          assert.isTrue(Option.isNone(yield* ops.workingOn(idle)))
 
-          const details = yield* tasks.taskDetails
+          const details = yield* ops.taskDetails
           assert.deepStrictEqual(details.queues, { hold: { length: 0 } })
           assert.deepStrictEqual(details.workers.map((w) => [w.name, w.workingOn?.job.action ?? null]),
             [...worker.names].sort().map((n) => [n, n === running?.worker ? "hold" : null]))
@@ -84,17 +87,17 @@ for (const backend of backends) {
 
           yield* gate.open
           yield* takeEventsWithin(events, 1)
-          const after = yield* tasks.taskDetails
+          const after = yield* ops.taskDetails
           assert.deepStrictEqual(after.stats, { processed: 1, failed: 0 })
           assert.deepStrictEqual(after.workers.map((w) => w.processed), workers.map((w) => (w.name === running?.worker ? 1 : 0)))
-          assert.deepStrictEqual(yield* tasks.allWorkingOn, [])
+          assert.deepStrictEqual(yield* ops.allWorkingOn, [])
         }))
-        assert.deepStrictEqual(yield* tasks.workers, [], "workers unregister on shutdown")
+        assert.deepStrictEqual(yield* ops.workers, [], "workers unregister on shutdown")
       }).pipe(Effect.provide(app())))
 
     it.live("cleanOldWorkers fails the stuck job with a reason, unregisters the worker and counts the failure", () =>
       Effect.gen(function*() {
-        const tasks = yield* Tasks
+        const ops = yield* Operations
         const actions = yield* Actions
         const { keys } = yield* Redis
         const now = yield* Clock.currentTimeMillis
@@ -105,35 +108,36 @@ for (const backend of backends) {
         assert.isArray(stuck)
         assert.isArray(fresh)
 
-        assert.deepStrictEqual(yield* tasks.cleanOldWorkers("1 hour"), [], "nothing is that old")
-        const cleaned = yield* tasks.cleanOldWorkers("1 minute")
+        assert.deepStrictEqual(yield* ops.cleanOldWorkers("1 hour"), [], "nothing is that old")
+        const cleaned = yield* ops.cleanOldWorkers("1 minute")
         assert.deepStrictEqual(cleaned.map((w) => [w.worker, w.job.action, w.job.inputs]), [["dead:1.0", "add", { a: 1, b: 0 }]])
-        assert.deepStrictEqual((yield* tasks.workers).map((w) => w.name), ["busy:2.0"], "the recent job's worker stays")
+        assert.deepStrictEqual((yield* ops.workers).map((w) => w.name), ["busy:2.0"], "the recent job's worker stays")
         assert.isNull(yield* redisCall((client) => client.get(keys.working("dead:1.0", "math"))), "working-on record removed")
         assert.isNull(yield* redisCall((client) => client.get(keys.ping("dead:1.0"))))
 
-        const [failed] = yield* tasks.failed(0, -1)
+        const [failed] = yield* ops.failed(0, -1)
         assert.strictEqual(failed?.worker, "dead:1.0")
         assert.strictEqual(failed?.action, "add")
         assert.strictEqual(failed?.exception, "WorkerTimeout")
         assert.include(failed?.error ?? "", "stuck")
-        const stats = yield* tasks.stats
+        const stats = yield* ops.stats
         assert.strictEqual(stats.failed, 1)
         const addStats = stats.actions.find((a) => a.action === "add")
         assert.deepStrictEqual([addStats?.runs, addStats?.failures], [1, 1], "recorded through the worker middlewares")
-        assert.deepStrictEqual(yield* tasks.cleanOldWorkers("1 minute"), [], "idempotent")
+        assert.deepStrictEqual(yield* ops.cleanOldWorkers("1 minute"), [], "idempotent")
 
         // the stuck job can be retried like any failed job
-        if (failed !== undefined) yield* tasks.retryAndRemoveFailed(failed)
-        assert.deepStrictEqual((yield* tasks.queued("math", 0, -1)).map((j) => j.raw), [Payload.encode("math", "add", { a: 1, b: 0 })])
+        if (failed !== undefined) yield* ops.retryAndRemoveFailed(failed)
+        assert.deepStrictEqual((yield* ops.queued("math", 0, -1)).map((j) => j.raw), [Job.encode("math", "add", { a: 1, b: 0 })])
       }).pipe(Effect.provide(app())))
   })
 
-  describe(`tasks: stuck fan-out child (${backend.name})`, () => {
+  describe(`operations: stuck fan-out child (${backend.name})`, () => {
     it.live("cleanOldWorkers records the stuck child as failed in its fan-out, so the counts reach total", () =>
       Effect.gen(function*() {
-        const tasks = yield* Tasks
-        const started = yield* fanOut([job(add, { a: 1 }), job(add, { a: 2 }), job(add, { a: 3 })])
+        const ops = yield* Operations
+        const actions = yield* Actions
+        const started = yield* actions.fanOut([FanOut.job(add, { a: 1 }), FanOut.job(add, { a: 2 }), FanOut.job(add, { a: 3 })])
         assert.strictEqual(started.total, 3)
         // the first child is picked by a worker that then dies; the other two run normally
         const now = yield* Clock.currentTimeMillis
@@ -143,27 +147,27 @@ for (const backend of backends) {
           const events = yield* PubSub.subscribe(worker.events)
           yield* takeEventsWithin(events, 2)
         }))
-        const before = yield* fanOutStatus(started.fanOutId)
+        const before = yield* actions.fanOutStatus(started)
         assert.deepStrictEqual([before.completed, before.failed, before.done], [2, 0, false])
 
-        const cleaned = yield* tasks.cleanOldWorkers("1 minute")
+        const cleaned = yield* ops.cleanOldWorkers("1 minute")
         assert.deepStrictEqual(cleaned.map((w) => [w.job.fanOut, w.job.index]), [[started.fanOutId, 0]])
-        const after = yield* fanOutStatus(started.fanOutId)
+        const after = yield* actions.fanOutStatus(started)
         assert.deepStrictEqual([after.total, after.completed, after.failed, after.done], [3, 2, 1, true])
         assert.include(after.errors[0]?.error ?? "", "stuck")
-        const [failed] = yield* tasks.failed(0, -1)
+        const [failed] = yield* ops.failed(0, -1)
         assert.deepStrictEqual([failed?.fanOut, failed?.index], [started.fanOutId, 0])
       }).pipe(Effect.provide(app())))
   })
 
-  describe(`tasks: recurring actions (${backend.name})`, () => {
+  describe(`operations: recurring actions (${backend.name})`, () => {
     it.live("stop removes every copy and nothing runs after it, even the copy that was running; start resumes", () =>
       Effect.gen(function*() {
-        const tasks = yield* Tasks
-        assert.strictEqual((yield* Effect.flip(tasks.stopRecurrentAction("add")))._tag, "NotRecurring")
-        assert.strictEqual((yield* Effect.flip(tasks.stopRecurrentAction("nope")))._tag, "UnknownAction")
-        assert.strictEqual((yield* Effect.flip(tasks.startRecurrentAction(add)))._tag, "NotRecurring")
-        assert.deepStrictEqual(yield* tasks.recurring, [{ action: "tick", queue: "ticks", frequencyMs: 1000, stopped: false, live: false }])
+        const ops = yield* Operations
+        assert.strictEqual((yield* Effect.flip(ops.stopRecurrentAction("add")))._tag, "NotRecurring")
+        assert.strictEqual((yield* Effect.flip(ops.stopRecurrentAction("nope")))._tag, "UnknownAction")
+        assert.strictEqual((yield* Effect.flip(ops.startRecurrentAction(add)))._tag, "NotRecurring")
+        assert.deepStrictEqual(yield* ops.recurring, [{ action: "tick", queue: "ticks", frequencyMs: 1000, stopped: false, live: false }])
 
         yield* Effect.scoped(Effect.gen(function*() {
           yield* Worker.make({ queues: ["ticks"], concurrency: 1, pollInterval: "20 millis" })
@@ -171,54 +175,57 @@ for (const backend of backends) {
           // stop while a copy is running: it must not re-enqueue itself
           yield* waitUntil("a second tick to be running", Effect.all([tickStarts, tickFinished]), ([starts, finished]) =>
             starts.length >= 2 && starts.length > finished, { timeout: "15 seconds", interval: "10 millis" })
-          const stopped = yield* tasks.stopRecurrentAction("tick")
+          const stopped = yield* ops.stopRecurrentAction("tick")
           const stoppedAt = Date.now()
           assert.isTrue(stopped.wasLive)
-          assert.deepStrictEqual(yield* tasks.recurring, [{ action: "tick", queue: "ticks", frequencyMs: 1000, stopped: true, live: false }])
+          assert.deepStrictEqual(yield* ops.recurring, [{ action: "tick", queue: "ticks", frequencyMs: 1000, stopped: true, live: false }])
 
           // the one bounded wait: three periods in which nothing may start
           yield* Effect.sleep("3 seconds")
           const starts = yield* tickStarts
           assert.deepStrictEqual(starts.filter((t) => t > stoppedAt), [], "no run started after the stop")
           assert.strictEqual(yield* tickFinished, starts.length, "the running copy finished")
-          assert.strictEqual(yield* tasks.length("ticks"), 0)
-          assert.deepStrictEqual((yield* tasks.allDelayed).flatMap((d) => d.jobs).filter((j) => j.action === "tick"), [])
+          assert.strictEqual(yield* ops.length("ticks"), 0)
+          assert.deepStrictEqual((yield* ops.allDelayed).flatMap((d) => d.jobs).filter((j) => j.action === "tick"), [])
 
-          assert.isTrue(yield* tasks.startRecurrentAction("tick"))
-          assert.isFalse(yield* tasks.startRecurrentAction("tick"), "one live copy at most")
+          assert.isTrue(yield* ops.startRecurrentAction("tick"))
+          assert.isFalse(yield* ops.startRecurrentAction("tick"), "one live copy at most")
           yield* waitUntil("a tick after the restart", tickStarts, (ts) => ts.some((t) => t > stoppedAt + 3000), { timeout: "10 seconds" })
-          const stoppedAgain = yield* tasks.stopRecurrentAction("tick")
+          const stoppedAgain = yield* ops.stopRecurrentAction("tick")
           assert.isTrue(stoppedAgain.wasLive)
         }))
       }).pipe(Effect.provide(app())), 40_000)
 
     it.live("stop removes the queued copy and the delayed copy", () =>
       Effect.gen(function*() {
-        const tasks = yield* Tasks
-        const { client, keys } = yield* Redis
+        const ops = yield* Operations
+        const redis = yield* Redis
+        const { keys } = redis
         // a live chain with its copy waiting in the queue (as the leader starts it)
-        assert.isTrue(yield* tasks.startRecurrentAction("tick"))
-        assert.deepStrictEqual((yield* tasks.queued("ticks", 0, -1)).map((j) => [j.action, typeof j.recurrence]), [["tick", "string"]])
-        const queuedStop = yield* tasks.stopRecurrentAction("tick")
+        assert.isTrue(yield* ops.startRecurrentAction("tick"))
+        assert.deepStrictEqual((yield* ops.queued("ticks", 0, -1)).map((j) => [j.action, typeof j.recurrence]), [["tick", "string"]])
+        const queuedStop = yield* ops.stopRecurrentAction("tick")
         assert.deepStrictEqual(queuedStop, { action: "tick", wasLive: true, queued: 1, delayed: 0 })
-        assert.strictEqual(yield* tasks.length("ticks"), 0)
-        assert.isFalse(yield* tasks.startRecurrentAction("tick").pipe(Effect.andThen(tasks.stopRecurrentAction("tick")), Effect.as(false)))
+        assert.strictEqual(yield* ops.length("ticks"), 0)
+        assert.isFalse(yield* ops.startRecurrentAction("tick").pipe(Effect.andThen(ops.stopRecurrentAction("tick")), Effect.as(false)))
 
         // a live chain whose next copy is delayed (as a finished copy reschedules it)
         const token = "token-1"
-        const payload = Payload.encode("ticks", "tick", {}, { recurrence: token })
+        const payload = Job.encode("ticks", "tick", {}, { recurrence: token })
         const at = (yield* Clock.currentTimeMillis) + 60_000
         const seconds = Math.round(at / 1000)
-        yield* Effect.promise(() =>
-          client.multi().del(keys.recurringStopped("tick")).set(keys.recurring("tick"), token)
-            .rpush(keys.delayed(seconds), payload).sadd(keys.timestamps(payload), `delayed:${seconds}`)
-            .zadd(keys.delayedSchedule, seconds, String(seconds)).exec()
-        )
-        assert.strictEqual((yield* tasks.allDelayed).length, 1)
-        const delayedStop = yield* tasks.stopRecurrentAction("tick")
+        yield* redis.multi([
+          ["del", keys.recurringStopped("tick")],
+          ["set", keys.recurring("tick"), token],
+          ["rpush", keys.delayed(seconds), payload],
+          ["sadd", keys.timestamps(payload), `delayed:${seconds}`],
+          ["zadd", keys.delayedSchedule, seconds, String(seconds)]
+        ])
+        assert.strictEqual((yield* ops.allDelayed).length, 1)
+        const delayedStop = yield* ops.stopRecurrentAction("tick")
         assert.deepStrictEqual(delayedStop, { action: "tick", wasLive: true, queued: 0, delayed: 1 })
-        assert.deepStrictEqual(yield* tasks.allDelayed, [])
-        assert.deepStrictEqual(yield* tasks.timestamps, [])
+        assert.deepStrictEqual(yield* ops.allDelayed, [])
+        assert.deepStrictEqual(yield* ops.timestamps, [])
       }).pipe(Effect.provide(app())))
   })
 }

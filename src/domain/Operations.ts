@@ -8,8 +8,9 @@
  *
  * @since 0.1.0
  */
-import { Effect, Option, Result, Schema } from "effect"
-import * as Payload from "./Payload.ts"
+import { Result, Schema } from "effect"
+import * as Job from "./Job.ts"
+import * as Resque from "./Resque.ts"
 
 // ---------------------------------------------------------------------------------------------------------
 // models
@@ -51,7 +52,9 @@ export const FailedJob = Schema.Struct({
   /** Epoch ms (Resque stores a date string, to the second); null if unreadable. */
   failedAt: Schema.NullOr(Schema.Number),
   /** The job's payload as it was stored in the record: what a retry re-enqueues, `_job` metadata included. */
-  payload: Schema.Unknown
+  payload: Schema.Unknown,
+  /** The error as data (`error_data`: encoded by the action's `error` Schema, or its plain fields), if kept. */
+  data: Schema.optionalKey(Schema.Unknown)
 })
 /** @category models */
 export type FailedJob = typeof FailedJob.Type
@@ -171,59 +174,10 @@ export const RecurringStopped = Schema.Struct({
 export type RecurringStopped = typeof RecurringStopped.Type
 
 // ---------------------------------------------------------------------------------------------------------
-// wire records (node-resque format) and their decoding
+// decoding Resque's records into the models
 // ---------------------------------------------------------------------------------------------------------
 
-const orDefault = <S extends Schema.Top>(schema: S, value: S["Encoded"]) =>
-  schema.pipe(Schema.withDecodingDefaultKey(Effect.succeed(value)))
-
-/** node-resque's failed-job record (`Worker.complete`, `queue.forceCleanWorker`). @category wire */
-export const FailedRecord = Schema.Struct({
-  worker: orDefault(Schema.String, ""),
-  queue: orDefault(Schema.String, ""),
-  payload: Schema.Unknown,
-  exception: orDefault(Schema.String, ""),
-  error: orDefault(Schema.String, ""),
-  backtrace: orDefault(Schema.Array(Schema.String), []),
-  failed_at: Schema.optionalKey(Schema.String)
-})
-
-/** A worker's "working on" record (`worker:NAME:QUEUES`). @category wire */
-export const WorkingOnRecord = Schema.Struct({
-  run_at: Schema.String,
-  queue: Schema.String,
-  payload: Schema.Unknown,
-  worker: Schema.String
-})
-
-/** A worker's ping record: `time` in seconds. @category wire */
-export const PingRecord = Schema.Struct({ time: Schema.Finite })
-
-/** A Redis counter: a number or a numeric string (absent counts as 0). @category wire */
-export const Count = Schema.Union([Schema.Finite, Schema.FiniteFromString])
-
-const decodeFailedRecord = Schema.decodeUnknownResult(Schema.fromJsonString(FailedRecord))
-const decodeWorkingOnRecord = Schema.decodeUnknownResult(Schema.fromJsonString(WorkingOnRecord))
-const decodePing = Schema.decodeUnknownOption(Schema.fromJsonString(PingRecord))
-const decodeCount = Schema.decodeUnknownOption(Count)
-
-/** A counter's value; 0 when absent or unreadable. @category decoding */
-export const count = (value: unknown): number => Option.getOrElse(decodeCount(value), () => 0)
-
-/** A date string (ISO or `Date.toString`) or seconds to epoch ms; null if unreadable. @category decoding */
-export const millis = (value: string | null | undefined): number | null => {
-  if (value === null || value === undefined || value === "") return null
-  const asNumber = Number(value)
-  if (Number.isFinite(asNumber)) return asNumber * 1000
-  const parsed = Date.parse(value)
-  return Number.isNaN(parsed) ? null : parsed
-}
-
-/** The epoch ms of a ping record; null if unreadable. @category decoding */
-export const pingMillis = (raw: string | null | undefined): number | null =>
-  raw ? Option.getOrNull(Option.map(decodePing(raw), (ping) => ping.time * 1000)) : null
-
-const fromParsed = (job: Payload.ParsedJob, raw: string): QueuedJob => ({
+const fromParsed = (job: Job.ParsedJob, raw: string): QueuedJob => ({
   action: job.action,
   queue: job.queue,
   inputs: job.inputs,
@@ -239,20 +193,20 @@ const corruptJob = (raw: string, queue: string, detail: string): QueuedJob =>
 
 /** Decodes a stored payload string. @category decoding */
 export const queuedJob = (raw: string, queue: string): QueuedJob => {
-  const parsed = Payload.parse(raw, queue)
+  const parsed = Job.parse(raw, queue)
   return Result.isSuccess(parsed) ? fromParsed(parsed.success, raw) : corruptJob(raw, queue, parsed.failure.detail)
 }
 
 /** Decodes a payload that is already an object (inside a failed or working-on record). @category decoding */
 export const embeddedJob = (payload: unknown, queue: string): QueuedJob => {
   const raw = typeof payload === "string" ? payload : JSON.stringify(payload) ?? ""
-  const parsed = Payload.fromObject(payload, queue)
+  const parsed = Job.fromObject(payload, queue)
   return Result.isSuccess(parsed) ? fromParsed(parsed.success, raw) : corruptJob(raw, queue, parsed.failure.detail)
 }
 
 /** Decodes a failed-list record; an unreadable record keeps its raw string and says why. @category decoding */
 export const failedJob = (raw: string): FailedJob => {
-  const record = decodeFailedRecord(raw)
+  const record = Resque.decodeFailedRecord(raw)
   if (Result.isFailure(record)) {
     return {
       ...corruptJob(raw, "", `unreadable failed record: ${record.failure.message}`),
@@ -274,35 +228,20 @@ export const failedJob = (raw: string): FailedJob => {
     exception: r.exception,
     error: r.error,
     backtrace: r.backtrace,
-    failedAt: millis(r.failed_at),
-    payload: r.payload
+    failedAt: Resque.millis(r.failed_at),
+    payload: r.payload,
+    ...(r.error_data === undefined ? {} : { data: r.error_data })
   }
 }
 
 /** Decodes a "working on" record; null when absent or unreadable. @category decoding */
 export const workingOn = (raw: string | null | undefined, worker: string): WorkingOn | null => {
   if (!raw) return null
-  const record = decodeWorkingOnRecord(raw)
+  const record = Resque.decodeWorkingOnRecord(raw)
   if (Result.isFailure(record)) return null
   const r = record.success
-  return { worker, queue: r.queue, runAt: millis(r.run_at), job: embeddedJob(r.payload, r.queue), payload: r.payload, raw }
+  return { worker, queue: r.queue, runAt: Resque.millis(r.run_at), job: embeddedJob(r.payload, r.queue), payload: r.payload, raw }
 }
-
-/**
- * Splits a member of the workers set (`NAME:QUEUES`) the way node-resque does: names are `host:pid`, so with
- * more than one colon the first two parts are the name.
- *
- * @category decoding
- */
-export const workerMember = (member: string): { readonly name: string; readonly queues: string } => {
-  const parts = member.split(":")
-  if (parts.length === 1) return { name: member, queues: "" }
-  if (parts.length === 2) return { name: parts[0] ?? "", queues: parts[1] ?? "" }
-  return { name: `${parts[0]}:${parts[1]}`, queues: parts.slice(2).join(":") }
-}
-
-/** The queue names of a worker's queue string. @category decoding */
-export const queueList = (queues: string): ReadonlyArray<string> => queues.split(",").filter((q) => q.length > 0)
 
 /**
  * Decodes the reply of the overview script: `{leader, processed, failed, #queues, (queue, length)...,
@@ -318,23 +257,23 @@ export const overview = (reply: ReadonlyArray<unknown>): TaskDetails => {
     return typeof value === "string" ? value : value === undefined || value === null ? "" : String(value)
   }
   const leader = text()
-  const stats = { processed: count(next()), failed: count(next()) }
+  const stats = { processed: Resque.count(next()), failed: Resque.count(next()) }
   const queues: Record<string, { readonly length: number }> = {}
-  const queueCount = count(next())
+  const queueCount = Resque.count(next())
   for (let q = 0; q < queueCount; q++) {
     const name = text()
-    queues[name] = { length: count(next()) }
+    queues[name] = { length: Resque.count(next()) }
   }
   const workers: Array<WorkerStatus> = []
-  const workerCount = count(next())
+  const workerCount = Resque.count(next())
   for (let w = 0; w < workerCount; w++) {
-    const { name, queues: queueString } = workerMember(text())
+    const { name, queues: queueString } = Resque.workerMember(text())
     const working = text()
     workers.push({
       name,
-      queues: queueList(queueString),
-      processed: count(next()),
-      failed: count(next()),
+      queues: Resque.queueList(queueString),
+      processed: Resque.count(next()),
+      failed: Resque.count(next()),
       workingOn: workingOn(working, name)
     })
   }

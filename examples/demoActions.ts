@@ -5,7 +5,7 @@
  * @since 0.1.0
  */
 import { Clock, Effect, Schema } from "effect"
-import * as Action from "../domain/Action.ts"
+import { Action } from "../src/index.ts"
 
 /** A number given as JSON number or as text (CLI flags, query strings). */
 const NumberInput = Schema.Union([Schema.Finite, Schema.FiniteFromString])

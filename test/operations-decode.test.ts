@@ -1,12 +1,14 @@
 /**
- * Decoding the records an operator reads (`domain/Tasks.ts`): node-resque's own formats (failed records from
- * its worker and its `forceCleanWorker`, working-on records with `Date.toString` times), our worker's, and
- * records no Resque writes (unreadable), which must never fail a listing. Pure functions: no backend.
+ * Decoding the records an operator reads (`domain/Operations.ts`, on the wire records of `domain/Resque.ts`):
+ * node-resque's own formats (failed records from its worker and its `forceCleanWorker`, working-on records
+ * with `Date.toString` times), our worker's, and records no Resque writes (unreadable), which must never fail
+ * a listing. Pure functions: no backend.
  */
 import { assert, describe, it } from "@effect/vitest"
-import * as T from "../src/domain/Tasks.ts"
+import * as T from "../src/domain/Operations.ts"
+import * as R from "../src/domain/Resque.ts"
 
-describe("tasks: decoding records", () => {
+describe("operations: decoding records", () => {
   it("reads a failed record in node-resque's format, times in ms, metadata split from the inputs", () => {
     const failedAt = "Wed Nov 25 2026 00:45:41 GMT+0000 (Coordinated Universal Time)"
     const record = {
@@ -65,23 +67,23 @@ describe("tasks: decoding records", () => {
   })
 
   it("splits worker set members the way node-resque does", () => {
-    assert.deepStrictEqual(T.workerMember("host:123.0:math,fast"), { name: "host:123.0", queues: "math,fast" })
-    assert.deepStrictEqual(T.workerMember("w1:math"), { name: "w1", queues: "math" })
-    assert.deepStrictEqual(T.workerMember("lonely"), { name: "lonely", queues: "" })
-    assert.deepStrictEqual(T.workerMember("host:1:a:b"), { name: "host:1", queues: "a:b" })
-    assert.deepStrictEqual(T.queueList("math,fast"), ["math", "fast"])
-    assert.deepStrictEqual(T.queueList(""), [])
+    assert.deepStrictEqual(R.workerMember("host:123.0:math,fast"), { name: "host:123.0", queues: "math,fast" })
+    assert.deepStrictEqual(R.workerMember("w1:math"), { name: "w1", queues: "math" })
+    assert.deepStrictEqual(R.workerMember("lonely"), { name: "lonely", queues: "" })
+    assert.deepStrictEqual(R.workerMember("host:1:a:b"), { name: "host:1", queues: "a:b" })
+    assert.deepStrictEqual(R.queueList("math,fast"), ["math", "fast"])
+    assert.deepStrictEqual(R.queueList(""), [])
   })
 
   it("reads counters, seconds and overview replies", () => {
-    assert.strictEqual(T.count("12"), 12)
-    assert.strictEqual(T.count(3), 3)
-    assert.strictEqual(T.count(null), 0)
-    assert.strictEqual(T.count("x"), 0)
-    assert.strictEqual(T.millis("1795567589"), 1_795_567_589_000)
-    assert.isNull(T.millis("never"))
-    assert.strictEqual(T.pingMillis(JSON.stringify({ time: 10, name: "w", queues: "q" })), 10_000)
-    assert.isNull(T.pingMillis("nope"))
+    assert.strictEqual(R.count("12"), 12)
+    assert.strictEqual(R.count(3), 3)
+    assert.strictEqual(R.count(null), 0)
+    assert.strictEqual(R.count("x"), 0)
+    assert.strictEqual(R.millis("1795567589"), 1_795_567_589_000)
+    assert.isNull(R.millis("never"))
+    assert.strictEqual(R.pingMillis(JSON.stringify({ time: 10, name: "w", queues: "q" })), 10_000)
+    assert.isNull(R.pingMillis("nope"))
     const working = JSON.stringify({ run_at: "2026-11-25T00:00:00.000Z", queue: "q", payload: { class: "add", args: [{}] }, worker: "h:1" })
     assert.deepStrictEqual(T.overview(["leader-1", "5", "2", 2, "b", 3, "a", 0, 1, "h:1:a,b", working, "4", "1"]), {
       queues: { b: { length: 3 }, a: { length: 0 } },

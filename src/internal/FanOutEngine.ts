@@ -1,0 +1,462 @@
+/**
+ * The fan-out engine: distribute work across child jobs (`fanOut`), read where they stand (`status`), and
+ * wait for the last one (`await`). The `Actions` service exposes them with typed signatures; these work on
+ * any action by name, over the Redis seam.
+ *
+ * Round trips: each enqueue batch is one script call (the meta hash rides in the first one); recording a
+ * child is part of the worker's completion script (zero extra round trips); a status read is one MULTI.
+ *
+ * @since 0.2.0
+ */
+import { randomUUID } from "node:crypto"
+import { Array as Arr, Clock, Duration, Effect, Result, Schedule } from "effect"
+import { InvalidInputs, type RedisError, type UnknownAction } from "../domain/Errors.ts"
+import * as FanOut from "../domain/FanOut.ts"
+import * as Job from "../domain/Job.ts"
+import type { Keys } from "../domain/Keys.ts"
+import type { Entry } from "./ActionEntry.ts"
+import type { Connection } from "./Connection.ts"
+import * as FanOutScripts from "./FanOutScripts.ts"
+
+/** Why a whole fan-out was refused (nothing written). @category errors */
+export type FanOutError = RedisError | UnknownAction | InvalidInputs | FanOut.FanOutInvalidOptions
+
+/** Why a status could not be read. @category errors */
+export type StatusError = RedisError | FanOut.FanOutNotFound | FanOut.FanOutResultInvalid
+
+/** Why waiting for a fan-out ended without its final status. @category errors */
+export type AwaitError = StatusError | FanOut.FanOutTimeout | FanOut.FanOutInvalidOptions
+
+/** What the engine works with. */
+export interface Context {
+  readonly redis: Connection
+  readonly keys: Keys
+  readonly entry: (name: string) => Effect.Effect<Entry, UnknownAction>
+  /** An entry by name when it is registered (results of unknown actions are given as stored). */
+  readonly entryIfKnown: (name: string) => Entry | undefined
+  readonly maxPayloadBytes: number
+}
+
+const defaultTtl = Duration.toMillis("10 minutes")
+
+/** A whole number >= 1, or the default when not given. */
+const count = (option: string, value: number | undefined, fallback: number) =>
+  value === undefined
+    ? Effect.succeed(fallback)
+    : Number.isInteger(value) && value >= 1
+    ? Effect.succeed(value)
+    : Effect.fail(new FanOut.FanOutInvalidOptions({ option, detail: `expected a whole number >= 1, got ${value}` }))
+
+/** A positive finite duration in ms (at least 1), or the default when not given. */
+export const millis = (option: string, value: Duration.Input | undefined, fallback: number) =>
+  Effect.suspend(() => {
+    if (value === undefined) return Effect.succeed(fallback)
+    let ms: number
+    try {
+      ms = Duration.toMillis(value)
+    } catch (error) {
+      return Effect.fail(new FanOut.FanOutInvalidOptions({ option, detail: error instanceof Error ? error.message : String(error) }))
+    }
+    return Number.isFinite(ms) && ms > 0
+      ? Effect.succeed(Math.max(1, Math.round(ms)))
+      : Effect.fail(new FanOut.FanOutInvalidOptions({ option, detail: `expected a positive finite duration, got ${String(value)}` }))
+  })
+
+const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
+const nameOf = (action: FanOut.Job["action"]): string => (typeof action === "string" ? action : action.name)
+const distinct = (values: ReadonlyArray<string>): ReadonlyArray<string> => [...new Set(values)]
+
+/** An error Redis replied with (WRONGTYPE, OOM, a script error...): deterministic, so never retried. */
+const isReplyError = (error: RedisError): boolean => {
+  const cause = error.cause
+  const message = cause instanceof Error ? cause.message : String(cause)
+  return (cause instanceof Error && cause.name === "ReplyError") ||
+    /^(ERR|WRONGTYPE|EXECABORT|OOM|NOSCRIPT|READONLY|BUSY|NOPERM|MISCONF|LOADING)\b/.test(message)
+}
+
+/** Retries transport failures (connection lost, timeout) a couple of times; never a Redis reply error. */
+const transportRetry = {
+  schedule: Schedule.exponential("50 millis"),
+  times: 2,
+  while: (error: RedisError) => !isReplyError(error)
+} as const
+
+/** The `onComplete` job: checked against its action's Schema before anything is written. */
+const prepareCompletion = (context: Context, option: FanOut.Options["onComplete"], fanOutId: string) =>
+  Effect.gen(function*() {
+    if (option === undefined) return undefined
+    const spec = typeof option === "string" || !("action" in option)
+      ? { action: option, inputs: {}, queue: undefined }
+      : { action: option.action, inputs: option.inputs ?? {}, queue: option.queue }
+    const entry = yield* context.entry(nameOf(spec.action))
+    const normalized = yield* entry.normalize({ ...spec.inputs, fanOutId, total: 0, completed: 0, failed: 0 })
+    if (!isRecord(normalized)) {
+      return yield* new InvalidInputs({ action: entry.name, detail: "onComplete inputs must be an object" })
+    }
+    const queue = spec.queue ?? entry.queue
+    return { queue, prefix: FanOut.completionPrefix(queue, entry.name, normalized) }
+  })
+
+/** A child ready to be written. */
+interface Child {
+  readonly index: number
+  readonly action: string
+  readonly queue: string
+  /** Inputs as encoded by the action's Schema (also stored with a "not enqueued" outcome). */
+  readonly inputs: unknown
+  readonly payload: string
+}
+
+/** A child whose batch could not be written. */
+interface Unwritten {
+  readonly child: Child
+  readonly message: string
+}
+
+/**
+ * What became of one batch. `unwritten` lists children known not to be in their queue, or possibly not
+ * (`failed` is set: the call failed as a whole, and the children may or may not have landed). `conflict` is
+ * the `total` of an existing fan-out of the same id that does not match.
+ */
+interface BatchOutcome {
+  readonly unwritten: ReadonlyArray<Unwritten>
+  readonly failed?: RedisError
+  readonly conflict?: number
+}
+
+const unwrittenAll = (children: ReadonlyArray<Child>, reason: string): ReadonlyArray<Unwritten> =>
+  children.map((child) => ({ child, message: `not enqueued: ${reason}` }))
+
+const byQueue = (children: ReadonlyArray<Child>) => {
+  const queues = new Map<string, Array<string>>()
+  for (const child of children) {
+    const list = queues.get(child.queue)
+    if (list === undefined) queues.set(child.queue, [child.payload])
+    else list.push(child.payload)
+  }
+  return [...queues]
+}
+
+/**
+ * Writes one batch of children in one round trip. Its marker is its first child's index, so a re-run with
+ * the same id, inputs and batch size writes only the batches an earlier run did not. A transport failure is
+ * retried (a child written twice is still counted once: outcomes are keyed by index). Never fails: it
+ * reports what was not written.
+ */
+const writeBatch = (
+  context: Context,
+  fanOutId: string,
+  children: ReadonlyArray<Child>,
+  ttlMillis: number,
+  creation?: FanOutScripts.Creation
+): Effect.Effect<BatchOutcome> =>
+  context.redis.eval(FanOutScripts.writeBatch, {
+    keys: context.keys,
+    fanOutId,
+    marker: `b${children[0]?.index ?? 0}`,
+    ttlMillis,
+    creation,
+    queues: byQueue(children)
+  }).pipe(
+    Effect.retry(transportRetry),
+    Effect.flatMap((reply): Effect.Effect<BatchOutcome> => {
+      switch (reply) {
+        case "conflict":
+          return Effect.map(
+            context.redis.send<string | null>("hget", context.keys.fanOut(fanOutId), "total").pipe(Effect.orElseSucceed(() => null)),
+            (total) => ({ unwritten: [], conflict: Number(total) })
+          )
+        case "expired":
+          return Effect.succeed({ unwritten: unwrittenAll(children, "the fan-out expired while it was being enqueued") })
+        default:
+          return Effect.succeed({ unwritten: [] })
+      }
+    }),
+    Effect.catch((error) => Effect.succeed({ unwritten: unwrittenAll(children, error.message), failed: error }))
+  )
+
+/**
+ * Records children that were not enqueued as failed (so the fan-out finishes, and fires `onComplete` when
+ * they were the last ones), in one round trip; a copy that did reach Redis keeps its own outcome.
+ */
+const recordUnwritten = (context: Context, fanOutId: string, unwritten: ReadonlyArray<Unwritten>, now: number) =>
+  unwritten.length === 0 ? Effect.void : context.redis.eval(FanOutScripts.recordChildren, {
+    keys: context.keys,
+    children: unwritten.map(({ child, message }) => ({
+      fanOutId,
+      index: child.index,
+      outcome: FanOut.encodeFailure(child.action, child.inputs, { error: message, exception: "NotEnqueued" }),
+      now,
+      onlyIfAbsent: true
+    }))
+  }).pipe(Effect.retry(transportRetry), Effect.asVoid)
+
+/** Checks and encodes every child: the valid ones, and the errors of the others. */
+const prepareChildren = (
+  jobs: ReadonlyArray<FanOut.Job>,
+  entries: ReadonlyMap<string, Entry>,
+  fanOutId: string,
+  limit: number
+) =>
+  Effect.gen(function*() {
+    const errors: Array<FanOut.EnqueueError> = []
+    const children: Array<Child> = []
+    for (let index = 0; index < jobs.length; index++) {
+      const job = jobs[index]!
+      const entry = entries.get(nameOf(job.action))!
+      const action = entry.name
+      // the synchronous Schema path first (an Effect per child costs more than the child's whole encoding);
+      // the Effect path only for the children it cannot settle, to report their exact error
+      const fast = entry.normalizeSync(job.inputs)
+      const normalized = fast === undefined ? yield* Effect.result(entry.normalize(job.inputs)) : undefined
+      if (normalized !== undefined && Result.isFailure(normalized)) {
+        errors.push({ index, action, reason: "InvalidInputs", message: normalized.failure.message })
+        continue
+      }
+      const inputs = fast !== undefined ? fast.value : normalized?.success
+      if (!isRecord(inputs)) {
+        // the fan-out id rides inside the inputs object: without one the child could never be recorded
+        errors.push({ index, action, reason: "InvalidInputs", message: `invalid inputs for ${action}: a fan-out child's inputs must be an object` })
+        continue
+      }
+      const queue = job.queue ?? entry.queue
+      const payload = Job.encode(queue, action, inputs, { fanOut: fanOutId, index })
+      const bytes = Buffer.byteLength(payload)
+      if (bytes > limit) {
+        errors.push({ index, action, reason: "PayloadTooLarge", message: `payload for ${action} is ${bytes} bytes, over the limit of ${limit}` })
+        continue
+      }
+      children.push({ index, action, queue, inputs, payload })
+    }
+    return { children, errors }
+  })
+
+/**
+ * Enqueues one child job per input, in batches of one round trip each, and returns the fan-out id. Every
+ * input is checked against its action's Schema first: invalid ones are reported in `errors` and not counted;
+ * an unknown action fails the whole call before anything is written.
+ *
+ * @category programs
+ */
+export const fanOut = (context: Context, jobs: ReadonlyArray<FanOut.Job>, options: FanOut.Options = {}) =>
+  Effect.gen(function*() {
+    const ttlMillis = yield* millis("resultTtl", options.resultTtl, defaultTtl)
+    const batchSize = yield* count("batchSize", options.batchSize, 100)
+    const concurrency = yield* count("concurrency", options.concurrency, 4)
+    const entries = new Map<string, Entry>()
+    for (const job of jobs) {
+      const name = nameOf(job.action)
+      if (!entries.has(name)) entries.set(name, yield* context.entry(name))
+    }
+    const fanOutId = options.id ?? randomUUID()
+    if (!/^[A-Za-z0-9_.:-]{1,200}$/.test(fanOutId)) {
+      return yield* new FanOut.FanOutInvalidOptions({ option: "id", detail: "expected 1 to 200 letters, digits or _ . : -" })
+    }
+    const completion = yield* prepareCompletion(context, options.onComplete, fanOutId)
+    const { children, errors } = yield* prepareChildren(jobs, entries, fanOutId, context.maxPayloadBytes)
+
+    const actionNames = distinct(jobs.map((job) => entries.get(nameOf(job.action))!.name))
+    const queues = distinct(children.map((child) => child.queue))
+    const now = yield* Clock.currentTimeMillis
+    const meta: Record<string, string | number> = {
+      total: children.length,
+      completed: 0,
+      failed: 0,
+      ttl: ttlMillis,
+      actions: JSON.stringify(actionNames),
+      queues: JSON.stringify(queues),
+      createdAt: now,
+      ...(completion === undefined ? {} : { onComplete: completion.prefix, onCompleteQueue: completion.queue })
+    }
+    const result = (enqueued: number): FanOut.FanOutResult => ({ fanOutId, actionNames, queues, total: children.length, enqueued, errors })
+    const conflict = (existing: number) =>
+      new FanOut.FanOutInvalidOptions({ option: "id", detail: `fan-out ${fanOutId} exists with ${existing} children, not ${children.length}` })
+
+    if (children.length === 0) {
+      // an empty fan-out is done at once: its onComplete is pushed with the meta hash, only if it is created
+      const outcome = yield* writeBatch(context, fanOutId, [], ttlMillis, {
+        meta: { ...meta, done: now },
+        total: 0,
+        onCreate: completion && {
+          queue: completion.queue,
+          payload: FanOut.completionPayload(completion.prefix, { fanOutId, total: 0, completed: 0, failed: 0 })
+        }
+      })
+      if (outcome.failed !== undefined) return yield* outcome.failed
+      if (outcome.conflict !== undefined) return yield* conflict(outcome.conflict)
+      return result(0)
+    }
+
+    // The meta hash rides in the first batch, and that batch lands before any other is sent: no child can
+    // finish before its fan-out exists (it would be recorded as expired, and the fan-out would never finish).
+    const [first, ...rest] = Arr.chunksOf(children, batchSize)
+    const firstOutcome = yield* writeBatch(context, fanOutId, first!, ttlMillis, { meta, total: children.length })
+    if (firstOutcome.conflict !== undefined) return yield* conflict(firstOutcome.conflict)
+    // the first batch failed as a whole: go on only if its meta hash landed, else nothing is tracked
+    if (firstOutcome.failed !== undefined) {
+      const exists = yield* context.redis.send<number>("hexists", context.keys.fanOut(fanOutId), "total")
+      if (exists !== 1) return yield* firstOutcome.failed
+    }
+    const restOutcomes = yield* Effect.forEach(rest, (batch) => writeBatch(context, fanOutId, batch, ttlMillis), { concurrency })
+    const unwritten = [...firstOutcome.unwritten, ...restOutcomes.flatMap((outcome) => outcome.unwritten)]
+    if (unwritten.length > 0) {
+      yield* recordUnwritten(context, fanOutId, unwritten, yield* Clock.currentTimeMillis)
+      for (const { child, message } of unwritten) errors.push({ index: child.index, action: child.action, reason: "NotEnqueued", message })
+      errors.sort((a, b) => a.index - b.index)
+    }
+    return result(children.length - unwritten.length)
+  })
+
+const parseList = (raw: string | undefined): ReadonlyArray<string> => {
+  try {
+    const parsed: unknown = JSON.parse(raw ?? "[]")
+    return Array.isArray(parsed) ? parsed.filter((x): x is string => typeof x === "string") : []
+  } catch {
+    return []
+  }
+}
+
+const asRecord = (reply: unknown): Readonly<Record<string, string>> =>
+  typeof reply === "object" && reply !== null && !Array.isArray(reply) ? (reply as Record<string, string>) : {}
+
+/** A child's stored failure, with its error decoded by its action's `error` Schema when there is one. */
+const childError = (context: Context, index: number, outcome: FanOut.StoredOutcome): FanOut.ChildError => {
+  const base = {
+    index,
+    action: outcome.action,
+    inputs: outcome.inputs,
+    exception: outcome.exception ?? "Error",
+    error: typeof outcome.value === "string" && outcome.value.length > 0 ? outcome.value : outcome.exception ?? "Error"
+  }
+  if (outcome.data === undefined) return base
+  const entry = context.entryIfKnown(outcome.action)
+  return { ...base, failure: entry === undefined ? outcome.data : entry.decodeError(outcome.data) }
+}
+
+/**
+ * Reads a fan-out's counts, results and errors in one atomic step. Results are decoded with each child
+ * action's `output` Schema when it has one, errors with its `error` Schema. Unknown or expired id:
+ * {@link FanOut.FanOutNotFound}.
+ *
+ * @category programs
+ */
+export const status = (context: Context, fanOutId: string) =>
+  Effect.gen(function*() {
+    const [metaReply, outcomesReply] = yield* context.redis.multi([
+      ["hgetall", context.keys.fanOut(fanOutId)],
+      ["hgetall", context.keys.fanOutOutcomes(fanOutId)]
+    ])
+    const meta = asRecord(metaReply)
+    if (meta["total"] === undefined) return yield* new FanOut.FanOutNotFound({ fanOutId })
+    const results: Array<FanOut.ChildResult> = []
+    const errors: Array<FanOut.ChildError> = []
+    for (const [field, raw] of Object.entries(asRecord(outcomesReply))) {
+      const index = Number(field)
+      const outcome = FanOut.decodeOutcome(raw)
+      if (outcome === undefined || !Number.isInteger(index)) continue
+      if (!outcome.ok) {
+        errors.push(childError(context, index, outcome))
+        continue
+      }
+      const entry = context.entryIfKnown(outcome.action)
+      const decoded = entry === undefined ? Result.succeed(outcome.value) : entry.decodeResult(outcome.value)
+      if (Result.isFailure(decoded)) return yield* new FanOut.FanOutResultInvalid({ fanOutId, index, detail: decoded.failure })
+      results.push({ index, action: outcome.action, inputs: outcome.inputs, result: decoded.success })
+    }
+    results.sort((a, b) => a.index - b.index)
+    errors.sort((a, b) => a.index - b.index)
+    const total = Number(meta["total"] ?? 0)
+    const completed = Number(meta["completed"] ?? 0)
+    const failed = Number(meta["failed"] ?? 0)
+    return {
+      fanOutId,
+      total,
+      completed,
+      failed,
+      pending: Math.max(0, total - completed - failed),
+      done: completed + failed >= total,
+      actionNames: parseList(meta["actions"]),
+      queues: parseList(meta["queues"]),
+      createdAt: Number(meta["createdAt"] ?? 0),
+      results,
+      errors
+    } satisfies FanOut.FanOutStatus
+  })
+
+/** Counts only (one HMGET), for polling; `undefined` when the fan-out does not exist. */
+export const counts = (context: Context, fanOutId: string) =>
+  Effect.map(
+    context.redis.send<ReadonlyArray<string | null>>("hmget", context.keys.fanOut(fanOutId), "total", "completed", "failed"),
+    ([total, completed, failed]) =>
+      total === null || total === undefined
+        ? undefined
+        : { total: Number(total), completed: Number(completed ?? 0), failed: Number(failed ?? 0) }
+  )
+
+/**
+ * Waits until every child has an outcome, then returns the final status. Polls the counts only (one HMGET),
+ * backing off from 25 ms to `maxPollInterval`; the full status is read once, at the end. Fails with
+ * {@link FanOut.FanOutTimeout} after `timeout`, {@link FanOut.FanOutNotFound} if the fan-out is unknown or
+ * expires while waiting.
+ *
+ * @category programs
+ */
+export const await_ = (context: Context, fanOutId: string, options: FanOut.AwaitOptions = {}) =>
+  Effect.gen(function*() {
+    const maxPoll = yield* millis("maxPollInterval", options.maxPollInterval, 1000)
+    const timeout = options.timeout === undefined ? undefined : yield* millis("timeout", options.timeout, 0)
+    let last = { total: 0, finished: 0 }
+    const wait = Effect.gen(function*() {
+      let pause = 25
+      // ends when the fan-out is done or gone (its keys expire): bounded by its TTL, or by the timeout
+      while (true) {
+        const current = yield* counts(context, fanOutId)
+        if (current === undefined) return yield* new FanOut.FanOutNotFound({ fanOutId })
+        last = { total: current.total, finished: current.completed + current.failed }
+        if (last.finished >= last.total) return
+        yield* Effect.sleep(pause)
+        pause = Math.min(maxPoll, Math.ceil(pause * 1.5))
+      }
+    })
+    if (timeout === undefined) {
+      yield* wait
+    } else {
+      yield* Effect.timeoutOrElse(wait, {
+        duration: timeout,
+        orElse: () => Effect.fail(new FanOut.FanOutTimeout({ fanOutId, millis: timeout, total: last.total, finished: last.finished }))
+      })
+    }
+    return yield* status(context, fanOutId)
+  })
+
+/**
+ * Records the fan-out children among jobs removed from a queue (by an operator) as failed with `reason`, in
+ * one round trip, so their parent never waits for a child that will not run. Only children without an
+ * outcome are recorded; other payloads are ignored (no round trip when there is no fan-out child among them).
+ *
+ * @category programs
+ */
+export const recordRemoved = (
+  context: { readonly redis: Connection; readonly keys: Keys },
+  payloads: ReadonlyArray<string>,
+  reason: string,
+  now: number
+) =>
+  Effect.suspend(() => {
+    const children = payloads.flatMap((raw) => {
+      const parsed = Job.parse(raw)
+      if (Result.isFailure(parsed)) return []
+      const { action, inputs, meta } = parsed.success
+      return meta.fanOut === undefined || meta.index === undefined
+        ? []
+        : [{
+          fanOutId: meta.fanOut,
+          index: meta.index,
+          outcome: FanOut.encodeFailure(action, inputs, { error: reason, exception: "Removed" }),
+          now,
+          onlyIfAbsent: true
+        }]
+    })
+    if (children.length === 0) return Effect.succeed(0)
+    return Effect.as(context.redis.eval(FanOutScripts.recordChildren, { keys: context.keys, children }), children.length)
+  })

@@ -1,0 +1,130 @@
+/**
+ * Operations on workers and counters: registered workers, what they run, statistics, the overview, and
+ * failing the jobs of workers stuck on them (`cleanOldWorkers`).
+ *
+ * Cleaning a stuck worker is the completion step (`Completion.ts`) in its guarded form: one script that
+ * applies the failure (failed record, counters, what the worker middlewares record, such as the job's fan-out
+ * outcome) and unregisters the worker, only if the worker's record still holds the job that was read. A job
+ * that finishes meanwhile is left alone.
+ *
+ * @since 0.2.0
+ */
+import { Clock, Duration, Effect, Option, Result } from "effect"
+import { UnknownWorker } from "../domain/Errors.ts"
+import * as Job from "../domain/Job.ts"
+import * as Ops from "../domain/Operations.ts"
+import * as Resque from "../domain/Resque.ts"
+import * as Completion from "./Completion.ts"
+import { byName, type Context } from "./Operations.ts"
+import * as OperationsScripts from "./OperationsScripts.ts"
+import * as RunOutcome from "./RunOutcome.ts"
+
+/** A member of the workers set (`NAME:QUEUES`), split. */
+interface Member {
+  readonly member: string
+  readonly name: string
+  readonly queues: string
+}
+
+/** The worker operations on a context. */
+export const make = (context: Context) => {
+  const { redis, keys } = context
+
+  const members = Effect.map(
+    redis.send<ReadonlyArray<string>>("smembers", keys.workers),
+    (all): ReadonlyArray<Member> => all.map((member) => ({ member, ...Resque.workerMember(member) }))
+  )
+
+  const workers = Effect.gen(function*() {
+    const all = yield* members
+    if (all.length === 0) return []
+    const replies = yield* redis.pipeline(all.flatMap((w) => [["get", keys.started(w.name, w.queues)], ["get", keys.ping(w.name)]] as const))
+    return all.map((w, i): Ops.WorkerInfo => {
+      const started = replies[2 * i]
+      const ping = replies[2 * i + 1]
+      return {
+        name: w.name,
+        queues: Resque.queueList(w.queues),
+        startedAt: typeof started === "string" ? Resque.millis(started) : null,
+        lastPingAt: typeof ping === "string" ? Resque.pingMillis(ping) : null
+      }
+    }).sort(byName)
+  })
+
+  const workingOn = (worker: string) =>
+    Effect.gen(function*() {
+      const found = (yield* members).find((w) => w.name === worker)
+      if (found === undefined) return yield* new UnknownWorker({ worker })
+      const raw = yield* redis.send<string | null>("get", keys.working(found.name, found.queues))
+      return Option.fromNullishOr(Ops.workingOn(raw, worker))
+    })
+
+  /** Busy workers with their records: one SMEMBERS and one pipeline. */
+  const busy = Effect.gen(function*() {
+    const all = yield* members
+    if (all.length === 0) return []
+    const raws = yield* redis.pipeline(all.map((w) => ["get", keys.working(w.name, w.queues)]))
+    return all.flatMap((member, i) => {
+      const raw = raws[i]
+      const record = Ops.workingOn(typeof raw === "string" ? raw : null, member.name)
+      return record === null ? [] : [{ member, record }]
+    }).sort((a, b) => byName(a.member, b.member))
+  })
+
+  const allWorkingOn = Effect.map(busy, (all) => all.map((w) => w.record))
+
+  /** Fails a stuck worker's job and unregisters it, in one script; false if the worker moved on. */
+  const cleanOne = (member: Member, w: Ops.WorkingOn, now: number) => {
+    const outcome = RunOutcome.stuck({ worker: w.worker, ranForMs: now - (w.runAt ?? now), now })
+    const parsed = Job.fromObject(w.payload, w.queue)
+    const recorded = Result.isSuccess(parsed)
+      ? context.middlewareWrites({ job: parsed.success, outcome, worker: w.worker }, now)
+      : []
+    const writes = [
+      ...Completion.bookkeeping(keys, { worker: w.worker, queue: w.queue, payload: w.payload, outcome, now, countForWorker: false }),
+      ...recorded,
+      ...Completion.unregister(keys, member.name, member.queues)
+    ]
+    return Effect.map(
+      redis.eval(Completion.complete, { mode: "guarded", working: keys.working(member.name, member.queues), expected: w.raw, worker: member.name, writes }),
+      (result) => result._tag === "Completed"
+    )
+  }
+
+  const cleanOldWorkers = (age: Duration.Input) =>
+    Effect.gen(function*() {
+      const ageMillis = Duration.toMillis(age)
+      const now = yield* Clock.currentTimeMillis
+      const stale = (yield* busy).filter(({ record }) => record.runAt !== null && now - record.runAt > ageMillis)
+      const cleaned: Array<Ops.WorkingOn> = []
+      for (const { member, record } of stale) {
+        if (yield* cleanOne(member, record, now)) cleaned.push(record)
+      }
+      return cleaned
+    })
+
+  const stats = Effect.gen(function*() {
+    const all = yield* members
+    const actions = [...context.entries.keys()].sort()
+    const r = yield* redis.pipeline([
+      ["get", keys.stat("processed")],
+      ["get", keys.stat("failed")],
+      ...all.flatMap((w) => [["get", keys.stat("processed", w.name)], ["get", keys.stat("failed", w.name)]] as const),
+      ...actions.map((action) => ["hgetall", keys.actionStats(action)] as const)
+    ])
+    const hash = (u: unknown): Record<string, unknown> => (typeof u === "object" && u !== null ? { ...u } : {})
+    return {
+      processed: Resque.count(r[0]),
+      failed: Resque.count(r[1]),
+      workers: all.map((w, i) => ({ name: w.name, processed: Resque.count(r[2 + 2 * i]), failed: Resque.count(r[3 + 2 * i]) })).sort(byName),
+      actions: actions.map((action, i) => {
+        const h = hash(r[2 + 2 * all.length + i])
+        return { action, runs: Resque.count(h["runs"]), failures: Resque.count(h["failures"]), durationMs: Resque.count(h["durationMs"]) }
+      })
+    } satisfies Ops.Stats
+  })
+
+  const taskDetails = Effect.map(redis.eval(OperationsScripts.overview, keys), Ops.overview)
+
+  return { members, workers, workingOn, allWorkingOn, cleanOldWorkers, stats, taskDetails }
+}

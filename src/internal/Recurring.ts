@@ -1,0 +1,159 @@
+/**
+ * Recurring actions keep exactly one live copy: a marker key `recurring:NAME` holds the token of the copy
+ * that may continue the chain. The leader starts a chain only when no marker exists (SET NX); a finished copy
+ * schedules its successor only while the marker still holds its own token (the completion's `recur` write).
+ * A copy orphaned by an expired marker, a restart or a stop therefore ends its chain instead of doubling it.
+ *
+ * @since 0.2.0
+ */
+import { randomUUID } from "node:crypto"
+import * as Job from "../domain/Job.ts"
+import type { Keys } from "../domain/Keys.ts"
+import * as Script from "./Script.ts"
+
+/** How long a chain's marker outlives one period: covers queue wait, run time and scheduler lag. */
+export const markerTtlMillis = (frequencyMillis: number): number => 2 * frequencyMillis + 5 * 60_000
+
+/** A fresh chain token. */
+export const newToken = (): string => randomUUID()
+
+/**
+ * The delayed-schedule second for a copy due at `dueMillis`, never early. Resque's schedulers promote second
+ * `T` once `round(now / 1000) >= T`, i.e. from `T - 0.5 s`: rounding the due time as well would let a copy run
+ * up to a second before its period is over (a 1 s action ran every ~0.4 s). Rounding up past the half second
+ * keeps every period at least `frequency` long.
+ */
+export const dueSecond = (dueMillis: number): number => Math.ceil(dueMillis / 1000 + 0.5)
+
+/** The payload of one copy of a recurring action. */
+export const payload = (queue: string, action: string, inputs: unknown, token: string): string =>
+  Job.encode(queue, action, inputs, { recurrence: token })
+
+/** A recurring action the leader keeps alive. */
+export interface Chain {
+  readonly action: string
+  readonly queue: string
+  /** Its inputs, normalized by its Schema (recurring copies run with the Schema's defaults). */
+  readonly inputs: unknown
+  readonly frequencyMillis: number
+}
+
+/** A chain to start, with the token its first copy gets. */
+export interface Start {
+  readonly chain: Chain
+  readonly token: string
+}
+
+/** The chains to start, each with a fresh token. */
+export const starts = (chains: ReadonlyArray<Chain>): ReadonlyArray<Start> => chains.map((chain) => ({ chain, token: newToken() }))
+
+/** The arguments of one chain in {@link ensure}. */
+const chainArgs = (keys: Keys, { chain, token }: Start, clearStopped: boolean): ReadonlyArray<string> => [
+  keys.recurring(chain.action),
+  keys.recurringStopped(chain.action),
+  keys.queue(chain.queue),
+  chain.queue,
+  token,
+  payload(chain.queue, chain.action, chain.inputs, token),
+  String(markerTtlMillis(chain.frequencyMillis)),
+  clearStopped ? "1" : "0"
+]
+
+/**
+ * Starts every chain that has no live copy and is not stopped (or, with `clearStopped`, is resumed): sets
+ * its marker (SET NX) and enqueues a copy now. One round trip for all of them; answers, per chain, whether
+ * it started one.
+ *
+ * @category scripts
+ */
+export const ensure = Script.make({
+  name: "recurringEnsure",
+  lua: String.raw`
+local queues_key = KEYS[1]
+local started = {}
+for i = 1, #ARGV, 8 do
+  local marker, stopped, queue_key, queue = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
+  local token, payload, ttl, clear = ARGV[i + 4], ARGV[i + 5], ARGV[i + 6], ARGV[i + 7]
+  if clear == '1' then redis.call('del', stopped) end
+  local result = 0
+  if redis.call('exists', stopped) == 0 and redis.call('set', marker, token, 'NX', 'PX', ttl) then
+    redis.call('sadd', queues_key, queue)
+    redis.call('rpush', queue_key, payload)
+    result = 1
+  end
+  started[#started + 1] = result
+end
+return started
+`,
+  encode: (input: { readonly keys: Keys; readonly starts: ReadonlyArray<Start>; readonly clearStopped?: boolean }) => ({
+    keys: [input.keys.queues],
+    args: input.starts.flatMap((start) => chainArgs(input.keys, start, input.clearStopped === true))
+  }),
+  decode: (reply): ReadonlyArray<boolean> => Script.toArray(reply).map((started) => started === 1),
+  twin: (redis, [queuesKey = ""], args) => {
+    const started: Array<number> = []
+    for (let i = 0; i + 8 <= args.length; i += 8) {
+      const [marker = "", stopped = "", queueKey = "", queue = "", token = "", body = "", ttl = "", clear = ""] = args.slice(i, i + 8)
+      if (clear === "1") redis.call("del", stopped)
+      let result = 0
+      if (redis.call("exists", stopped) === 0 && redis.call("set", marker, token, "NX", "PX", ttl) !== null) {
+        redis.call("sadd", queuesKey, queue)
+        redis.call("rpush", queueKey, body)
+        result = 1
+      }
+      started.push(result)
+    }
+    return started
+  }
+})
+
+/**
+ * `continueChain(marker, token, nextToken, payload, delayedKey, timestampsKey, scheduleKey, second, ttl)`:
+ * if the marker holds this copy's token, hands it to the successor and schedules the successor at `second`.
+ * A fragment of the worker's completion script (its `recur` write).
+ */
+export const luaContinueChain = String.raw`
+local function continueChain(marker, token, next_token, payload, delayed_key, timestamps_key, schedule_key, second, ttl)
+  if redis.call('get', marker) ~= token then return 0 end
+  redis.call('set', marker, next_token, 'PX', ttl)
+  redis.call('rpush', delayed_key, payload)
+  redis.call('sadd', timestamps_key, 'delayed:' .. second)
+  redis.call('zadd', schedule_key, second, second)
+  return 1
+end
+`
+
+/** `continueChain` of the Lua, on the in-memory keyspace. */
+export const continueChain = (redis: Script.ScriptRedis, args: ReadonlyArray<string>): number => {
+  const [marker = "", token = "", nextToken = "", body = "", delayedKey = "", timestampsKey = "", scheduleKey = "", second = "", ttl = ""] = args
+  if (redis.call("get", marker) !== token) return 0
+  redis.call("set", marker, nextToken, "PX", ttl)
+  redis.call("rpush", delayedKey, body)
+  redis.call("sadd", timestampsKey, `delayed:${second}`)
+  redis.call("zadd", scheduleKey, second, second)
+  return 1
+}
+
+/**
+ * The nine arguments of `continueChain` for the copy that just finished (`token`): its successor (`next`) is
+ * due one period after `now`.
+ */
+export const continueArgs = (
+  keys: Keys,
+  options: { readonly chain: Chain; readonly token: string; readonly next: string; readonly now: number }
+): ReadonlyArray<string> => {
+  const next = options.next
+  const body = payload(options.chain.queue, options.chain.action, options.chain.inputs, next)
+  const second = dueSecond(options.now + options.chain.frequencyMillis)
+  return [
+    keys.recurring(options.chain.action),
+    options.token,
+    next,
+    body,
+    keys.delayed(second),
+    keys.timestamps(body),
+    keys.delayedSchedule,
+    String(second),
+    String(markerTtlMillis(options.chain.frequencyMillis))
+  ]
+}
