@@ -1,0 +1,310 @@
+/**
+ * Every Lua script and its JavaScript twin answer alike: each case seeds the same keyspace on a real
+ * redis-server and on the in-memory backend, runs the script (Lua on Redis, the twin in memory) with the same
+ * input, and compares the raw reply, the decoded reply and the whole resulting keyspace (types, values, and
+ * times to live within a second). A last test checks that every script of the runtime has cases here.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Layer } from "effect"
+import * as Job from "../src/domain/Job.ts"
+import * as Keys from "../src/domain/Keys.ts"
+import * as Completion from "../src/internal/Completion.ts"
+import type { Command } from "../src/internal/Connection.ts"
+import * as Enqueue from "../src/internal/Enqueue.ts"
+import * as FanOutScripts from "../src/internal/FanOutScripts.ts"
+import * as OperationsScripts from "../src/internal/OperationsScripts.ts"
+import * as Pick from "../src/internal/Pick.ts"
+import * as Recurring from "../src/internal/Recurring.ts"
+import * as SchedulerScripts from "../src/internal/SchedulerScripts.ts"
+import type { Script } from "../src/internal/Script.ts"
+import { Redis } from "../src/layers/Redis.ts"
+import { memory, real, uniqueNamespace } from "./support/backends.ts"
+
+/** One conformance case: a seeded keyspace and a script input, built from the key names. */
+interface Case {
+  readonly name: string
+  readonly script: Script<never, unknown>
+  readonly seed: (keys: Keys.Keys) => ReadonlyArray<Command>
+  readonly input: (keys: Keys.Keys) => unknown
+}
+
+const scriptCase = <I, A>(name: string, script: Script<I, A>, seed: (keys: Keys.Keys) => ReadonlyArray<Command>, input: (keys: Keys.Keys) => I): Case =>
+  ({ name, script: script as Script<never, unknown>, seed, input })
+
+/** A key as both backends report it; `pttl` -1 without expiry. */
+interface Stored {
+  readonly key: string
+  readonly type: string
+  readonly value: unknown
+  readonly pttl: number
+}
+
+/** The keyspace under a namespace, read through the seam (the same commands on both backends). */
+const keyspace = (namespace: string) =>
+  Effect.gen(function*() {
+    const redis = yield* Redis
+    const names = [...(yield* redis.send<ReadonlyArray<string>>("keys", `${namespace}:*`))].sort()
+    const stored: Array<Stored> = []
+    for (const key of names) {
+      const type = yield* redis.send<string>("type", key)
+      const value = type === "string"
+        ? yield* redis.send("get", key)
+        : type === "list"
+        ? yield* redis.send("lrange", key, 0, -1)
+        : type === "set"
+        ? [...(yield* redis.send<ReadonlyArray<string>>("smembers", key))].sort()
+        : type === "hash"
+        ? Object.entries(yield* redis.send<Record<string, string>>("hgetall", key)).sort(([a], [b]) => (a < b ? -1 : 1))
+        : yield* redis.send("zrange", key, 0, -1, "WITHSCORES")
+      stored.push({ key, type, value, pttl: yield* redis.send<number>("pttl", key) })
+    }
+    return stored
+  })
+
+/** Seeds, runs the script, and reads back: the raw reply (or the error's code), the decoded reply, the keyspace. */
+const runCase = (testCase: Case, namespace: string, layer: Layer.Layer<Redis, unknown>) =>
+  Effect.gen(function*() {
+    const redis = yield* Redis
+    const seed = testCase.seed(redis.keys)
+    if (seed.length > 0) yield* redis.multi(seed)
+    const input = testCase.input(redis.keys) as never
+    const raw = yield* Effect.result(redis.eval({ ...testCase.script, decode: (reply: unknown) => reply }, input))
+    const decoded = raw._tag === "Success" ? testCase.script.decode(raw.success) : undefined
+    return {
+      reply: raw._tag === "Success" ? raw.success : `error ${String(raw.failure.cause).match(/ERR|WRONGTYPE|unknown completion write/)?.[0]}`,
+      decoded,
+      keyspace: yield* keyspace(namespace)
+    }
+  }).pipe(Effect.provide(layer))
+
+/** Keyspaces agree when every key has the same type and value, and times to live agree within a second. */
+const assertSameKeyspace = (memoryKeys: ReadonlyArray<Stored>, realKeys: ReadonlyArray<Stored>) => {
+  const ttl = (pttl: number) => (pttl < 0 ? pttl : "ttl")
+  assert.deepStrictEqual(
+    memoryKeys.map(({ key, type, value, pttl }) => ({ key, type, value, ttl: ttl(pttl) })),
+    realKeys.map(({ key, type, value, pttl }) => ({ key, type, value, ttl: ttl(pttl) }))
+  )
+  memoryKeys.forEach((stored, i) => {
+    const other = realKeys[i]!.pttl
+    if (stored.pttl >= 0) assert.isBelow(Math.abs(stored.pttl - other), 1000, `time to live of ${stored.key}`)
+  })
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// fixtures
+// ---------------------------------------------------------------------------------------------------------
+
+const job = (keys: Keys.Keys, queue: string, n: number, meta?: Job.JobMeta) => Job.encode(queue, "add", { a: n }, meta)
+const worker = "host:1.0"
+const source = (keys: Keys.Keys, queues: ReadonlyArray<string>): Pick.Source => ({
+  working: keys.working(worker, queues.join(",")),
+  queuesKey: keys.queues,
+  prefix: keys.queue(""),
+  worker,
+  queues
+})
+const runAt = "2026-12-01T10:00:00.000Z"
+const record = (keys: Keys.Keys, queue: string, payload: string) => Pick.record(runAt, queue, payload, worker)
+const queued = (keys: Keys.Keys) => [
+  ...Enqueue.push(keys, "high", [job(keys, "high", 1), job(keys, "high", 2)]),
+  ...Enqueue.push(keys, "low", [job(keys, "low", 3), "not json"]),
+  ...Enqueue.push(keys, "b-other", [job(keys, "b-other", 4)])
+]
+const fanOutMeta = (keys: Keys.Keys, id: string, total: number, onComplete = true): ReadonlyArray<Command> => [
+  ["hset", keys.fanOut(id), "total", total, "completed", 0, "failed", 0, "ttl", 600000, "createdAt", 1,
+    ...(onComplete ? ["onComplete", `{"class":"done","queue":"done","args":[{"album":"x",`, "onCompleteQueue", "done"] : [])],
+  ["pexpire", keys.fanOut(id), 600000]
+]
+const child = (id: string, index: number, outcome: string, onlyIfAbsent = false): FanOutScripts.ChildRecord =>
+  ({ fanOutId: id, index, outcome, now: 1000, onlyIfAbsent })
+const ok = (n: number) => `o["add",{"a":${n}},${n}]`
+const err = (n: number) => `e["add",{"a":${n}},"boom","Boom",{"_tag":"Boom"}]`
+/** Payloads by queue, as a batch takes them. */
+const byQueue = (...entries: ReadonlyArray<readonly [queue: string, payloads: ReadonlyArray<string>]>) => entries
+const chain: Recurring.Chain = { action: "tick", queue: "ticks", inputs: {}, frequencyMillis: 60_000 }
+
+const completion = (keys: Keys.Keys, overrides: Partial<Completion.Plan> & { readonly expected: string }): Completion.Plan => ({
+  mode: "worker",
+  working: source(keys, ["high", "low"]).working,
+  worker,
+  writes: [
+    ...Completion.bookkeeping(keys, {
+      worker,
+      queue: "high",
+      payload: job(keys, "high", 9),
+      outcome: { _tag: "Failure", exception: "Boom", error: "boom", data: { _tag: "Boom" }, backtrace: ["at x"], final: true, durationMs: 5 },
+      now: 1_764_000_000_000,
+      countForWorker: true,
+      retry: { queue: "high", payload: job(keys, "high", 9, { attempt: 2 }), at: 1_764_000_005_000 }
+    }),
+    ["hincrby", keys.actionStats("add"), "runs", 1],
+    Completion.recordChild(keys, child("f1", 0, ok(1))),
+    Completion.continueChain(keys, { chain, token: "t1", next: "t2", now: 1_764_000_000_000 })
+  ],
+  next: { source: source(keys, ["high", "*"]), runAt },
+  ...overrides
+})
+const withCompletionState = (keys: Keys.Keys, current: string | undefined): ReadonlyArray<Command> => [
+  ...queued(keys),
+  ...fanOutMeta(keys, "f1", 2),
+  ["set", keys.recurring("tick"), "t1"],
+  ...(current === undefined ? [] : [["set", source(keys, ["high", "low"]).working, current] as const])
+]
+
+// ---------------------------------------------------------------------------------------------------------
+// the cases
+// ---------------------------------------------------------------------------------------------------------
+
+const cases: ReadonlyArray<Case> = [
+  scriptCase("pick: first job of the first non-empty queue, recorded as the worker's", Pick.pick, queued, (keys) => ({ source: source(keys, ["empty", "high"]), runAt })),
+  scriptCase("pick: `*` takes every known queue in sorted order", Pick.pick, queued, (keys) => ({ source: source(keys, ["*"]), runAt })),
+  scriptCase("pick: a non-JSON payload is recorded as a JSON string", Pick.pick, (keys) => Enqueue.push(keys, "low", ["not json"]), (keys) => ({ source: source(keys, ["low"]), runAt })),
+  scriptCase("pick: a record of a job never completed gives that job back", Pick.pick, (keys) => [
+    ...queued(keys),
+    ["set", source(keys, ["high"]).working, record(keys, "high", job(keys, "high", 7))]
+  ], (keys) => ({ source: source(keys, ["high"]), runAt })),
+  scriptCase("pick: nothing to pick", Pick.pick, () => [], (keys) => ({ source: source(keys, ["high", "*"]), runAt })),
+
+  scriptCase("complete: applies every write and picks the next job", Completion.complete, (keys) => withCompletionState(keys, record(keys, "high", job(keys, "high", 9))), (keys) =>
+    completion(keys, { expected: record(keys, "high", job(keys, "high", 9)) })),
+  scriptCase("complete: stopping, no next job: the record is deleted", Completion.complete, (keys) => withCompletionState(keys, record(keys, "high", job(keys, "high", 9))), (keys) =>
+    completion(keys, { expected: record(keys, "high", job(keys, "high", 9)), next: undefined })),
+  scriptCase("complete: re-sent after the first run picked: nothing written twice, that job handed back", Completion.complete, (keys) =>
+    withCompletionState(keys, record(keys, "high", job(keys, "high", 2))), (keys) => completion(keys, { expected: record(keys, "high", job(keys, "high", 9)) })),
+  scriptCase("complete: the record is gone (reclaimed): writes skipped, next job picked", Completion.complete, (keys) => withCompletionState(keys, undefined), (keys) =>
+    completion(keys, { expected: record(keys, "high", job(keys, "high", 9)) })),
+  scriptCase("complete: guarded, record and ping as read: applied", Completion.complete, (keys) => [
+    ...withCompletionState(keys, record(keys, "high", job(keys, "high", 9))),
+    ["set", keys.ping(worker), "{\"time\":1}"]
+  ], (keys) => completion(keys, {
+    mode: "guarded",
+    expected: record(keys, "high", job(keys, "high", 9)),
+    guard: { key: keys.ping(worker), value: "{\"time\":1}" },
+    writes: [...completion(keys, { expected: "" }).writes, ...Completion.unregister(keys, worker, "high,low")],
+    next: undefined
+  })),
+  scriptCase("complete: guarded, the worker pinged again: nothing written", Completion.complete, (keys) => [
+    ...withCompletionState(keys, record(keys, "high", job(keys, "high", 9))),
+    ["set", keys.ping(worker), "{\"time\":2}"]
+  ], (keys) => completion(keys, {
+    mode: "guarded",
+    expected: record(keys, "high", job(keys, "high", 9)),
+    guard: { key: keys.ping(worker), value: "{\"time\":1}" },
+    next: undefined
+  })),
+  scriptCase("complete: an unknown write is refused before anything is written", Completion.complete, (keys) => withCompletionState(keys, record(keys, "high", job(keys, "high", 9))), (keys) =>
+    completion(keys, { expected: record(keys, "high", job(keys, "high", 9)), writes: [["incrby", keys.stat("processed"), 1], ["flushall"] as unknown as Completion.Write] })),
+
+  scriptCase("fan-out batch: the first batch creates the fan-out and writes its children", FanOutScripts.writeBatch, () => [], (keys) => ({
+    keys,
+    fanOutId: "f2",
+    marker: "b0",
+    ttlMillis: 600000,
+    creation: { meta: { total: 3, completed: 0, failed: 0, ttl: 600000 }, total: 3 },
+    queues: byQueue(["fan", [job(keys, "fan", 0, { fanOut: "f2", index: 0 }), job(keys, "fan", 1, { fanOut: "f2", index: 1 })]], ["other", [job(keys, "other", 2, { fanOut: "f2", index: 2 })]])
+  })),
+  scriptCase("fan-out batch: a batch already written is not written again", FanOutScripts.writeBatch, (keys) => [...fanOutMeta(keys, "f2", 3), ["hset", keys.fanOut("f2"), "b0", "1"]], (keys) => ({
+    keys, fanOutId: "f2", marker: "b0", ttlMillis: 600000, queues: byQueue(["fan", [job(keys, "fan", 0)]])
+  })),
+  scriptCase("fan-out batch: another total under the same id is a conflict", FanOutScripts.writeBatch, (keys) => fanOutMeta(keys, "f2", 5), (keys) => ({
+    keys, fanOutId: "f2", marker: "b0", ttlMillis: 600000, creation: { meta: { total: 3 }, total: 3 }, queues: byQueue(["fan", [job(keys, "fan", 0)]])
+  })),
+  scriptCase("fan-out batch: a later batch of an expired fan-out writes nothing", FanOutScripts.writeBatch, () => [], (keys) => ({
+    keys, fanOutId: "f2", marker: "b100", ttlMillis: 600000, queues: byQueue(["fan", [job(keys, "fan", 100)]])
+  })),
+  scriptCase("fan-out batch: an empty fan-out pushes its onComplete with its creation", FanOutScripts.writeBatch, () => [], (keys) => ({
+    keys, fanOutId: "f3", marker: "b0", ttlMillis: 600000,
+    creation: { meta: { total: 0, done: 5 }, total: 0, onCreate: { queue: "done", payload: "{\"class\":\"done\",\"queue\":\"done\",\"args\":[{}]}" } },
+    queues: []
+  })),
+
+  scriptCase("record children: counts, moves a retried child, finishes and pushes onComplete once", FanOutScripts.recordChildren, (keys) => [
+    ...fanOutMeta(keys, "f1", 3),
+    ["hset", keys.fanOutOutcomes("f1"), "1", err(1)],
+    ["hincrby", keys.fanOut("f1"), "failed", 1]
+  ], (keys) => ({ keys, children: [child("f1", 0, ok(0)), child("f1", 1, ok(1)), child("f1", 2, err(2)), child("f1", 2, err(2)), child("f1", 0, err(0), true)] })),
+  scriptCase("record children: an expired fan-out records nothing", FanOutScripts.recordChildren, () => [], (keys) => ({ keys, children: [child("gone", 0, ok(0))] })),
+
+  scriptCase("recurring ensure: starts what has no live copy, skips what is live or stopped", Recurring.ensure, (keys) => [
+    ["set", keys.recurring("live"), "old"],
+    ["set", keys.recurringStopped("stopped"), "1"]
+  ], (keys) => ({
+    keys,
+    starts: [
+      { chain, token: "a" },
+      { chain: { ...chain, action: "live" }, token: "b" },
+      { chain: { ...chain, action: "stopped" }, token: "c" }
+    ]
+  })),
+  scriptCase("recurring ensure: a resumed action starts again", Recurring.ensure, (keys) => [["set", keys.recurringStopped("tick"), "1"]], (keys) => ({
+    keys, starts: [{ chain, token: "a" }], clearStopped: true
+  })),
+
+  scriptCase("leader: a free lock is taken", SchedulerScripts.lead, () => [], (keys) => ({ keys, name: "s1", seconds: 60 })),
+  scriptCase("leader: the holder renews it", SchedulerScripts.lead, (keys) => [["set", keys.leaderLock, "s1", "EX", 5]], (keys) => ({ keys, name: "s1", seconds: 60 })),
+  scriptCase("leader: another's lock is left alone", SchedulerScripts.lead, (keys) => [["set", keys.leaderLock, "s2", "EX", 5]], (keys) => ({ keys, name: "s1", seconds: 60 })),
+  scriptCase("resign: the holder releases it", SchedulerScripts.resign, (keys) => [["set", keys.leaderLock, "s1"]], (keys) => ({ keys, name: "s1" })),
+  scriptCase("resign: another's lock is left alone", SchedulerScripts.resign, (keys) => [["set", keys.leaderLock, "s2"]], (keys) => ({ keys, name: "s1" })),
+
+  scriptCase("promote: due jobs move to their queues, oldest second first, within the limit", SchedulerScripts.promote, (keys) => [
+    ...Enqueue.pushAt(keys, 10_000, job(keys, "a", 1)),
+    ...Enqueue.pushAt(keys, 10_000, job(keys, "b", 2)),
+    ...Enqueue.pushAt(keys, 11_000, "{\"class\":\"x\",\"args\":[]}"),
+    ...Enqueue.pushAt(keys, 11_000, "not json"),
+    ...Enqueue.pushAt(keys, 12_000, job(keys, "a", 3)),
+    ...Enqueue.pushAt(keys, 99_000, job(keys, "a", 4))
+  ], (keys) => ({ keys, nowSeconds: 12, limit: 4 })),
+
+  scriptCase("overview: leader, counters, queues and workers with what they run", OperationsScripts.overview, (keys) => [
+    ...queued(keys),
+    ["set", keys.leaderLock, "s1"],
+    ["set", keys.stat("processed"), 5],
+    ["sadd", keys.workers, "host:1.0:high,low", "host:1.1:*"],
+    ["set", keys.working("host:1.0", "high,low"), record(keys, "high", job(keys, "high", 1))],
+    ["set", keys.stat("processed", "host:1.0"), 3]
+  ], (keys) => keys),
+  scriptCase("retry failed: a record there is re-enqueued once, one gone is not", OperationsScripts.retryFailed, (keys) => [
+    ["rpush", keys.failed, "r1", "r2", "r1"]
+  ], (keys) => ({ keys, retries: [{ record: "r1", queue: "q", payload: "p1" }, { record: "gone", queue: "q", payload: "p2" }, { record: "r1", queue: "q2", payload: "p3" }] })),
+  scriptCase("delete delayed: removed from every second it is at, emptied seconds unscheduled", OperationsScripts.delDelayed, (keys) => [
+    ...Enqueue.pushAt(keys, 10_000, "p"),
+    ...Enqueue.pushAt(keys, 20_000, "p"),
+    ...Enqueue.pushAt(keys, 20_000, "other")
+  ], (keys) => ({ keys, payload: "p" })),
+  scriptCase("stop recurring: marker deleted, queued and delayed copies removed, flag set", OperationsScripts.stopRecurring, (keys) => [
+    ["set", keys.recurring("tick"), "tok"],
+    ...Enqueue.push(keys, "ticks", [Recurring.payload("ticks", "tick", {}, "tok"), "keep"]),
+    ...Enqueue.pushAt(keys, 30_000, Recurring.payload("ticks", "tick", {}, "tok"))
+  ], (keys) => {
+    const [payloadPrefix = "", payloadSuffix = ""] = Recurring.payload("ticks", "tick", {}, "X").split("X")
+    return { keys, action: "tick", queue: "ticks", payloadPrefix, payloadSuffix }
+  }),
+  scriptCase("stop recurring: a chain that is not live only sets the flag", OperationsScripts.stopRecurring, () => [], (keys) => ({
+    keys, action: "tick", queue: "ticks", payloadPrefix: "", payloadSuffix: ""
+  }))
+]
+
+describe("scripts and their twins", () => {
+  for (const testCase of cases) {
+    it.live(testCase.name, () =>
+      Effect.gen(function*() {
+        const namespace = uniqueNamespace()
+        const onRedis = yield* runCase(testCase, namespace, real.layer(namespace))
+        const inMemory = yield* runCase(testCase, namespace, memory.layer(namespace))
+        assert.deepStrictEqual(inMemory.reply, onRedis.reply, "raw reply")
+        assert.deepStrictEqual(inMemory.decoded, onRedis.decoded, "decoded reply")
+        assertSameKeyspace(inMemory.keyspace, onRedis.keyspace)
+      }))
+  }
+
+  it("every script of the runtime has conformance cases", () => {
+    const modules = [Completion, FanOutScripts, OperationsScripts, Pick, Recurring, SchedulerScripts]
+    const scripts = modules.flatMap((module) =>
+      Object.values(module).filter((value): value is Script<never, unknown> =>
+        typeof value === "object" && value !== null && "lua" in value && "twin" in value)
+    )
+    const covered = new Set(cases.map((c) => c.script.name))
+    assert.deepStrictEqual(scripts.map((s) => s.name).filter((name) => !covered.has(name)), [])
+    assert.isAtLeast(scripts.length, 12)
+  })
+})
