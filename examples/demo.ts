@@ -10,7 +10,7 @@
  */
 import { Duration, Effect, Fiber, Layer, PubSub, References } from "effect"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import { Actions, Redis, RedisMemory, Resque, Scheduler, Worker } from "../src/index.ts"
+import { Actions, Redis, RedisMemory, Resque, JobScheduler, Worker } from "../src/index.ts"
 import { add, heartbeat, resize } from "./demoActions.ts"
 
 const CHILDREN = Number(process.env["DEMO_CHILDREN"] ?? 2000)
@@ -24,7 +24,7 @@ const RedisLayer = url ? Redis.layer({ url, namespace }) : RedisMemory.layer({ n
 
 const App = Layer.mergeAll(
   Worker.layer({ queues: ["math", "images", "default"], concurrency: 20 }),
-  Scheduler.layer({ pollInterval: "200 millis" })
+  JobScheduler.layer({ pollInterval: "200 millis" })
 ).pipe(
   Layer.provideMerge(Resque.layer({ actions: [add, resize, fastHeartbeat] })),
   Layer.provideMerge(RedisLayer)

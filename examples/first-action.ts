@@ -1,6 +1,6 @@
 /** The README's first example, type-checked and runnable: `npx tsx examples/first-action.ts`. */
 import { Effect, Layer, Schema } from "effect"
-import { Action, Actions, RedisMemory, Resque, Scheduler, Worker } from "../src/index.ts"
+import { Action, Actions, RedisMemory, Resque, JobScheduler, Worker } from "../src/index.ts"
 
 // One definition: name, description, input Schema (its encoded side travels in the job), an Effect.
 const resize = Action.make({
@@ -27,7 +27,7 @@ const program = Effect.gen(function*() {
 // Workers drain queues left to right ("*" = all); the scheduler elects a leader, promotes delayed jobs,
 // reclaims jobs of dead workers and starts recurring actions. Swap RedisMemory.layer() for
 // Redis.layer({ url }) or Redis.layerConfig() (REDIS_URL, REDIS_PASSWORD, REDIS_DB, REDIS_TLS, RESQUE_NAMESPACE).
-const App = Layer.mergeAll(Worker.layer({ queues: ["images", "*"], concurrency: 20 }), Scheduler.layer()).pipe(
+const App = Layer.mergeAll(Worker.layer({ queues: ["images", "*"], concurrency: 20 }), JobScheduler.layer()).pipe(
   Layer.provideMerge(Resque.layer({ actions: [resize] })),
   Layer.provideMerge(RedisMemory.layer())
 )

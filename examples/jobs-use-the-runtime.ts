@@ -14,7 +14,7 @@
  * The application's own services (`Users`, `Reports`) are provided as usual.
  */
 import { Context, Effect, Layer, Ref, Schema } from "effect"
-import { Action, Actions, FanOut, Redis, RedisMemory, Resque, Scheduler, Worker } from "../src/index.ts"
+import { Action, Actions, FanOut, Redis, RedisMemory, Resque, JobScheduler, Worker } from "../src/index.ts"
 
 // ---------------------------------------------------------------------------------------------------------
 // the application's services
@@ -171,11 +171,11 @@ export const actions = [processAll, processOne, summarize, charge, pack, ship, b
 export const app = (redis: Layer.Layer<Redis.Redis, unknown>, options: {
   readonly users: ReadonlyArray<string>
   readonly worker?: Worker.Options
-  readonly scheduler?: Scheduler.Options
+  readonly scheduler?: JobScheduler.Options
 }) =>
   Layer.mergeAll(
     Worker.layer({ queues: ["worker", "scheduler"], concurrency: 10, ...options.worker }),
-    Scheduler.layer({ pollInterval: "200 millis", ...options.scheduler })
+    JobScheduler.layer({ pollInterval: "200 millis", ...options.scheduler })
   ).pipe(
     Layer.provideMerge(Resque.layer({ actions })),
     Layer.provideMerge(Layer.mergeAll(Users.layer(options.users), Reports.layer)),

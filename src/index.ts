@@ -5,7 +5,7 @@
  *   {@link JobError}, {@link Outcome}, {@link OperationsModel}, {@link Errors}, {@link Keys}.
  * - Services and their layers: {@link Redis} and {@link RedisMemory} (the backends), {@link Resque} (the
  *   queue of an application's actions: {@link Actions} and {@link Operations}), {@link Worker},
- *   {@link Scheduler}, {@link WorkerMiddleware}.
+ *   {@link JobScheduler}, {@link WorkerMiddleware}.
  *
  * The command line is `effect-resque/cli`; the test helpers are `effect-resque/testing`.
  *
@@ -21,10 +21,10 @@ export * as OperationsModel from "./domain/Operations.ts"
 export * as Outcome from "./domain/Outcome.ts"
 export * as ActionRegistry from "./layers/ActionRegistry.ts"
 export * as Actions from "./layers/Actions.ts"
+export * as JobScheduler from "./layers/JobScheduler.ts"
 export * as Operations from "./layers/Operations.ts"
 export * as Redis from "./layers/Redis.ts"
 export * as RedisMemory from "./layers/RedisMemory.ts"
 export * as Resque from "./layers/Resque.ts"
-export * as Scheduler from "./layers/Scheduler.ts"
 export * as Worker from "./layers/Worker.ts"
 export * as WorkerMiddleware from "./layers/WorkerMiddleware.ts"

@@ -15,7 +15,7 @@ import { Actions } from "../src/layers/Actions.ts"
 import { Operations } from "../src/layers/Operations.ts"
 import { Redis } from "../src/layers/Redis.ts"
 import * as Resque from "../src/layers/Resque.ts"
-import * as Scheduler from "../src/layers/Scheduler.ts"
+import * as JobScheduler from "../src/layers/JobScheduler.ts"
 import * as Worker from "../src/layers/Worker.ts"
 import { add, Boom, coreWith, explode, queueLength, redisCall, takeEventsWithin } from "./support/app.ts"
 import { backends, memory, real, redisUrl } from "./support/backends.ts"
@@ -244,7 +244,7 @@ for (const backend of backends) {
         yield* actions.enqueueIn("1 second", add, { a: 2 })
         yield* actions.enqueueIn("1 hour", add, { a: 3 })
         const events = yield* Effect.scoped(Effect.gen(function*() {
-          yield* Scheduler.make({ pollInterval: "100 millis" })
+          yield* JobScheduler.make({ pollInterval: "100 millis" })
           const worker = yield* Worker.make({ queues: ["math"], concurrency: 1 })
           const sub = yield* PubSub.subscribe(worker.events)
           return yield* takeEventsWithin(sub, 2, "8 seconds")

@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, Layer, Logger, PubSub, References, Tracer } from "effect"
 import { Actions } from "../src/layers/Actions.ts"
-import * as Scheduler from "../src/layers/Scheduler.ts"
+import * as JobScheduler from "../src/layers/JobScheduler.ts"
 import * as Worker from "../src/layers/Worker.ts"
 import { add, core, explode, failedJobs, queueLength, takeEvents, takeEventsWithin } from "./support/app.ts"
 import { backends } from "./support/backends.ts"
@@ -150,7 +150,7 @@ for (const backend of backends) {
         assert.deepStrictEqual(yield* failedJobs, [])
       }).pipe(
         Effect.provide(
-          Layer.mergeAll(Worker.layer({ queues: ["math"], concurrency: 4 }), Scheduler.layer({ pollInterval: "100 millis" })).pipe(
+          Layer.mergeAll(Worker.layer({ queues: ["math"], concurrency: 4 }), JobScheduler.layer({ pollInterval: "100 millis" })).pipe(
             Layer.provideMerge(core(backend.layer()))
           )
         )

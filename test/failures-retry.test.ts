@@ -8,7 +8,7 @@ import { Effect, PubSub } from "effect"
 import { Actions } from "../src/layers/Actions.ts"
 import { Operations } from "../src/layers/Operations.ts"
 import { Redis } from "../src/layers/Redis.ts"
-import * as Scheduler from "../src/layers/Scheduler.ts"
+import * as JobScheduler from "../src/layers/JobScheduler.ts"
 import * as Worker from "../src/layers/Worker.ts"
 import { core } from "./reliability/fixtures/actions.ts"
 import { failedJobs, queueLength, redisCall, takeEvents } from "./support/app.ts"
@@ -46,7 +46,7 @@ for (const backend of backends) {
         const waiting = yield* ops.delayedAt(stamps[0] ?? 0)
         assert.deepStrictEqual(waiting.map((j) => JSON.parse(j.raw).args), [[{ id: "a", failures: 2, _job: { attempt: 2 } }]])
         const rest = yield* Effect.scoped(Effect.gen(function*() {
-          yield* Scheduler.make({ pollInterval: "100 millis" })
+          yield* JobScheduler.make({ pollInterval: "100 millis" })
           const worker = yield* Worker.make({ queues: ["retry"], concurrency: 2 })
           const sub = yield* PubSub.subscribe(worker.events)
           return yield* takeEvents(sub, 2)
@@ -60,7 +60,7 @@ for (const backend of backends) {
       Effect.gen(function*() {
         const actions = yield* Actions
         const events = yield* Effect.scoped(Effect.gen(function*() {
-          yield* Scheduler.make({ pollInterval: "100 millis" })
+          yield* JobScheduler.make({ pollInterval: "100 millis" })
           const worker = yield* Worker.make({ queues: ["retry"], concurrency: 1 })
           const sub = yield* PubSub.subscribe(worker.events)
           yield* actions.enqueue("flaky", { id: "b", failures: 5 })
@@ -83,7 +83,7 @@ for (const backend of backends) {
         yield* leaveDeadWorker("ghost:1.0", "slow", payload, 60)
         yield* leaveDeadWorker("alive:1.0", "slow", payload, 0)
         const reclaimed = yield* Effect.scoped(Effect.gen(function*() {
-          const scheduler = yield* Scheduler.make({ pollInterval: "1 hour", stuckWorkerTimeout: "5 seconds" })
+          const scheduler = yield* JobScheduler.make({ pollInterval: "1 hour", stuckWorkerTimeout: "5 seconds" })
           return yield* scheduler.reclaimStuckWorkers
         }))
         assert.strictEqual(reclaimed, 1)
@@ -105,7 +105,7 @@ for (const backend of backends) {
         // the last allowed attempt of a policy is final even with retryStuckJobs
         yield* leaveDeadWorker("ghost:2.2", "slow", "{\"class\":\"sleepRetried\",\"queue\":\"slow\",\"args\":[{\"ms\":3,\"_job\":{\"attempt\":3}}]}", 60)
         const reclaimed = yield* Effect.scoped(Effect.gen(function*() {
-          const scheduler = yield* Scheduler.make({ pollInterval: "1 hour", stuckWorkerTimeout: "5 seconds", retryStuckJobs: true })
+          const scheduler = yield* JobScheduler.make({ pollInterval: "1 hour", stuckWorkerTimeout: "5 seconds", retryStuckJobs: true })
           return yield* scheduler.reclaimStuckWorkers
         }))
         assert.strictEqual(reclaimed, 3)

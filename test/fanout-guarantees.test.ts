@@ -14,7 +14,7 @@ import { Queue as NodeResqueQueue } from "node-resque"
 import { Actions } from "../src/layers/Actions.ts"
 import { Operations } from "../src/layers/Operations.ts"
 import { Redis } from "../src/layers/Redis.ts"
-import * as Scheduler from "../src/layers/Scheduler.ts"
+import * as JobScheduler from "../src/layers/JobScheduler.ts"
 import * as Worker from "../src/layers/Worker.ts"
 import { redisCall } from "./support/app.ts"
 import { backends, real, redisUrl } from "./support/backends.ts"
@@ -100,7 +100,7 @@ for (const backend of backends) {
         const actions = yield* Actions
         const { fanOutId } = yield* actions.fanOut(retried, [{ token: randomUUID() }], { onComplete: finished })
         const outcomes = yield* Effect.scoped(Effect.gen(function*() {
-          yield* Scheduler.make({ pollInterval: "50 millis" })
+          yield* JobScheduler.make({ pollInterval: "50 millis" })
           const worker = yield* Worker.make({ queues: ["fan"], concurrency: 1, pollInterval: "10 millis" })
           const sub = yield* PubSub.subscribe(worker.events)
           const first = yield* PubSub.take(sub)

@@ -11,7 +11,7 @@ import * as Pick from "../src/internal/Pick.ts"
 import { Actions } from "../src/layers/Actions.ts"
 import { Operations } from "../src/layers/Operations.ts"
 import { Redis } from "../src/layers/Redis.ts"
-import * as Scheduler from "../src/layers/Scheduler.ts"
+import * as JobScheduler from "../src/layers/JobScheduler.ts"
 import * as Worker from "../src/layers/Worker.ts"
 import { add, redisCall, takeEventsWithin, waitUntil } from "./support/app.ts"
 import { backends } from "./support/backends.ts"
@@ -171,7 +171,7 @@ for (const backend of backends) {
 
         yield* Effect.scoped(Effect.gen(function*() {
           yield* Worker.make({ queues: ["ticks"], concurrency: 1, pollInterval: "20 millis" })
-          yield* Scheduler.make({ pollInterval: "100 millis" })
+          yield* JobScheduler.make({ pollInterval: "100 millis" })
           // stop while a copy is running: it must not re-enqueue itself
           yield* waitUntil("a second tick to be running", Effect.all([tickStarts, tickFinished]), ([starts, finished]) =>
             starts.length >= 2 && starts.length > finished, { timeout: "15 seconds", interval: "10 millis" })

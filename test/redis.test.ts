@@ -9,7 +9,7 @@ import { Actions } from "../src/layers/Actions.ts"
 import * as Redis from "../src/layers/Redis.ts"
 import * as RedisMemory from "../src/layers/RedisMemory.ts"
 import * as Resque from "../src/layers/Resque.ts"
-import * as Scheduler from "../src/layers/Scheduler.ts"
+import * as JobScheduler from "../src/layers/JobScheduler.ts"
 import { add, core, redisCall, waitUntil } from "./support/app.ts"
 import { redisUrl, uniqueNamespace } from "./support/backends.ts"
 import { freePort, startRedisServer } from "./support/redisServer.ts"
@@ -74,7 +74,7 @@ describe("live Redis layer", () => {
         const actions = yield* Actions
         const redis = yield* Redis.Redis
         yield* actions.enqueue(add, { a: 1 })
-        const scheduler = yield* Scheduler.Scheduler
+        const scheduler = yield* JobScheduler.JobScheduler
         assert.strictEqual(typeof scheduler.name, "string")
         const stored = yield* redisCall((client) => client.lrange(`${namespace}:queue:math`, 0, -1))
         const clientId = yield* redis.send<number>("client", "id")
@@ -82,7 +82,7 @@ describe("live Redis layer", () => {
         assert.include(yield* redis.send<string>("client", "list", "id", clientId), `id=${clientId} `)
         return { redis, clientId, ping, stored }
       }).pipe(
-        Effect.provide(Scheduler.layer({ pollInterval: "1 hour" }).pipe(Layer.provideMerge(core(Redis.layerConfig())), Layer.provide(env)))
+        Effect.provide(JobScheduler.layer({ pollInterval: "1 hour" }).pipe(Layer.provideMerge(core(Redis.layerConfig())), Layer.provide(env)))
       )
       // connected while the layer was up
       assert.strictEqual(ping, "PONG")
@@ -110,7 +110,7 @@ describe("live Redis layer", () => {
         assert.include(connectError.message, "ECONNREFUSED")
         // a scheduler started now has no connection of its own to open: it starts, and stops when its scope
         // closes; neither a failure nor a defect nor a hang
-        const scheduler = yield* within(Effect.exit(Effect.scoped(Scheduler.make({ pollInterval: "1 hour" }))))
+        const scheduler = yield* within(Effect.exit(Effect.scoped(JobScheduler.make({ pollInterval: "1 hour" }))))
         assert.strictEqual(scheduler._tag, "Success")
       }).pipe(Effect.provide(Resque.layer({ actions: [add] }).pipe(Layer.provideMerge(Redis.layer({ url: server.url, quitTimeout: "200 millis" })))), within)
     }).pipe(Effect.scoped))

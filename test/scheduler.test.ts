@@ -11,7 +11,7 @@ import * as Action from "../src/domain/Action.ts"
 import { Actions } from "../src/layers/Actions.ts"
 import { Operations } from "../src/layers/Operations.ts"
 import { Redis } from "../src/layers/Redis.ts"
-import * as Scheduler from "../src/layers/Scheduler.ts"
+import * as JobScheduler from "../src/layers/JobScheduler.ts"
 import * as Worker from "../src/layers/Worker.ts"
 import { add, coreWith, failedJobs, note, notes, queueLength, redisCall, takeEventsWithin, waitUntil } from "./support/app.ts"
 import { backends } from "./support/backends.ts"
@@ -46,14 +46,14 @@ const tock = Action.make({
 const schedulerActions = [add, note, tick, tock] as const
 
 /** Builds a scheduler in a scope of its own, so a test can stop it alone. */
-const startScheduler = (options: Scheduler.Options) =>
+const startScheduler = (options: JobScheduler.Options) =>
   Effect.gen(function*() {
     const scope = yield* Scope.make()
-    const scheduler = yield* Scheduler.make(options).pipe(Scope.provide(scope))
+    const scheduler = yield* JobScheduler.make(options).pipe(Scope.provide(scope))
     return { scheduler, stop: Scope.close(scope, Exit.void) }
   })
 
-const leaders = (schedulers: ReadonlyArray<Scheduler.Scheduler["Service"]>) =>
+const leaders = (schedulers: ReadonlyArray<JobScheduler.JobScheduler["Service"]>) =>
   Effect.forEach(schedulers, (s) => s.isLeader).pipe(Effect.map((flags) => flags.filter(Boolean).length))
 
 /** Every payload of `action` waiting: on any queue or in any delayed list. */
@@ -93,7 +93,7 @@ for (const backend of backends) {
         assert.isTrue(ttl > 0 && ttl <= 10, `ttl ${ttl}`)
         const index = ["s1", "s2", "s3"].indexOf(holder ?? "")
         assert.isAtLeast(index, 0)
-        assert.isTrue(yield* (all[index] as Scheduler.Scheduler["Service"]).isLeader)
+        assert.isTrue(yield* (all[index] as JobScheduler.JobScheduler["Service"]).isLeader)
         // the leader stops: it releases the lock, and one of the others takes it within a few polls
         yield* (started[index] as { stop: Effect.Effect<void> }).stop
         const next = yield* waitUntil(
@@ -125,8 +125,8 @@ for (const backend of backends) {
         const operations = yield* Operations
         for (let i = 0; i < 5; i++) yield* actions.enqueueAt(Date.now() - 1000, note, { id: `d${i}` })
         yield* Effect.scoped(Effect.gen(function*() {
-          yield* Scheduler.make({ name: "a", pollInterval: "50 millis" })
-          yield* Scheduler.make({ name: "b", pollInterval: "50 millis" })
+          yield* JobScheduler.make({ name: "a", pollInterval: "50 millis" })
+          yield* JobScheduler.make({ name: "b", pollInterval: "50 millis" })
           const worker = yield* Worker.make({ queues: ["notes"], concurrency: 2 })
           const sub = yield* PubSub.subscribe(worker.events)
           yield* takeEventsWithin(sub, 5)
@@ -150,7 +150,7 @@ for (const backend of backends) {
           ["set", keys.working("ghost:9.0", "math"), JSON.stringify({ run_at: new Date().toISOString(), queue: "math", payload, worker: "ghost:9.0" })]
         ])
         yield* Effect.scoped(Effect.gen(function*() {
-          yield* Scheduler.make({ pollInterval: "50 millis", stuckWorkerTimeout: "10 seconds" })
+          yield* JobScheduler.make({ pollInterval: "50 millis", stuckWorkerTimeout: "10 seconds" })
           yield* waitUntil("the dead worker's job in the failed list", operations.failedCount, (n) => n === 1)
         }))
         const failed = yield* failedJobs
@@ -187,8 +187,8 @@ for (const backend of backends) {
           maxWaiting.tock = Math.max(maxWaiting.tock, (yield* waitingCopies("tock")).length)
         })
         const events = yield* Effect.scoped(Effect.gen(function*() {
-          yield* Scheduler.make({ name: "a", pollInterval: "50 millis" })
-          yield* Scheduler.make({ name: "b", pollInterval: "50 millis" })
+          yield* JobScheduler.make({ name: "a", pollInterval: "50 millis" })
+          yield* JobScheduler.make({ name: "b", pollInterval: "50 millis" })
           // a worker on every queue: the copies must still come back on their own queues
           const worker = yield* Worker.make({ queues: ["*"], concurrency: 2 })
           const sub = yield* PubSub.subscribe(worker.events)

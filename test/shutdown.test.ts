@@ -13,7 +13,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, PubSub, Scope } from "effect"
 import { Actions } from "../src/layers/Actions.ts"
 import { Redis } from "../src/layers/Redis.ts"
-import * as Scheduler from "../src/layers/Scheduler.ts"
+import * as JobScheduler from "../src/layers/JobScheduler.ts"
 import * as Worker from "../src/layers/Worker.ts"
 import { coreWith, failedJobs, note, notes, queueLength, redisCall, takeEventsWithin, waitUntil } from "./support/app.ts"
 import { backends, real, redisUrl, uniqueNamespace } from "./support/backends.ts"
@@ -119,7 +119,7 @@ for (const backend of backends) {
         const actions = yield* Actions
         const scope = yield* Scope.make()
         const worker = yield* Worker.make({ queues: ["notes"], concurrency: 2, gracePeriod: "10 seconds" }).pipe(Scope.provide(scope))
-        const scheduler = yield* Scheduler.make({ pollInterval: "50 millis" }).pipe(Scope.provide(scope))
+        const scheduler = yield* JobScheduler.make({ pollInterval: "50 millis" }).pipe(Scope.provide(scope))
         const sub = yield* PubSub.subscribe(worker.events)
         for (let i = 0; i < 3; i++) yield* actions.enqueue(note, { id: `job-${i}`, ms: 500 })
         yield* waitUntil("two jobs in flight", started, (n) => n === 2)

@@ -10,7 +10,7 @@ import * as Action from "../src/domain/Action.ts"
 import { Actions } from "../src/layers/Actions.ts"
 import * as RedisMemory from "../src/layers/RedisMemory.ts"
 import * as Resque from "../src/layers/Resque.ts"
-import * as Scheduler from "../src/layers/Scheduler.ts"
+import * as JobScheduler from "../src/layers/JobScheduler.ts"
 import * as Worker from "../src/layers/Worker.ts"
 import * as Testing from "../src/programs/Testing.ts"
 
@@ -61,7 +61,7 @@ const tick = Action.make({
 
 const actions = [first, last, third, tick] as const
 const core = Resque.layer({ actions }).pipe(Layer.provideMerge(RedisMemory.layer()))
-const withScheduler = Layer.mergeAll(Worker.layer({ queues: ["q"] }), Scheduler.layer()).pipe(Layer.provideMerge(core))
+const withScheduler = Layer.mergeAll(Worker.layer({ queues: ["q"] }), JobScheduler.layer()).pipe(Layer.provideMerge(core))
 const withoutScheduler = Worker.layer({ queues: ["q"] }).pipe(Layer.provideMerge(core))
 
 const reset = Effect.andThen(Ref.set(log, []), Ref.set(attempts, 0))

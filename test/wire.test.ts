@@ -11,7 +11,7 @@ import { Redis as IORedis } from "ioredis"
 import { Queue as NodeResqueQueue, Worker as NodeResqueWorker } from "node-resque"
 import { Actions } from "../src/layers/Actions.ts"
 import { Redis } from "../src/layers/Redis.ts"
-import * as Scheduler from "../src/layers/Scheduler.ts"
+import * as JobScheduler from "../src/layers/JobScheduler.ts"
 import * as Worker from "../src/layers/Worker.ts"
 import { add, core, redisCall, takeEventsWithin, waitUntil } from "./support/app.ts"
 import { backends, real, redisUrl } from "./support/backends.ts"
@@ -66,7 +66,7 @@ describe(`wire compatibility with node-resque (${real.name} only: node-resque ne
     Effect.scoped(Effect.gen(function*() {
       const queue = yield* plainQueue
       yield* Effect.promise(() => queue.enqueueAt(Date.now() - 1000, "math", "add", [{ a: 7 }]))
-      yield* Scheduler.make({ pollInterval: "100 millis" })
+      yield* JobScheduler.make({ pollInterval: "100 millis" })
       const worker = yield* Worker.make({ queues: ["math"], concurrency: 1 })
       const sub = yield* PubSub.subscribe(worker.events)
       const [event] = yield* takeEventsWithin(sub, 1)
@@ -99,7 +99,7 @@ describe(`wire compatibility with node-resque (${real.name} only: node-resque ne
         () => Effect.promise(() => worker.end())
       )
       // the delayed one needs a scheduler: ours, promoting for node-resque's worker
-      yield* Scheduler.make({ pollInterval: "100 millis" })
+      yield* JobScheduler.make({ pollInterval: "100 millis" })
       yield* waitUntil("node-resque's worker to run both jobs", Effect.sync(() => results.length), (n) => n >= 2)
       assert.deepStrictEqual(results, [5, 10])
       assert.deepStrictEqual(seen, [{ a: 2, b: 3 }, { a: 10, b: 0 }])

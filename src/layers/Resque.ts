@@ -8,7 +8,7 @@
  * runs it.
  *
  * @example
- * const App = Layer.mergeAll(Worker.layer({ queues: ["default"] }), Scheduler.layer()).pipe(
+ * const App = Layer.mergeAll(Worker.layer({ queues: ["default"] }), JobScheduler.layer()).pipe(
  *   Layer.provideMerge(Resque.layer({ actions: [greet] })),
  *   Layer.provideMerge(RedisMemory.layer())
  * )

@@ -12,7 +12,7 @@
  * import { assert, it } from "@effect/vitest"
  * import * as Testing from "effect-resque/testing"
  *
- * const TestApp = Layer.mergeAll(Worker.layer({ queues: ["*"] }), Scheduler.layer()).pipe(
+ * const TestApp = Layer.mergeAll(Worker.layer({ queues: ["*"] }), JobScheduler.layer()).pipe(
  *   Layer.provideMerge(Resque.layer({ actions: [signup, welcome] })),
  *   Layer.provideMerge(RedisMemory.layer())
  * )

@@ -8,7 +8,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Clock, Effect } from "effect"
 import { Actions } from "../../src/layers/Actions.ts"
 import * as Redis from "../../src/layers/Redis.ts"
-import * as Scheduler from "../../src/layers/Scheduler.ts"
+import * as JobScheduler from "../../src/layers/JobScheduler.ts"
 import { redisCall } from "../support/app.ts"
 import { redisUrl, uniqueNamespace } from "../support/backends.ts"
 import { core, readRuns } from "./fixtures/actions.ts"
@@ -23,7 +23,7 @@ const scenario = (retryStuckJobs: boolean) => {
     const env = { REDIS_URL: redisUrl(), NAMESPACE: namespace, QUEUES: "work", CONCURRENCY: "10", PING_MS: "300" }
     const victim = yield* worker({ ...env, NAME: "victim" })
     yield* worker({ ...env, NAME: "survivor" })
-    yield* Scheduler.make({ pollInterval: "200 millis", stuckWorkerTimeout: "2 seconds", retryStuckJobs })
+    yield* JobScheduler.make({ pollInterval: "200 millis", stuckWorkerTimeout: "2 seconds", retryStuckJobs })
     const started = yield* Clock.currentTimeMillis
     const fan = yield* actions.fanOut("work", Array.from({ length: CHILDREN }, (_, id) => ({ id, ms: 30 })))
     assert.strictEqual(fan.enqueued, CHILDREN)

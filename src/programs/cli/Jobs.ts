@@ -10,7 +10,7 @@ import type * as Action from "../../domain/Action.ts"
 import type * as Outcome from "../../domain/Outcome.ts"
 import { ActionRegistry } from "../../layers/ActionRegistry.ts"
 import { Actions } from "../../layers/Actions.ts"
-import * as Scheduler from "../../layers/Scheduler.ts"
+import * as JobScheduler from "../../layers/JobScheduler.ts"
 import * as Worker from "../../layers/Worker.ts"
 import * as InputFlags from "./Flags.ts"
 import { watch } from "./Progress.ts"
@@ -172,7 +172,7 @@ const worker = (app: App) =>
       const queues = flags.queues.split(",").map((q) => q.trim()).filter((q) => q.length > 0)
       const redis = yield* sharedRedis("worker")
       yield* Effect.gen(function*() {
-        if (flags.scheduler) yield* Scheduler.make()
+        if (flags.scheduler) yield* JobScheduler.make()
         const running = yield* Worker.make({ queues, concurrency: flags.concurrency })
         // subscribe before the slots' first pick completes (it is a Redis round trip away): no job goes unlogged
         const events = yield* PubSub.subscribe(running.events)

@@ -1,5 +1,5 @@
 /**
- * The scheduler. Exactly one scheduler among all processes holds the leader lock, with node-resque's key and
+ * The job scheduler (named so beside Effect's own fiber `Scheduler`). Exactly one scheduler among all processes holds the leader lock, with node-resque's key and
  * semantics (`internal/SchedulerScripts.ts`), so a fleet mixing ours and node-resque's elects one leader. On
  * every poll the leader promotes due delayed jobs (atomically, a batch per script call), starts recurring
  * actions that have no live copy, and reclaims the jobs of workers that stopped pinging (retried under the
@@ -55,7 +55,7 @@ export interface Options {
  *
  * @category services
  */
-export class Scheduler extends Context.Service<Scheduler, {
+export class JobScheduler extends Context.Service<JobScheduler, {
   readonly name: string
   /** Whether this scheduler holds the leader lock right now. */
   readonly isLeader: Effect.Effect<boolean>
@@ -63,7 +63,7 @@ export class Scheduler extends Context.Service<Scheduler, {
   readonly ensureRecurring: Effect.Effect<number, RedisError>
   /** Reclaims workers past the dead-worker timeout now (the leader does this on every poll); returns how many. */
   readonly reclaimStuckWorkers: Effect.Effect<number, RedisError>
-}>()("effect-resque/Scheduler") {}
+}>()("effect-resque/JobScheduler") {}
 
 /** Delayed jobs promoted per script call; the leader calls again while a call moves this many. */
 const promoteBatch = 500
@@ -164,7 +164,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
     Effect.catch(() => Effect.sync(() => state.leader))
   )
 
-  return Scheduler.of({
+  return JobScheduler.of({
     name,
     isLeader,
     ensureRecurring: exclusive(ensureRecurring),
@@ -177,4 +177,4 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
  *
  * @category layers
  */
-export const layer = (options: Options = {}): Layer.Layer<Scheduler, never, Redis | ActionRegistry> => Layer.effect(Scheduler, make(options))
+export const layer = (options: Options = {}): Layer.Layer<JobScheduler, never, Redis | ActionRegistry> => Layer.effect(JobScheduler, make(options))
