@@ -6,8 +6,6 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Context, Effect, Layer, PubSub, Schema } from "effect"
-import { Redis as IORedis } from "ioredis"
-import { Queue as NodeResqueQueue } from "node-resque"
 import * as Action from "../src/domain/Action.ts"
 import type { InvalidInputs } from "../src/domain/Errors.ts"
 import * as ActionRegistry from "../src/layers/ActionRegistry.ts"
@@ -18,7 +16,8 @@ import * as Resque from "../src/layers/Resque.ts"
 import * as JobScheduler from "../src/layers/JobScheduler.ts"
 import * as Worker from "../src/layers/Worker.ts"
 import { add, Boom, coreWith, explode, queueLength, redisCall, takeEventsWithin } from "./support/app.ts"
-import { backends, memory, real, redisUrl } from "./support/backends.ts"
+import { backends, memory, real } from "./support/backends.ts"
+import { plainQueue } from "./support/nodeResque.ts"
 
 /** A service an action needs from the environment. */
 class Greeting extends Context.Service<Greeting, { readonly word: string }>()("test/Greeting") {}
@@ -256,19 +255,6 @@ for (const backend of backends) {
       }).pipe(Effect.provide(app())))
   })
 }
-
-/** A plain node-resque Queue on a connection of its own to the test's Redis, under the test's namespace. */
-const plainQueue = Effect.gen(function*() {
-  const { keys } = yield* Redis
-  const client = yield* Effect.acquireRelease(
-    Effect.sync(() => new IORedis(redisUrl())),
-    (client) => Effect.promise(() => client.quit()).pipe(Effect.ignore)
-  )
-  const queue = new NodeResqueQueue({ connection: { redis: client, namespace: keys.namespace } })
-  queue.on("error", () => {})
-  yield* Effect.acquireRelease(Effect.promise(() => queue.connect()), () => Effect.promise(() => queue.end()))
-  return queue
-})
 
 // node-resque drives a real server: it cannot run on the in-memory backend
 describe(`delayed jobs read by node-resque (${real.name} only)`, () => {

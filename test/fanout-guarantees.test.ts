@@ -9,15 +9,13 @@
 import { randomUUID } from "node:crypto"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber, PubSub } from "effect"
-import { Redis as IORedis } from "ioredis"
-import { Queue as NodeResqueQueue } from "node-resque"
 import { Actions } from "../src/layers/Actions.ts"
 import { Operations } from "../src/layers/Operations.ts"
-import { Redis } from "../src/layers/Redis.ts"
 import * as JobScheduler from "../src/layers/JobScheduler.ts"
 import * as Worker from "../src/layers/Worker.ts"
 import { redisCall } from "./support/app.ts"
-import { backends, real, redisUrl } from "./support/backends.ts"
+import { backends, real } from "./support/backends.ts"
+import { plainQueue } from "./support/nodeResque.ts"
 import { app, eventually, finished, gate, heal, healed, resetBarrier, retried, square } from "./support/fanOutApp.ts"
 
 /** The payloads of a queue as stored (Resque format), parsed. */
@@ -263,19 +261,6 @@ for (const backend of backends) {
       }).pipe(Effect.provide(app(backend.layer()))))
   })
 }
-
-/** A plain node-resque Queue on a connection of its own to the test's Redis, under the test's namespace. */
-const plainQueue = Effect.gen(function*() {
-  const { keys } = yield* Redis
-  const client = yield* Effect.acquireRelease(
-    Effect.sync(() => new IORedis(redisUrl())),
-    (client) => Effect.promise(() => client.quit()).pipe(Effect.ignore)
-  )
-  const queue = new NodeResqueQueue({ connection: { redis: client, namespace: keys.namespace } })
-  queue.on("error", () => {})
-  yield* Effect.acquireRelease(Effect.promise(() => queue.connect()), () => Effect.promise(() => queue.end()))
-  return queue
-})
 
 // node-resque drives a real server: it cannot run on the in-memory backend
 describe(`fan-out guarantees with node-resque (${real.name} only)`, () => {

@@ -2,38 +2,35 @@
  * Wire compatibility with plain node-resque, both ways: a job written by node-resque's `Queue.enqueue` (or
  * delayed by its `enqueueAt`) is run by our worker (promoted by our scheduler), and a job we enqueue (or
  * delay) is run by node-resque's `Worker` with a plain job function. node-resque gets its own ioredis
- * connection, as a separate client would. The payload format is checked on both backends; the tests that
- * drive node-resque run on the real Redis only (node-resque cannot run on the in-memory backend).
+ * connection, as a separate client would. node-resque's inspection sees our workers and what they run, and
+ * our job scheduler and node-resque's share one leader lock. The payload format is checked on both backends;
+ * the tests that drive node-resque run on the real Redis only (node-resque cannot run on the in-memory
+ * backend).
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, PubSub } from "effect"
-import { Redis as IORedis } from "ioredis"
-import { Queue as NodeResqueQueue, Worker as NodeResqueWorker } from "node-resque"
+import { Deferred, Effect, Fiber, PubSub, Schema } from "effect"
+import * as Action from "../src/domain/Action.ts"
+import { Scheduler as NodeResqueScheduler, Worker as NodeResqueWorker } from "node-resque"
 import { Actions } from "../src/layers/Actions.ts"
-import { Redis } from "../src/layers/Redis.ts"
 import * as JobScheduler from "../src/layers/JobScheduler.ts"
 import * as Worker from "../src/layers/Worker.ts"
-import { add, core, redisCall, takeEventsWithin, waitUntil } from "./support/app.ts"
-import { backends, real, redisUrl } from "./support/backends.ts"
+import { add, core, coreWith, redisCall, takeEventsWithin, testActions, waitUntil } from "./support/app.ts"
+import { backends, real } from "./support/backends.ts"
+import { nodeResqueConnection, plainQueue } from "./support/nodeResque.ts"
 
-/** node-resque's connection options: a fresh ioredis connection to the test's Redis, under the test's namespace, quit with the scope. */
-const nodeResqueConnection = Effect.gen(function*() {
-  const { keys } = yield* Redis
-  const client = yield* Effect.acquireRelease(
-    Effect.sync(() => new IORedis(redisUrl())),
-    (client) => Effect.promise(() => client.quit()).pipe(Effect.ignore)
-  )
-  return { redis: client, namespace: keys.namespace }
+/** Opened by the test that holds a job running while node-resque looks at it. */
+const release = Deferred.makeUnsafe<void>()
+
+const hold = Action.make({
+  name: "hold",
+  description: "Runs until the test releases it",
+  inputs: Schema.Struct({ id: Schema.String }),
+  run: ({ id }) => Effect.as(Deferred.await(release), id),
+  task: { queue: "hold" }
 })
 
-/** A plain node-resque Queue, ended with the scope. */
-const plainQueue = Effect.gen(function*() {
-  const connection = yield* nodeResqueConnection
-  const queue = new NodeResqueQueue({ connection })
-  queue.on("error", () => {})
-  yield* Effect.acquireRelease(Effect.promise(() => queue.connect()), () => Effect.promise(() => queue.end()))
-  return queue
-})
+/** The holder of the shared leader lock. */
+const leaderLock = redisCall((client, keys) => client.get<string | null>(keys.leaderLock))
 
 for (const backend of backends) {
   describe(`Resque payload format (${backend.name})`, () => {
@@ -104,4 +101,57 @@ describe(`wire compatibility with node-resque (${real.name} only: node-resque ne
       assert.deepStrictEqual(results, [5, 10])
       assert.deepStrictEqual(seen, [{ a: 2, b: 3 }, { a: 10, b: 0 }])
     })).pipe(Effect.provide(core(real.layer()))))
+
+  it.live("node-resque's inspection sees our workers and the job each runs", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const actions = yield* Actions
+      const queue = yield* plainQueue
+      const worker = yield* Worker.make({ queues: ["hold"], concurrency: 2 })
+      yield* actions.enqueue(hold, { id: "seen-by-node-resque" })
+      const busy = yield* waitUntil(
+        "node-resque to see the running job",
+        Effect.promise(() => queue.allWorkingOn()),
+        (all) => Object.values(all).some((w) => typeof w === "object" && w !== null)
+      )
+      const [name, record] = Object.entries(busy).find(([, w]) => typeof w === "object" && w !== null) ?? []
+      assert.include(worker.names, name)
+      assert.deepStrictEqual(typeof record === "object" && record !== null ? [record.queue, record.payload.class, record.payload.args] : [], [
+        "hold",
+        "hold",
+        [{ id: "seen-by-node-resque" }]
+      ])
+      const registered = Object.keys(yield* Effect.promise(() => queue.workers()))
+      assert.deepStrictEqual([...registered].sort(), [...worker.names].sort())
+      yield* Deferred.succeed(release, undefined)
+    })).pipe(Effect.provide(coreWith([...testActions, hold], real.layer()))))
+
+  it.live("our job scheduler and node-resque's Scheduler share one leader lock: one leads, the other takes over when it stops", () =>
+    Effect.gen(function*() {
+      const connection = yield* nodeResqueConnection
+      const theirs = new NodeResqueScheduler({ connection, name: "node-resque-scheduler", timeout: 50, leaderLockTimeout: 10 })
+      theirs.on("error", () => {})
+      yield* Effect.promise(async () => {
+        await theirs.connect()
+        await theirs.start()
+      })
+      yield* waitUntil("node-resque's scheduler to lead", Effect.sync(() => theirs.leader), (leader) => leader)
+      const ours = yield* Effect.forkChild(Effect.scoped(Effect.gen(function*() {
+        const scheduler = yield* JobScheduler.make({ name: "ours", pollInterval: "50 millis", leaderLockTimeout: "10 seconds" })
+        // while node-resque's holds the lock, ours never leads
+        for (let i = 0; i < 5; i++) {
+          assert.isFalse(yield* scheduler.isLeader)
+          yield* Effect.sleep("60 millis")
+        }
+        yield* Effect.promise(() => theirs.end())
+        yield* waitUntil("ours to take over", scheduler.isLeader, (leader) => leader)
+        assert.strictEqual(yield* leaderLock, "ours")
+        // and node-resque's, started again, does not take it back
+        yield* Effect.promise(() => theirs.start())
+        yield* Effect.sleep("300 millis")
+        assert.isFalse(theirs.leader)
+        assert.strictEqual(yield* leaderLock, "ours")
+        yield* Effect.promise(() => theirs.end())
+      })))
+      yield* Fiber.join(ours)
+    }).pipe(Effect.scoped, Effect.provide(core(real.layer()))))
 })
