@@ -1,8 +1,6 @@
 /**
- * Example actions for the package's own CLI and the demo: a plain computation, a job with choices and
- * defaults (every field described, so `--help` explains it), and a recurring heartbeat.
- *
- * @since 0.1.0
+ * The demo's actions (also the actions of the example command line the CLI tests build): a plain computation,
+ * a job with choices and defaults (every field described, so `--help` explains it), and a recurring heartbeat.
  */
 import { Clock, Effect, Schema } from "effect"
 import { Action } from "../src/index.ts"

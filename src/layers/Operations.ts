@@ -63,7 +63,7 @@ export class Operations extends Context.Service<Operations, {
   readonly timestamps: Effect.Effect<ReadonlyArray<number>, RedisError>
   /** Delayed jobs due at a time (ms; rounded to the second as Resque does). */
   readonly delayedAt: (at: number) => Effect.Effect<ReadonlyArray<Model.QueuedJob>, RedisError>
-  /** Every delayed job, by time. Scans the whole schedule (pipelined, 2 round trips per 1000 times). */
+  /** Every delayed job, by time. Scans the whole schedule: 1 round trip, and 1 more per 1000 times. */
   readonly allDelayed: Effect.Effect<ReadonlyArray<Model.DelayedJobs>, RedisError>
   readonly failedCount: Effect.Effect<number, RedisError>
   /** Failed-job records between two indexes (inclusive, as LRANGE), decoded. */

@@ -78,7 +78,10 @@ export class Worker extends Context.Service<Worker, {
   readonly names: ReadonlyArray<string>
   /** The queues it drains, in priority order (`*`: every queue). */
   readonly queues: ReadonlyArray<string>
-  /** Every completed job, published after its completion is written. */
+  /**
+   * Every job that ran (or could not run), published once its completion step is done: written, skipped
+   * because a reclaim completed the job first, or given up after a Redis outage (the job then runs again).
+   */
   readonly events: PubSub.PubSub<JobEvent>
   /** Slots holding a job now (picked, running, or being completed). */
   readonly busy: Effect.Effect<number>

@@ -27,7 +27,7 @@
  *
  * **Gotchas**
  *
- * - Delayed jobs and recurring actions need a `Scheduler` in the application: it promotes them when they are
+ * - Delayed jobs and recurring actions need a `JobScheduler` in the application: it promotes them when they are
  *   due. Without one, a due delayed job never runs and `drain` fails with {@link JobsStillPending}.
  * - The clock moves in steps (default 50 ms, the worker's default poll interval): a job that waits on the
  *   clock (a sleep, a timeout) sees it move; a job that waits on real I/O gets an event-loop turn per step.
@@ -66,7 +66,7 @@ export class JobsStillPending extends Schema.TaggedError<JobsStillPending>()("Jo
 }) {
   override get message(): string {
     return `jobs still pending after ${this.steps} steps: ${this.queued} queued, ${this.due} delayed and due, ${this.running} running` +
-      (this.due > 0 ? " (is a Scheduler in the application? it promotes delayed jobs)" : "")
+      (this.due > 0 ? " (is a JobScheduler in the application? it promotes delayed jobs)" : "")
   }
 }
 
