@@ -1,7 +1,8 @@
 /**
  * The in-memory keyspace answers like a real Redis: every command runs against the private `redis-server` of
  * the global setup (through Lua, `redis.call(unpack(ARGV))`, so replies have exactly the shape a script sees)
- * and against a fresh `MemoryStore`, and the replies must be equal; then the whole keyspace is read back from
+ * and against a fresh `MemoryStore`, and the replies must be equal (the blocking commands, which Redis refuses
+ * in a script, go through a MULTI, where they do not block either); then the whole keyspace is read back from
  * Redis and compared with `store.snapshot()`. Each test works under its own key prefix and deletes only its own
  * keys; commands that would touch the whole server (FLUSHALL, FLUSHDB, DBSIZE) run on the memory store only.
  */
@@ -9,6 +10,7 @@ import { randomBytes } from "node:crypto"
 import { Redis } from "ioredis"
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest"
 import * as MemoryStore from "../src/internal/MemoryStore.ts"
+import * as Blocking from "../src/internal/MemoryStoreBlocking.ts"
 
 type Command = ReadonlyArray<string | number>
 type Outcome = { readonly reply: unknown } | { readonly error: string }
@@ -56,7 +58,27 @@ const normalizeError = (message: string): string => {
   return text
 }
 
+/**
+ * Redis 7.0 refuses the blocking commands in a script (they are flagged `noscript`), so on the real server they
+ * run inside a MULTI instead, where Redis gives them the semantics the store has everywhere: they never block,
+ * answering at once what they would answer with data there, and nil where they would wait.
+ */
+const BLOCKING = new Set(["BLPOP", "BRPOP", "BLMOVE", "BZPOPMIN", "BZPOPMAX"])
+
+/** One command in a MULTI; an error found while queueing (arity) aborts the EXEC and is the outcome. */
+const onRealInMulti = async (command: Command): Promise<Outcome> => {
+  const [name, ...args] = command
+  try {
+    const [[error, reply]] = (await redis.multi().call(String(name), ...args).exec())!
+    return error ? { error: normalizeError(error.message) } : { reply }
+  } catch (error) {
+    const queued = (error as { readonly previousErrors?: ReadonlyArray<Error> }).previousErrors?.[0]
+    return { error: normalizeError((queued ?? (error as Error)).message) }
+  }
+}
+
 const onReal = async (command: Command): Promise<Outcome> => {
+  if (BLOCKING.has(String(command[0]).toUpperCase())) return onRealInMulti(command)
   try {
     return { reply: await redis.eval(SCRIPT, 0, ...command) }
   } catch (error) {
@@ -811,6 +833,162 @@ describe("MemoryStore against a real Redis", () => {
     await sameKeyspace()
   })
 
+  it("ZPOPMAX: highest first (ties by member, descending), counts, wrong types", async () => {
+    const { k, same, sameKeyspace } = harness()
+    await same(
+      ["ZADD", k("z"), 1, "a", 2, "b", 3, "c", 3, "d", "-inf", "m", "+inf", "p"],
+      ["ZPOPMAX", k("z")],
+      ["ZPOPMAX", k("z"), 2],
+      ["ZPOPMAX", k("z"), 0],
+      ["ZPOPMAX", k("z"), -1],
+      ["ZPOPMAX", k("z"), "x"],
+      ["ZPOPMAX", k("z"), "1.5"],
+      ["ZPOPMAX", k("z"), 1, 2],
+      ["ZPOPMAX", k("z"), "9223372036854775807"],
+      ["EXISTS", k("z")],
+      ["ZPOPMAX", k("none")],
+      ["ZPOPMAX", k("none"), 2],
+      ["ZPOPMAX", k("none"), 0],
+      ["ZPOPMAX"],
+      ["SET", k("str"), "x"],
+      ["ZPOPMAX", k("str")],
+      ["ZPOPMAX", k("str"), 0],
+      ["ZADD", k("y"), 1, "a", 2, "b"],
+      ["ZPOPMAX", k("y"), 1],
+      ["ZPOPMIN", k("y"), 1],
+      ["EXISTS", k("y")]
+    )
+    await sameKeyspace()
+  })
+
+  it("BLPOP, BRPOP: the first non-empty list in argument order, nil when all are empty, never blocking", async () => {
+    const { k, same, sameKeyspace } = harness()
+    await same(
+      ["BLPOP", k("none"), 0],
+      ["BRPOP", k("none"), k("none2"), "0.5"],
+      ["RPUSH", k("l1"), "a", "b", "c", "d"],
+      ["RPUSH", k("l2"), "x"],
+      ["BLPOP", k("none"), k("l2"), k("l1"), 0],
+      ["EXISTS", k("l2")],
+      ["BLPOP", k("l2"), k("l1"), 0],
+      ["BRPOP", k("l1"), 0],
+      ["BLPOP", k("l1"), k("l1"), 1],
+      ["BRPOP", k("none"), k("l1"), "0.01"],
+      ["EXISTS", k("l1")],
+      ["BLPOP", k("l1"), k("l2"), 0],
+      ["SET", k("str"), "v"],
+      ["ZADD", k("z"), 1, "m"],
+      ["RPUSH", k("l1"), "e"],
+      ["BLPOP", k("none"), k("str"), k("l1"), 0],
+      ["BLPOP", k("z"), 0],
+      ["BRPOP", k("l1"), k("str"), 0],
+      ["BRPOP", k("str"), 0],
+      ["BLPOP", k("l1")],
+      ["BRPOP"],
+      ["LLEN", k("l1")]
+    )
+    await sameKeyspace()
+  })
+
+  it("blocking commands validate the timeout first, in seconds as a long double, as Redis does", async () => {
+    const { k, same, sameKeyspace } = harness()
+    await same(["RPUSH", k("l"), ...Array.from({ length: 40 }, (_, i) => `v${i}`)], ["ZADD", k("z"), 1, "a"])
+    const timeouts = [
+      "0", "0.0", "1", "1.5", ".5", "+1", "1e3", "1e-400", "-0", "-0.0001", "-0.0009999", "-0.001",
+      "-0.00099999999999999999", "-0.00100000000000000001", "-1", "-1.5", "x", "", " 1", "1 ", "1e", "inf", "+inf",
+      "-inf", "infinity", "nan", "1e400", "1e5000", "1e30", "5e15", "9.3e15", "9223372036854775",
+      "9223372036854775.807", "9223372036854775.8072", "9223372036854775.808", "9223372036854775807",
+      "-9223372036854775.808", "-9223372036854775.809"
+    ]
+    // not among them: hex floats ("0x10"), which `strtold` reads and the store's parsers (scores, INCRBYFLOAT,
+    // timeouts alike) refuse as not a float
+    for (const timeout of timeouts) {
+      await same(
+        ["BLPOP", k("l"), timeout],
+        ["BRPOP", k("none"), timeout],
+        ["BZPOPMIN", k("none"), timeout],
+        ["BLMOVE", k("none"), k("l"), "LEFT", "RIGHT", timeout]
+      )
+    }
+    await same(["BLPOP", k("str"), "x"], ["BLMOVE", k("l"), k("l"), "UP", "LEFT", "x"])
+    await sameKeyspace()
+    // what the waiting layer gets: ms, rounded up (a sub-ms timeout still ends), 0 for no limit
+    expect(Blocking.timeoutMillis("0")).toBe(0)
+    expect(Blocking.timeoutMillis("1.5")).toBe(1500)
+    expect(Blocking.timeoutMillis("0.0019")).toBe(2)
+    expect(Blocking.timeoutMillis("0.0009")).toBe(1)
+    expect(Blocking.timeoutMillis("1e-400")).toBe(1)
+    expect(Blocking.timeoutMillis("-0.0009")).toBe(0)
+    expect(Blocking.timeoutMillis("9223372036854775")).toBe(9223372036854775000)
+    expect(() => Blocking.timeoutMillis("-0.001000000000000000001")).toThrow("ERR timeout is negative")
+    expect(() => Blocking.timeoutMillis("inf")).toThrow("ERR timeout is negative")
+    expect(() => Blocking.timeoutMillis("nan")).toThrow("ERR timeout is not a float or out of range")
+  })
+
+  it("BLMOVE: LMOVE once the sides and the timeout are valid; nil for a missing source", async () => {
+    const { k, same, sameKeyspace } = harness()
+    await same(
+      ["RPUSH", k("src"), "1", "2", "3", "4"],
+      ["BLMOVE", k("src"), k("dst"), "LEFT", "RIGHT", 0],
+      ["BLMOVE", k("src"), k("dst"), "right", "left", "0.1"],
+      ["BLMOVE", k("src"), k("src"), "LEFT", "RIGHT", 0],
+      ["LRANGE", k("src"), 0, -1],
+      ["BLMOVE", k("src"), k("dst"), "LEFT", "LEFT", 0],
+      ["BLMOVE", k("src"), k("dst"), "LEFT", "LEFT", 0],
+      ["EXISTS", k("src")],
+      ["BLMOVE", k("src"), k("dst"), "LEFT", "LEFT", 0],
+      ["SET", k("str"), "x"],
+      ["BLMOVE", k("none"), k("str"), "LEFT", "LEFT", 0],
+      ["BLMOVE", k("dst"), k("str"), "LEFT", "LEFT", 0],
+      ["BLMOVE", k("str"), k("dst"), "LEFT", "LEFT", 0],
+      ["BLMOVE", k("dst"), k("dst"), "UP", "LEFT", 0],
+      ["BLMOVE", k("dst"), k("dst"), "LEFT", "DOWN", "x"],
+      ["BLMOVE", k("dst"), k("dst"), "LEFT", "LEFT", "x"],
+      ["BLMOVE", k("dst"), k("dst"), "LEFT", "LEFT", -1],
+      ["BLMOVE", k("dst"), k("dst"), "LEFT", "LEFT"],
+      ["BLMOVE", k("dst"), k("dst"), "LEFT", "LEFT", 0, 0],
+      ["BLMOVE", k("dst"), k("other"), "RIGHT", "RIGHT", 0],
+      ["LRANGE", k("dst"), 0, -1],
+      ["LRANGE", k("other"), 0, -1]
+    )
+    await sameKeyspace()
+  })
+
+  it("BZPOPMIN, BZPOPMAX: [key, member, score] from the first non-empty sorted set, nil when all are empty", async () => {
+    const { k, same, sameKeyspace } = harness()
+    await same(
+      ["BZPOPMIN", k("none"), 0],
+      ["BZPOPMAX", k("none"), k("none2"), "0.5"],
+      ["ZADD", k("z1"), 1, "a", 2, "b", "2.5", "c", "2.5", "d"],
+      ["ZADD", k("z2"), "-inf", "m", "+inf", "n", "1e20", "huge", "0.1", "tenth"],
+      ["BZPOPMIN", k("none"), k("z1"), k("z2"), 0],
+      ["BZPOPMAX", k("z1"), 0],
+      ["BZPOPMAX", k("z1"), 0],
+      ["BZPOPMIN", k("z2"), k("z1"), 0],
+      ["BZPOPMAX", k("z2"), 0],
+      ["BZPOPMAX", k("z2"), 0],
+      ["BZPOPMIN", k("z2"), "0.01"],
+      ["EXISTS", k("z2")],
+      ["BZPOPMIN", k("z2"), k("z1"), k("z1"), 1],
+      ["EXISTS", k("z1")],
+      ["BZPOPMIN", k("z1"), k("z2"), 0],
+      ["SET", k("str"), "x"],
+      ["RPUSH", k("list"), "x"],
+      ["ZADD", k("z1"), 5, "e"],
+      ["BZPOPMIN", k("str"), k("z1"), 0],
+      ["BZPOPMAX", k("none"), k("list"), k("z1"), 0],
+      ["BZPOPMAX", k("z1"), k("list"), 0],
+      ["BZPOPMIN", k("z1"), "x"],
+      ["BZPOPMAX", k("z1"), "-1"],
+      ["BZPOPMIN", k("z1")],
+      ["BZPOPMAX"],
+      ["ZADD", k("z1"), 7, "f"],
+      ["BZPOPMAX", k("z1"), "0.0"],
+      ["EXISTS", k("z1")]
+    )
+    await sameKeyspace()
+  })
+
   it("expiry by the store clock: PX waited out, TTL rounding, SET clears and KEEPTTL keeps, writes keep the TTL", async () => {
     const { k, same, both, sameKeyspace, store, freeze, advance, now } = harness()
     freeze()
@@ -1016,6 +1194,18 @@ describe("MemoryStore against a real Redis", () => {
     }
     await sameKeyspace()
   })
+
+  it("a randomized sequence of blocking pops, moves and ZPOPMAX among pushes and wrong types agrees too", async () => {
+    const { k, both, sameKeyspace } = harness()
+    const random = prng(Number(process.env["MEMTEST_SEED"] ?? 20240612))
+    const generate = blockingGenerator(random, k)
+    const count = Number(process.env["MEMTEST_COMMANDS"] ?? 4000) / 5
+    for (let i = 0; i < count; i++) {
+      await both(generate())
+      if (i % 200 === 199) await sameKeyspace()
+    }
+    await sameKeyspace()
+  })
 })
 
 describe("MemoryStore.onWrite", () => {
@@ -1095,7 +1285,36 @@ describe("MemoryStore.onWrite", () => {
     expect(after).toBe(1)
     expect(other.call("GET", "x")).toBe("1")
   })
+  it("a blocking command answers null where it would wait; onWrite on its keys says when to call again", () => {
+    let time = 0
+    const store = MemoryStore.make({ now: () => time })
+    const keys = ["q1", "q2"]
+    expect(store.call("BLPOP", ...keys, 0)).toBe(null)
+    let woken = 0
+    const stop = store.onWrite(keys, () => woken++)
+    store.call("RPUSH", "other", "x")
+    expect(woken).toBe(0)
+    store.call("RPUSH", "q2", "job")
+    expect(woken).toBe(1)
+    stop()
+    expect(store.call("BLPOP", ...keys, 0)).toEqual(["q2", "job"])
+    expect(store.call("EXISTS", "q2")).toBe(0)
+    // the pop is a write: whoever else waits on the key hears of it, and so does an expiry found by the pop
+    const heard: Array<string> = []
+    store.onWrite(["z", "l"], () => heard.push("write"))
+    store.call("ZADD", "z", 1, "m")
+    store.call("RPUSH", "l", "x")
+    store.call("PEXPIRE", "l", 5)
+    heard.length = 0
+    expect(store.call("BZPOPMAX", "z", 0)).toEqual(["z", "m", "1"])
+    time = 5
+    expect(store.call("BLMOVE", "l", "dst", "LEFT", "RIGHT", 0)).toBe(null)
+    expect(heard).toEqual(["write", "write"])
+    expect(store.call("BZPOPMIN", "z", 0)).toBe(null)
+    expect(heard).toHaveLength(2)
+  })
 })
+
 
 /** mulberry32: a seeded PRNG, so a failing randomized run can be replayed. */
 const prng = (seed: number): () => number => {
@@ -1261,4 +1480,45 @@ const commandGenerator = (random: () => number, k: (name: string) => string, bas
     const [command, compare = "exact"] = pick(families)()
     return [command, compare]
   }
+}
+
+/**
+ * Random commands for the blocking family over five keys shared with lists, sorted sets and strings (so every
+ * pop meets wrong types and empty keys): pushes and ZADDs to feed them, the pops and moves with several keys
+ * and valid or invalid timeouts, and reads to watch the effect.
+ */
+const blockingGenerator = (random: () => number, k: (name: string) => string) => {
+  const pick = <A>(values: ReadonlyArray<A>): A => values[Math.floor(random() * values.length)]
+  const some = <A>(values: ReadonlyArray<A>, max: number): Array<A> =>
+    Array.from({ length: 1 + Math.floor(random() * max) }, () => pick(values))
+  const key = () => k(pick(["a", "b", "c", "d", "e"]))
+  const keys = (max: number) => Array.from({ length: 1 + Math.floor(random() * max) }, key)
+  const values = ["x", "y", "z", "1", "", "-2"]
+  const scores = ["0", "1", "-1", "2.5", "-inf", "+inf", "1e3"]
+  const timeout = () =>
+    random() < 0.85 ? pick(["0", "0.1", "1", "2.5", "0.0001", "-0.0001"]) : pick(["-1", "x", "inf", ""])
+  const sideOf = () => (random() < 0.95 ? pick(["LEFT", "RIGHT", "left", "right"]) : "UP")
+  const push = (): Command => [pick(["LPUSH", "RPUSH"]), key(), ...some(values, 3)]
+  const zadd = (): Command => ["ZADD", key(), ...some(values, 3).flatMap((member) => [pick(scores), member])]
+  const commands: ReadonlyArray<() => Command> = [
+    push,
+    push,
+    push,
+    zadd,
+    zadd,
+    zadd,
+    () => (random() < 0.3 ? ["SET", key(), pick(values)] : ["DEL", key()]),
+    () => ["DEL", key()],
+    () => [pick(["BLPOP", "BRPOP"]), ...keys(3), timeout()],
+    () => [pick(["BLPOP", "BRPOP"]), ...keys(3), timeout()],
+    () => ["BLMOVE", key(), key(), sideOf(), sideOf(), timeout()],
+    () => ["BLMOVE", key(), key(), sideOf(), sideOf(), timeout()],
+    () => [pick(["BZPOPMIN", "BZPOPMAX"]), ...keys(3), timeout()],
+    () => [pick(["BZPOPMIN", "BZPOPMAX"]), ...keys(3), timeout()],
+    () => [pick(["ZPOPMAX", "ZPOPMIN"]), key(), ...(random() < 0.5 ? [pick(["0", "1", "2", "5", "-1", "x"])] : [])],
+    () => ["LRANGE", key(), 0, -1],
+    () => ["ZRANGE", key(), 0, -1, "WITHSCORES"],
+    () => ["TYPE", key()]
+  ]
+  return (): Command => pick(commands)()
 }

@@ -10,6 +10,8 @@
  * - Time to live follows the Effect `Clock` the layer is built with: under `TestClock`, keys expire when the
  *   test moves the clock.
  * - It cannot fail like a network (connection, AUTH and TLS behaviour need a real server).
+ * - Blocking commands (`BZPOPMIN`, `BLPOP`, ...) wait for a write to their keys or their timeout, measured by
+ *   the same `Clock`: an idle worker blocked on its wake-up marker costs nothing until a job is pushed.
  *
  * @since 0.1.0
  */
@@ -55,13 +57,52 @@ const runAll = (store: MemoryStore.MemoryStore, op: string, commands: ReadonlyAr
     return error === undefined ? Effect.succeed(values) : Effect.fail(new RedisError({ op, cause: error }))
   })
 
+/** Commands that block until their keys get data (the keyspace answers them at once, as inside a script). */
+const blocking: ReadonlySet<string> = new Set(["bzpopmin", "bzpopmax", "blpop", "brpop", "blmove"])
+
+/** The keys a blocking command waits on; its timeout (seconds, 0: forever) is its last argument. */
+const waitedKeys = (command: string, args: ReadonlyArray<Arg>): ReadonlyArray<string> =>
+  (command === "blmove" ? args.slice(0, 1) : args.slice(0, -1)).map(String)
+
+/** Waits for the next write to one of `keys`, or `millis` (by the Effect clock), whichever comes first. */
+const nextWrite = (store: MemoryStore.MemoryStore, keys: ReadonlyArray<string>, millis: number | undefined) => {
+  const written = Effect.callback<void>((resume) => {
+    const stop = store.onWrite(keys, () => {
+      stop()
+      resume(Effect.void)
+    })
+    return Effect.sync(stop)
+  })
+  return millis === undefined ? written : Effect.raceFirst(written, Effect.sleep(millis))
+}
+
+/**
+ * A blocking command: answered at once when its keys have data, else after the next write to them, or nil
+ * when its timeout passes first.
+ */
+const block = <A>(store: MemoryStore.MemoryStore, command: string, args: ReadonlyArray<Arg>): Effect.Effect<A, RedisError> =>
+  Effect.gen(function*() {
+    const keys = waitedKeys(command, args)
+    const seconds = Number(args[args.length - 1])
+    const deadline = seconds > 0 ? (yield* Clock.currentTimeMillis) + seconds * 1000 : undefined
+    while (true) {
+      const reply = yield* Effect.try({ try: () => store.call(command, ...args), catch: (cause) => new RedisError({ op: command, cause }) })
+      if (reply !== null) return reply as A
+      const left = deadline === undefined ? undefined : deadline - (yield* Clock.currentTimeMillis)
+      if (left !== undefined && left <= 0) return null as A
+      yield* nextWrite(store, keys, left)
+    }
+  })
+
 /** The seam on an in-memory keyspace. */
 export const fromStore = (store: MemoryStore.MemoryStore): Connection => ({
   send: <A>(command: string, ...args: ReadonlyArray<Arg>) =>
-    Effect.try({
-      try: () => clientReply(command, store.call(command, ...args)) as A,
-      catch: (cause) => new RedisError({ op: command, cause })
-    }),
+    blocking.has(command.toLowerCase())
+      ? block<A>(store, command.toLowerCase(), args)
+      : Effect.try({
+        try: () => clientReply(command, store.call(command, ...args)) as A,
+        catch: (cause) => new RedisError({ op: command, cause })
+      }),
   multi: (commands) => runAll(store, "MULTI", commands),
   pipeline: (commands) => runAll(store, "pipeline", commands),
   eval: <I, A>(script: Script<I, A>, input: I) =>
