@@ -7,7 +7,8 @@
  * Prints a Markdown table of median [min–max] and writes the raw results as JSON.
  *
  * Flags (or env): --n (BENCH_N, 20000), --children (BENCH_CHILDREN, 10000), --rt-n (BENCH_RT_N, 1000),
- * --rounds (BENCH_ROUNDS, 3), --cases a,b (BENCH_CASES, all), --concurrency 10,25,50 (our worker slots),
+ * --latency-n (BENCH_LATENCY_N, 1000 jobs per pick-up latency run), --idle-seconds (BENCH_IDLE_SECONDS, 10:
+ * the idle-cost window), --rounds (BENCH_ROUNDS, 3), --cases a,b (BENCH_CASES, all), --concurrency 10,25,50 (our worker slots),
  * --resque-workers 10,50 (MultiWorker min,max), --prefix (key prefix, default `bench`), --out (JSON path,
  * default bench/results/latest.json), --cpu-prof (profile every case process into bench/results/profiles).
  */
@@ -21,7 +22,7 @@ import { Redis as IORedis } from "ioredis"
 import { startRedisServer } from "../test/support/redisServer.ts"
 import { caseIds, type CaseId, type Entry, isCaseId, plan, type Settings } from "./lib/plan.ts"
 import { type CaseInput, type CaseResult, RESULT_MARK } from "./lib/protocol.ts"
-import { roundTripTable, summarise, table, targets } from "./lib/report.ts"
+import { idleTable, latencyTable, roundTripTable, summarise, table, targetList, targets } from "./lib/report.ts"
 
 const here = dirname(fileURLToPath(import.meta.url))
 
@@ -50,7 +51,9 @@ const settings: Settings = {
   resqueWorkers: (() => {
     const [min = 10, max = 50] = listFlag("resque-workers", "BENCH_RESQUE_WORKERS", [10, 50])
     return [min, max] as const
-  })()
+  })(),
+  latencyN: numberFlag("latency-n", "BENCH_LATENCY_N", 1_000),
+  idleSeconds: numberFlag("idle-seconds", "BENCH_IDLE_SECONDS", 10)
 }
 const selected: ReadonlyArray<CaseId> = (() => {
   const raw = flag("cases", "BENCH_CASES")
@@ -128,7 +131,16 @@ const main = async () => {
       for (const entry of entries) {
         if (failed.has(entry) || (entry.once && round > 1)) continue
         const prefix = `${prefixBase}-${runId}-${entry.case}-${entry.system}-${results.length}`
-        const input: CaseInput = { case: entry.case, system: entry.system, variant: entry.variant, n: entry.n, redisUrl, prefix, params: entry.params }
+        const input: CaseInput = {
+          case: entry.case,
+          system: entry.system,
+          variant: entry.variant,
+          n: entry.n,
+          redisUrl,
+          prefix,
+          params: entry.params,
+          privateServer: server !== undefined
+        }
         const name = `${entry.case} ${entry.system}${entry.variant ? ` (${entry.variant})` : ""} round ${round}`
         const started = Date.now()
         try {
@@ -150,16 +162,15 @@ const main = async () => {
     const summaries = summarise(results)
     const report = [
       `Machine: ${env.cpus} × ${env.cpuModel}, Node ${env.node}, Redis ${env.redis}; ${settings.rounds} round(s), N = ${settings.n}, children = ${settings.children}.`,
-      "",
       table(summaries),
-      "",
       roundTripTable(summaries),
-      "",
+      latencyTable(summaries),
+      idleTable(summaries),
       targets(summaries)
-    ].join("\n")
+    ].filter((section) => section !== "").join("\n\n")
     process.stdout.write(`${report}\n`)
     mkdirSync(dirname(outPath), { recursive: true })
-    writeFileSync(outPath, JSON.stringify({ date: new Date().toISOString(), machine: env, settings, results, summaries, failures }, null, 2))
+    writeFileSync(outPath, JSON.stringify({ date: new Date().toISOString(), machine: env, settings, results, summaries, targets: targetList(summaries), failures }, null, 2))
     process.stderr.write(`bench: results written to ${outPath}\n`)
   } finally {
     admin.disconnect()

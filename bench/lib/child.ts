@@ -18,6 +18,14 @@ export class Checks {
     if (actual !== expected) throw new CheckFailed(`${label}: expected ${String(expected)}, got ${String(actual)}`)
     this.passed.push(`${label} = ${String(expected)}`)
   }
+  atLeast(label: string, actual: number, min: number): void {
+    if (!(actual >= min)) throw new CheckFailed(`${label}: expected at least ${min}, got ${actual}`)
+    this.passed.push(`${label} ≥ ${min}`)
+  }
+  atMost(label: string, actual: number, max: number): void {
+    if (!(actual <= max)) throw new CheckFailed(`${label}: expected at most ${max}, got ${actual}`)
+    this.passed.push(`${label} ≤ ${max}`)
+  }
 }
 
 /** Reads the JSON argument the orchestrator passes. */
@@ -82,10 +90,11 @@ export interface Window {
 
 /**
  * Starts a timed window now (synchronously: call it at the exact moment the measured work starts). The
- * redis-server CPU reading is sent at once and lands before any later command of this process.
+ * redis-server CPU reading is sent at once and lands before any later command of this process. Without a
+ * harness (the in-memory cases: no server) the redis CPU is 0.
  */
-export const startWindow = (harness: IORedis): Window => {
-  const redisBefore = redisCpuSeconds(harness)
+export const startWindow = (harness: IORedis | undefined): Window => {
+  const redisBefore = harness === undefined ? Promise.resolve(0) : redisCpuSeconds(harness)
   const cpuBefore = process.cpuUsage()
   const started = performance.now()
   // memoryUsage.rss() is the cheap reading (memoryUsage() walks the heap spaces): the sampler costs ~nothing
@@ -99,7 +108,7 @@ export const startWindow = (harness: IORedis): Window => {
       const cpu = process.cpuUsage(cpuBefore)
       clearInterval(sampler)
       peakRss = Math.max(peakRss, process.memoryUsage.rss())
-      const redisCpu = (await redisCpuSeconds(harness)) - (await redisBefore)
+      const redisCpu = harness === undefined ? 0 : (await redisCpuSeconds(harness)) - (await redisBefore)
       return {
         wallMs,
         nodeCpuPct: ((cpu.user + cpu.system) / 1000 / wallMs) * 100,
@@ -121,6 +130,13 @@ export interface E2eMeasured {
   /** Redis `used_memory` growth kept by the finished fan-out. */
   readonly redisBytes: number
 }
+
+/** Resolves after `ms` milliseconds. */
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** The `p`-quantile (0..1) of `sorted` (ascending), nearest rank. */
+export const quantile = (sorted: ReadonlyArray<number>, p: number): number =>
+  sorted.length === 0 ? Number.NaN : (sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] as number)
 
 /** Splits `items` into chunks of `size`. */
 export const chunks = <A>(items: ReadonlyArray<A>, size: number): Array<Array<A>> => {

@@ -16,6 +16,10 @@ export interface Settings {
   readonly ourConcurrency: ReadonlyArray<number>
   /** node-resque MultiWorker task processors: min and max (default 10 and 50). */
   readonly resqueWorkers: readonly [number, number]
+  /** Jobs per pick-up latency run (default 1 000). */
+  readonly latencyN: number
+  /** Length of the idle-cost window, in seconds (default 10). */
+  readonly idleSeconds: number
 }
 
 export interface Entry {
@@ -36,7 +40,10 @@ export const cases = {
   "fanout-enqueue": "3. Fan-out enqueue (1 parent, N children)",
   "process": "4. Processing a pre-filled queue (first pick-up to N-th completion)",
   "fanout-e2e": "5. Fan-out end to end (enqueue, process, status reports all done)",
-  "roundtrips": "6. Redis round trips per job"
+  "roundtrips": "6. Redis round trips per job",
+  "latency": "7. Pick-up latency of an idle worker (enqueue call to run start)",
+  "idle": "8. Idle cost of a worker process (50 slots, empty queue)",
+  "memory": "9. In-memory throughput (RedisMemory.layer, no server)"
 } as const
 
 export type CaseId = keyof typeof cases
@@ -70,6 +77,18 @@ export const plan = (settings: Settings, selected: ReadonlyArray<CaseId>): Reado
   for (const system of ["ours", "node-resque", "bullmq"] as const) {
     add("roundtrips", "roundtrips.ts", system, "", settings.roundTripN, { concurrency: system === "ours" ? best : 50, minWorkers, maxWorkers }, true)
   }
+  // jobs 5–10 ms apart, after 20 warm-up jobs
+  const gaps = { gapMinMs: 5, gapMaxMs: 10, warmup: 20 }
+  add("latency", "latency.ts", "ours", "c50", settings.latencyN, { concurrency: 50, ...gaps })
+  add("latency", "latency.ts", "node-resque", `MultiWorker ${minWorkers}–${maxWorkers}`, settings.latencyN, { minWorkers, maxWorkers, ...gaps })
+  add("latency", "latency.ts", "bullmq", "c50", settings.latencyN, { concurrency: 50, ...gaps })
+  const windowMs = settings.idleSeconds * 1000
+  const idle = { windowMs, warmupMs: Math.min(2_000, windowMs), baselineMs: Math.min(3_000, windowMs) }
+  add("idle", "idle.ts", "ours", "50 slots, no scheduler", 50, { concurrency: 50, ...idle })
+  add("idle", "idle.ts", "node-resque", "50 Workers, 50 ms poll", 50, { workers: 50, ...idle })
+  add("idle", "idle.ts", "bullmq", "c50", 50, { concurrency: 50, ...idle })
+  add("memory", "memory.ts", "ours", `plain, c${best}`, settings.n, { concurrency: best, fanOut: 0 })
+  add("memory", "memory.ts", "ours", `fan-out children, c${best}`, settings.children, { concurrency: best, fanOut: 1, ...bulk })
   return entries
 }
 

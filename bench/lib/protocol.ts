@@ -21,6 +21,11 @@ export interface CaseInput {
   readonly prefix: string
   /** Case-specific knobs (concurrency, batch size...). */
   readonly params: Readonly<Record<string, number>>
+  /**
+   * The orchestrator started this Redis server for the run: nothing but the case process (and the
+   * orchestrator's own connection, idle while a case runs) talks to it, so server-wide counters are the case's.
+   */
+  readonly privateServer: boolean
 }
 
 /** One measurement. */
@@ -31,7 +36,7 @@ export interface CaseResult {
   readonly n: number
   /** The headline number of the row. */
   readonly value: number
-  readonly unit: "jobs/s" | "ms" | "per job" | "bytes"
+  readonly unit: "jobs/s" | "ms" | "per job" | "bytes" | "commands/s"
   /** Wall time of the timed window. */
   readonly wallMs: number
   /** CPU of this node process over the timed window, in % of one core (can exceed 100: GC threads). */

@@ -72,6 +72,7 @@ const speedRatio = (a: Summary, b: Summary): number =>
 const extraNotes = (s: Summary): string => {
   const notes: Array<string> = []
   const e = s.extra
+  if (e["noServer"] !== undefined) notes.push("no Redis server")
   if (e["peakRssMb"] !== undefined) notes.push(`peak RSS ${fmt(e["peakRssMb"])} MB`)
   if (e["statusMs"] !== undefined) notes.push(`status call ${fmt(e["statusMs"])} ms`)
   if (e["redisBytesPerChild"] !== undefined) notes.push(`Redis ${fmt(e["redisBytesPerChild"])} B/finished child`)
@@ -80,22 +81,85 @@ const extraNotes = (s: Summary): string => {
 
 /** The main table: one row per entry, timing cases only. */
 export const table = (summaries: ReadonlyArray<Summary>): string => {
+  if (!summaries.some((s) => s.case !== "roundtrips" && s.case !== "latency" && s.case !== "idle")) return ""
   const lines = [
     "| Case | System | Variant | N | Result: median [min–max] | Ours vs peer | node CPU | redis CPU | CPU µs/job node + redis | Notes |",
     "|---|---|---|---:|---:|---|---:|---:|---:|---|"
   ]
   for (const id of caseIds) {
-    if (id === "roundtrips") continue
+    // these have tables of their own
+    if (id === "roundtrips" || id === "latency" || id === "idle") continue
     const rows = summaries.filter((s) => s.case === id)
     const peers = rows.filter((s) => s.system !== "ours")
     for (const s of rows) {
       const versus = s.system === "ours" ? peers.map((p) => `${fmt(speedRatio(s, p))}× ${p.system}`).join(", ") : ""
+      const noServer = s.extra["noServer"] !== undefined
       lines.push(
         `| ${cases[id]} | ${s.system} | ${s.variant} | ${s.n.toLocaleString("en-US")} | ${fmtSpread(s.value, s.unit, s.rounds)} | ${versus} | ${
           Math.round(s.nodeCpuPct)
-        }% | ${Math.round(s.redisCpuPct)}% | ${fmt(s.extra["nodeCpuUsPerJob"] ?? Number.NaN)} + ${fmt(s.extra["redisCpuUsPerJob"] ?? Number.NaN)} | ${extraNotes(s)} |`
+        }% | ${noServer ? "–" : `${Math.round(s.redisCpuPct)}%`} | ${fmt(s.extra["nodeCpuUsPerJob"] ?? Number.NaN)} + ${
+          noServer ? "–" : fmt(s.extra["redisCpuUsPerJob"] ?? Number.NaN)
+        } | ${extraNotes(s)} |`
       )
     }
+  }
+  return lines.join("\n")
+}
+
+/** A percentage of one core, with a decimal below 10%. */
+const pct = (x: number): string => (!Number.isFinite(x) ? "–" : Math.abs(x) >= 10 ? `${Math.round(x)}%` : `${x.toFixed(1)}%`)
+
+/** The pick-up latency table (case `latency`): percentiles of run start − enqueue time, in ms. */
+export const latencyTable = (summaries: ReadonlyArray<Summary>): string => {
+  const rows = summaries.filter((s) => s.case === "latency")
+  if (rows.length === 0) return ""
+  const lines = [
+    `${cases.latency}: jobs enqueued one at a time, 5–10 ms apart, producer and workers in one process (one clock); median over rounds.`,
+    "",
+    "| System | Variant | Jobs | p50 | p90 | p99 | max | mean | node CPU | redis CPU |",
+    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+  ]
+  for (const s of rows) {
+    const e = s.extra
+    lines.push(
+      `| ${s.system} | ${s.variant} | ${s.n.toLocaleString("en-US")} | ${fmtSpread(s.value, "ms", s.rounds)} | ${fmt(e["p90Ms"] ?? Number.NaN)} ms | ${
+        fmt(e["p99Ms"] ?? Number.NaN)
+      } ms | ${fmt(e["maxMs"] ?? Number.NaN)} ms | ${fmt(e["meanMs"] ?? Number.NaN)} ms | ${pct(s.nodeCpuPct)} | ${pct(s.redisCpuPct)} |`
+    )
+  }
+  return lines.join("\n")
+}
+
+/** The busiest commands of an idle row, per second. */
+const topCommands = (s: Summary, count = 4): string =>
+  Object.entries(s.extra)
+    .filter(([k]) => k.startsWith("cmd."))
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, count)
+    .map(([k, v]) => `${k.slice(4)} ${fmt(v)}`)
+    .join(", ")
+
+/** The idle-cost table (case `idle`): what an idle worker process costs Redis, per second. */
+export const idleTable = (summaries: ReadonlyArray<Summary>): string => {
+  const rows = summaries.filter((s) => s.case === "idle")
+  if (rows.length === 0) return ""
+  const windowS = median(rows.map((s) => s.extra["windowMs"] ?? Number.NaN)) / 1000
+  const lines = [
+    `${cases.idle}: over a ${fmt(windowS)} s window after a warm-up. Executed: redis-server's INFO commandstats growth (commands run by scripts included, MULTI/EXEC not), the harness's own INFO taken out; sent and round trips: counted on this process's sockets. Redis CPU: whole server over the window, and its own idle baseline before the system connected.`,
+    "",
+    "| System | Variant | Slots | Commands executed / s | Sent / s | Round trips / s | Inside scripts / s | redis CPU (baseline) | node CPU | Busiest commands / s | Notes |",
+    "|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|"
+  ]
+  for (const s of rows) {
+    const e = s.extra
+    const foreign = e["foreignActiveClients"] ?? 0
+    lines.push(
+      `| ${s.system} | ${s.variant} | ${s.n} | ${fmtSpread(s.value, "", s.rounds).trim()} | ${fmt(e["sentPerSec"] ?? Number.NaN)} | ${
+        fmt(e["roundTripsPerSec"] ?? Number.NaN)
+      } | ${fmt(e["insideScriptsPerSec"] ?? Number.NaN)} | ${pct(s.redisCpuPct)} (${pct(e["redisBaselineCpuPct"] ?? Number.NaN)}) | ${pct(s.nodeCpuPct)} | ${
+        topCommands(s)
+      } | ${foreign > 0 ? `${fmt(foreign)} other client(s) active: the executed count includes theirs` : ""} |`
+    )
   }
   return lines.join("\n")
 }
@@ -128,7 +192,7 @@ export const roundTripTable = (summaries: ReadonlyArray<Summary>): string => {
   return lines.join("\n")
 }
 
-interface Target {
+export interface Target {
   readonly goal: string
   readonly measured: string
   readonly met: boolean | undefined
@@ -136,8 +200,11 @@ interface Target {
 
 const find = (summaries: ReadonlyArray<Summary>, id: CaseId, system: System) => summaries.filter((s) => s.case === id && s.system === system)
 
+/** Redis CPU above the server's own idle baseline (in % of one core) that still counts as "≈ 0". */
+export const idleCpuTolerancePct = 0.5
+
 /** Where we stand against the issue's targets (ratios from this run's medians). */
-export const targets = (summaries: ReadonlyArray<Summary>): string => {
+export const targetList = (summaries: ReadonlyArray<Summary>): ReadonlyArray<Target> => {
   const out: Array<Target> = []
   const [oursFan] = find(summaries, "fanout-enqueue", "ours")
   const [bullFan] = find(summaries, "fanout-enqueue", "bullmq")
@@ -166,6 +233,51 @@ export const targets = (summaries: ReadonlyArray<Summary>): string => {
   if (e2e && status !== undefined) {
     out.push({ goal: `fanOutStatus on ${e2e.n.toLocaleString("en-US")} results well under 100 ms`, measured: `${fmt(status)} ms`, met: status < 100 })
   }
+  const [latency] = find(summaries, "latency", "ours")
+  if (latency) {
+    const [bull] = find(summaries, "latency", "bullmq")
+    const p50 = latency.value.median
+    const p99 = latency.extra["p99Ms"] ?? Number.NaN
+    const bullP50 = bull?.value.median ?? Number.NaN
+    const bullP99 = bull?.extra["p99Ms"] ?? Number.NaN
+    const own = p50 <= 1 && p99 <= 5
+    out.push({
+      goal: "pick-up latency p50 ≤ 1 ms, p99 ≤ 5 ms, and no worse than BullMQ",
+      measured: `p50 ${fmt(p50)} ms, p99 ${fmt(p99)} ms${bull ? ` (BullMQ c50: p50 ${fmt(bullP50)} ms, p99 ${fmt(bullP99)} ms)` : " (no BullMQ row)"}`,
+      met: !own ? false : bull ? p50 <= bullP50 && p99 <= bullP99 : undefined
+    })
+  }
+  const [idle] = find(summaries, "idle", "ours")
+  if (idle) {
+    const commands = idle.value.median
+    const cpu = idle.extra["redisAttributableCpuPct"] ?? Number.NaN
+    out.push({
+      goal: `idle worker process (${idle.n} slots) ≤ 1 Redis command/s, ≈ 0 Redis CPU`,
+      measured: `${fmt(commands)} commands/s executed (${fmt(idle.extra["sentPerSec"] ?? Number.NaN)} sent), redis CPU ${pct(idle.redisCpuPct)} (server idle baseline ${
+        pct(idle.extra["redisBaselineCpuPct"] ?? Number.NaN)
+      }; "≈ 0": ≤ ${idleCpuTolerancePct}% above it)`,
+      met: commands <= 1 && cpu <= idleCpuTolerancePct
+    })
+  }
+  const memory = find(summaries, "memory", "ours")
+  if (memory.length > 0) {
+    const plain = memory.find((s) => s.variant.startsWith("plain"))
+    const fan = memory.find((s) => s.variant.startsWith("fan-out"))
+    const rate = (s: Summary | undefined) => s?.value.median ?? Number.NaN
+    const size = (s: Summary | undefined) => (s ? ` (${s.n.toLocaleString("en-US")})` : "")
+    out.push({
+      goal: "in-memory ≥ 10 000 jobs/s, plain and fan-out children",
+      measured: `plain ${fmt(rate(plain))} jobs/s${size(plain)}, fan-out children ${fmt(rate(fan))} jobs/s${size(fan)}`,
+      // one variant alone can fail the target, not meet it
+      met: memory.some((s) => rate(s) < 10_000) ? false : plain && fan ? true : undefined
+    })
+  }
+  return out
+}
+
+/** The targets table. */
+export const targets = (summaries: ReadonlyArray<Summary>): string => {
+  const out = targetList(summaries)
   if (out.length === 0) return ""
   return ["| Target | Measured | Met |", "|---|---|---|", ...out.map((t) => `| ${t.goal} | ${t.measured} | ${t.met === undefined ? "?" : t.met ? "yes" : "**no**"} |`)].join("\n")
 }

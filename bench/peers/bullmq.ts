@@ -2,11 +2,19 @@
  * The BullMQ side of the benchmark: `Queue.add` / `addBulk`, `FlowProducer` for fan-out, `Worker` with
  * concurrency 50. Its `prefix` is the run's prefix. Completed jobs are removed (`removeOnComplete: true`), the
  * cheapest BullMQ setting and the closest to what Resque keeps (nothing per finished job).
+ *
+ * BullMQ 6 (pinned 6.7.0): the API used here is unchanged from 5 (`prefix` now belongs to its Redis-only
+ * `KeyPrefixOptions`, still accepted by every class; worker defaults as before: `drainDelay` 5 s, stalled
+ * check every 30 s). ioredis became an optional peer dependency that BullMQ loads with `require` when given
+ * connection options: Node resolves `bullmq` to its CommonJS build (the package has no `exports` map), where
+ * `require` exists, and finds the project's ioredis, so every BullMQ object still opens its own ioredis
+ * connections (counted by the round-trip and idle cases like any other socket to the Redis port).
  */
 import { performance } from "node:perf_hooks"
 import { type FlowJob, FlowProducer, Job, type JobsOptions, Queue, Worker } from "bullmq"
 import type { Redis as IORedis } from "ioredis"
 import { type Checks, chunks, type E2eMeasured, redisUsedMemory, startWindow, waitUntil } from "../lib/child.ts"
+import * as Latency from "../lib/latency.ts"
 import { type Counter, perJob } from "../lib/monitor.ts"
 import type { CaseInput } from "../lib/protocol.ts"
 
@@ -65,12 +73,13 @@ export interface Processing {
   readonly counts: { succeeded: number; failed: number; firstPickedAt: number | undefined }
 }
 
-/** A Worker on the bench queue with the given concurrency (default 50). */
-export const worker = (input: CaseInput, onPick: () => void, name = QUEUE): Processing => {
+/** A Worker on the bench queue with the given concurrency (default 50); `onJob` sees every job first. */
+export const worker = (input: CaseInput, onPick: () => void, name = QUEUE, onJob: (job: Job) => void = () => {}): Processing => {
   const counts: Processing["counts"] = { succeeded: 0, failed: 0, firstPickedAt: undefined }
   const w = new Worker(
     name,
-    async () => {
+    async (job: Job) => {
+      onJob(job)
       if (counts.firstPickedAt === undefined) {
         counts.firstPickedAt = performance.now()
         onPick()
@@ -88,6 +97,36 @@ export const worker = (input: CaseInput, onPick: () => void, name = QUEUE): Proc
   })
   w.on("error", (error) => process.stderr.write(`bullmq worker error: ${String(error)}\n`))
   return { worker: w, counts }
+}
+
+/** Case `latency`: an idle Worker (c50), jobs added one at a time with `queue.add` (`lib/latency.ts`). */
+export const latencyTimed = async (input: CaseInput, harness: IORedis, checks: Checks): Promise<Latency.LatencyMeasured> => {
+  const session = Latency.session(input, harness, checks)
+  const total = Latency.warmupOf(input) + input.n
+  const q = await queue(input)
+  const { worker: w, counts } = worker(input, () => {}, QUEUE, (job) => session.started(job.data as Latency.Stamp))
+  await w.waitUntilReady()
+  const measured = await session.drive((stamp) => q.add("stamp", stamp))
+  await waitUntil("all jobs done", () => counts.succeeded + counts.failed >= total, 60_000, 2)
+  await w.close()
+  checks.equal("succeeded", counts.succeeded, total)
+  checks.equal("failed", counts.failed, 0)
+  const left = await q.getJobCounts("waiting", "active", "failed", "delayed", "completed")
+  checks.equal("jobs left", (left["waiting"] ?? 0) + (left["active"] ?? 0) + (left["delayed"] ?? 0), 0)
+  checks.equal("failed set", left["failed"] ?? 0, 0)
+  checks.equal("completed kept (removeOnComplete)", left["completed"] ?? 0, 0)
+  await q.close()
+  return measured
+}
+
+/** Case `idle`: one Worker with `concurrency` (50) on the empty bench queue. */
+export const idleStart = async (input: CaseInput) => {
+  const processing = worker(input, () => {})
+  await processing.worker.waitUntilReady()
+  return {
+    ran: () => processing.counts.succeeded + processing.counts.failed,
+    stop: () => processing.worker.close()
+  }
 }
 
 /** Case 5: a flow of 1 parent and N children end to end, then `getChildrenValues` and Redis memory per child. */

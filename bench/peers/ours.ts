@@ -1,18 +1,22 @@
 /**
  * Our side of the benchmark: the runtime as a user builds it (Resque layer on the live Redis layer, under
- * the run's prefix as namespace), a no-op action, `Actions.enqueue`, `fanOut`, `fanOutStatus` and the
- * `Worker` pool with its default middlewares (per-action stats and the fan-out recorder).
+ * the run's prefix as namespace, or on the in-memory `RedisMemory` layer for the `memory` case), a no-op
+ * action, `Actions.enqueue`, `fanOut`, `fanOutStatus` and the `Worker` pool with its default middlewares
+ * (per-action stats and the fan-out recorder).
  */
 import { Effect, Layer, PubSub, Schema } from "effect"
 import type { Redis as IORedis } from "ioredis"
 import * as Action from "../../src/domain/Action.ts"
+import type { RedisError } from "../../src/domain/Errors.ts"
 import * as Enqueue from "../../src/internal/Enqueue.ts"
 import { Actions } from "../../src/layers/Actions.ts"
 import * as Redis from "../../src/layers/Redis.ts"
+import * as RedisMemory from "../../src/layers/RedisMemory.ts"
 import * as Resque from "../../src/layers/Resque.ts"
 import * as Worker from "../../src/layers/Worker.ts"
 import { performance } from "node:perf_hooks"
 import { CheckFailed, type Checks, chunks, type E2eMeasured, redisUsedMemory, startWindow, type Window } from "../lib/child.ts"
+import * as Latency from "../lib/latency.ts"
 import { type Counter, perJob } from "../lib/monitor.ts"
 import type { CaseInput } from "../lib/protocol.ts"
 
@@ -30,15 +34,38 @@ export const makeNoop = (onRun: () => void = () => {}) =>
     task: { queue: QUEUE }
   })
 
-/** The Resque queue of the no-op action on the run's Redis, under its prefix. */
-export const layer = (input: CaseInput, onRun?: () => void) =>
-  Resque.layer({ actions: [makeNoop(onRun)] }).pipe(
-    Layer.provideMerge(Redis.layer({ url: input.redisUrl, namespace: input.prefix }))
-  )
+/** The latency job: notes when it starts (`Latency.Stamp`: its index and the time read before its enqueue). */
+export const makeStamp = (onStart: (stamp: Latency.Stamp) => void = () => {}) =>
+  Action.make({
+    name: "stamp",
+    description: "Notes when it starts (benchmark)",
+    inputs: Schema.Struct({ i: Schema.Finite, t: Schema.Finite }),
+    run: (stamp) => Effect.sync(() => onStart(stamp)),
+    task: { queue: QUEUE }
+  })
+
+export interface LayerOptions {
+  /** The in-memory Redis (`RedisMemory.layer`) instead of the run's server. */
+  readonly memory?: boolean
+  /** What the `stamp` action calls when it starts. */
+  readonly onStamp?: (stamp: Latency.Stamp) => void
+}
+
+/** The Resque queue of the no-op (and stamp) action on the run's Redis, under its prefix. */
+export const layer = (input: CaseInput, onRun?: () => void, options: LayerOptions = {}) => {
+  const redis: Layer.Layer<Redis.Redis, RedisError> = options.memory
+    ? RedisMemory.layer({ namespace: input.prefix })
+    : Redis.layer({ url: input.redisUrl, namespace: input.prefix })
+  return Resque.layer({ actions: [makeNoop(onRun), makeStamp(options.onStamp)] }).pipe(Layer.provideMerge(redis))
+}
 
 /** Runs a program on the runtime layer, as a promise. */
-export const run = <A, E>(input: CaseInput, program: Effect.Effect<A, E, Resque.Services | Redis.Redis>, onRun?: () => void): Promise<A> =>
-  Effect.runPromise(program.pipe(Effect.provide(layer(input, onRun))))
+export const run = <A, E>(
+  input: CaseInput,
+  program: Effect.Effect<A, E, Resque.Services | Redis.Redis>,
+  onRun?: () => void,
+  options: LayerOptions = {}
+): Promise<A> => Effect.runPromise(program.pipe(Effect.provide(layer(input, onRun, options))))
 
 /** Enqueue one at a time with `Actions.enqueue`, timed. */
 export const enqueueSingleTimed = (input: CaseInput, harness: IORedis) =>
@@ -203,3 +230,120 @@ export const roundTrips = (input: CaseInput, counter: Counter, checks: Checks): 
     checks.equal("status completed", status.completed, n)
     return { ...single, ...process, ...fanOutCount, ...processChildren, ...statusCount }
   }))
+
+/** Fails a case that hangs (a worker that never picks up, a status that never completes) with a clear message. */
+const deadline = (label: string, ms: number) => <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.timeoutOrElse(effect, { duration: ms, orElse: () => Effect.die(new CheckFailed(`${label}: not done after ${ms} ms`)) })
+
+/** Checks that every job ran: the queue is empty, `stat:processed` is `n`, the failed list is empty. */
+const checkDrained = (input: CaseInput, harness: IORedis, checks: Checks, n: number) =>
+  Effect.promise(async () => {
+    checks.equal("jobs left", await harness.llen(queueKey(input)), 0)
+    checks.equal("stat:processed", Number(await harness.get(`${input.prefix}:stat:processed`)), n)
+    checks.equal("failed list", await harness.llen(`${input.prefix}:failed`), 0)
+  })
+
+/** Case `latency`: a pool of `concurrency` (50) idle slots, jobs enqueued one at a time (`lib/latency.ts`). */
+export const latencyTimed = (input: CaseInput, harness: IORedis, checks: Checks): Promise<Latency.LatencyMeasured> => {
+  const session = Latency.session(input, harness, checks)
+  const total = Latency.warmupOf(input) + input.n
+  return run(input, Effect.gen(function*() {
+    const actions = yield* Actions
+    const done = yield* work(total, input.params["concurrency"] ?? 50, Effect.promise(() => session.drive((stamp) => Effect.runPromise(actions.enqueue("stamp", stamp)))))
+    checks.equal("succeeded", done.succeeded, total)
+    checks.equal("failed", done.failed, 0)
+    yield* checkDrained(input, harness, checks, total)
+    return done.result
+  }).pipe(deadline("latency run", 120_000 + total * 50)), undefined, { onStamp: session.started })
+}
+
+/** An idle pool started by `idleStart`: `stop` ends it and says how many slots it had. */
+export interface IdlePool {
+  readonly stop: () => Promise<{ readonly slots: number }>
+}
+
+/**
+ * Case `idle`: a pool of `concurrency` (50) slots on an empty queue, no job scheduler (its own layer), held
+ * open until `stop`.
+ */
+export const idleStart = async (input: CaseInput): Promise<IdlePool> => {
+  let release = () => {}
+  const released = new Promise<void>((resolve) => (release = resolve))
+  let ready = () => {}
+  const started = new Promise<void>((resolve) => (ready = resolve))
+  const done = run(input, Effect.scoped(Effect.gen(function*() {
+    const worker = yield* Worker.make({ queues: [QUEUE], concurrency: input.params["concurrency"] ?? 50 })
+    ready()
+    yield* Effect.promise(() => released)
+    return { slots: worker.names.length }
+  })))
+  await Promise.race([started, done])
+  return {
+    stop: () => {
+      release()
+      return done
+    }
+  }
+}
+
+/**
+ * Case `memory`, plain jobs: the pool on the in-memory Redis processes `n` pre-filled plain jobs, timed from
+ * the first job started to the n-th completion (as case 4, without a server: no redis CPU).
+ */
+export const memoryPlainTimed = (input: CaseInput, checks: Checks) => {
+  let window: Window | undefined
+  let measured: Awaited<ReturnType<Window["end"]>> | undefined
+  const onRun = () => {
+    window ??= startWindow(undefined)
+  }
+  return run(input, Effect.gen(function*() {
+    const redis = yield* Redis.Redis
+    yield* prefillPlain(input.n)
+    checks.equal("jobs waiting before", yield* redis.send<number>("llen", redis.keys.queue(QUEUE)), input.n)
+    const counts = yield* work(input.n, input.params["concurrency"] ?? 50, Effect.void, () =>
+      Effect.promise(async () => {
+        measured = await (window as Window).end()
+      }))
+    checks.equal("succeeded", counts.succeeded, input.n)
+    checks.equal("failed", counts.failed, 0)
+    checks.equal("jobs left", yield* redis.send<number>("llen", redis.keys.queue(QUEUE)), 0)
+    checks.equal("stat:processed", Number(yield* redis.send<string | null>("get", redis.keys.stat("processed"))), input.n)
+    checks.equal("failed list", yield* redis.send<number>("llen", redis.keys.failed), 0)
+    return measured as Awaited<ReturnType<Window["end"]>>
+  }).pipe(deadline("in-memory processing", 60_000 + input.n * 5)), onRun, { memory: true })
+}
+
+/**
+ * Case `memory`, fan-out: on the in-memory Redis, with the pool idle, one fan-out of `n` children end to
+ * end: from the `fanOut` call until the pool has completed every child and one `fanOutStatus` read reports
+ * them all done (its time is reported apart).
+ */
+export const memoryFanOutTimed = (input: CaseInput, checks: Checks) =>
+  run(input, Effect.gen(function*() {
+    const actions = yield* Actions
+    const items = inputs(input.n)
+    let window: Window | undefined
+    let fanOutId = ""
+    let ended: (Awaited<ReturnType<Window["end"]>> & { readonly statusMs: number; readonly status: { completed: number; failed: number; done: boolean; results: number } }) | undefined
+    const done = yield* work(input.n, input.params["concurrency"] ?? 50, Effect.gen(function*() {
+      window = startWindow(undefined)
+      fanOutId = yield* fanOut(input.n, { batchSize: input.params["batchSize"] ?? 100, inFlight: input.params["inFlight"] ?? 4 }, items)
+    }), () =>
+      // every child has completed (n events, published after each completion): one status read ends the
+      // run, before the pool shuts down
+      Effect.gen(function*() {
+        const started = performance.now()
+        const status = yield* actions.fanOutStatus(fanOutId)
+        const statusMs = performance.now() - started
+        const measured = yield* Effect.promise(() => (window as Window).end())
+        ended = { ...measured, statusMs, status: { completed: status.completed, failed: status.failed, done: status.done, results: status.results.length } }
+      }).pipe(Effect.orDie))
+    const measured = ended as NonNullable<typeof ended>
+    checks.equal("worker succeeded", done.succeeded, input.n)
+    checks.equal("worker failed", done.failed, 0)
+    checks.equal("status completed", measured.status.completed, input.n)
+    checks.equal("status failed", measured.status.failed, 0)
+    checks.equal("status done", measured.status.done, true)
+    checks.equal("results", measured.status.results, input.n)
+    return measured
+  }).pipe(deadline("in-memory fan-out", 60_000 + input.n * 5)), undefined, { memory: true })

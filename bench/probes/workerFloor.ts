@@ -1,10 +1,11 @@
 /**
  * Probe (not part of `npm run bench`): how much of our worker's CPU per job is the Redis protocol itself.
  * It fills a queue with N fan-out children through our `fanOut`, then drains it with a bare loop that sends
- * exactly the worker's Redis traffic (the pick script for an idle slot, then per job one completion script
- * with the stats, the per-action stats and the fan-out recording, which picks the slot's next job in the same
- * step) from `concurrency` lanes on one ioredis connection, with no Effect runtime. Compare its CPU µs per
- * job with the `process` rows.
+ * the worker's Redis traffic (one `pickMany` script for the idle slots, then per job a completion with the
+ * stats, the per-action stats and the fan-out recording, which picks the slot's next job in the same step;
+ * completions are group-committed as the worker does: whatever completions wait go in one `completeMany`
+ * call, at most two calls in flight) from `concurrency` lanes on one ioredis connection, with no Effect
+ * runtime. Compare its CPU µs per job with the `process` rows.
  *
  *   npx tsx bench/probes/workerFloor.ts [N=20000] [concurrency=10]
  */
@@ -24,27 +25,59 @@ const n = Number(process.argv[2] ?? 20_000)
 const concurrency = Number(process.argv[3] ?? 10)
 const server = await startRedisServer()
 try {
-  const input = { case: "probe", system: "ours", variant: "", n, redisUrl: server.url, prefix: "probe", params: {} } as const
+  const input = { case: "probe", system: "ours", variant: "", n, redisUrl: server.url, prefix: "probe", params: {}, privateServer: true } as const
   await ours.run(input, ours.fanOut(n))
   const client = new IORedis(server.url)
   const keys = Keys.make("probe")
+  const queues = [ours.QUEUE]
   // loaded once, so every call below is one EVALSHA, as the worker's are once the server knows the scripts
-  await client.script("LOAD", Pick.pick.lua)
-  await client.script("LOAD", Completion.complete.lua)
+  await client.script("LOAD", Pick.pickMany.lua)
+  await client.script("LOAD", Completion.completeMany.lua)
   const evalsha = async <I, A>(script: Script<I, A>, scriptInput: I): Promise<A> => {
     const { keys: scriptKeys, args } = script.encode(scriptInput)
     return script.decode(await client.evalsha(script.sha1, scriptKeys.length, ...scriptKeys, ...args.map(String)))
   }
-  let done = 0
-  const lane = async (slot: number) => {
-    const name = `probe:${process.pid}.${slot}`
-    const source: Pick.Source = { working: keys.working(name, ours.QUEUE), queuesKey: keys.queues, prefix: keys.queue(""), worker: name, queues: [ours.QUEUE] }
-    let lastRunAt = 0
-    const runAt = () => {
-      lastRunAt = Math.max(Date.now(), lastRunAt + 1)
-      return new Date(lastRunAt).toISOString()
+  const slots = Array.from({ length: concurrency }, (_, slot) => {
+    const worker = `probe:${process.pid}.${slot}`
+    return { worker, working: keys.working(worker, ours.QUEUE), lastRunAt: 0 }
+  })
+  const runAt = (slot: (typeof slots)[number]) => {
+    slot.lastRunAt = Math.max(Date.now(), slot.lastRunAt + 1)
+    return new Date(slot.lastRunAt).toISOString()
+  }
+
+  // the group commit: completions that wait while two calls are in flight go together in the next one
+  interface Pending {
+    readonly plan: Completion.Plan
+    readonly resolve: (next: Pick.Picked | undefined) => void
+  }
+  let pending: Array<Pending> = []
+  let inFlight = 0
+  const flush = (): void => {
+    while (inFlight < 2 && pending.length > 0) {
+      const batch = pending
+      pending = []
+      inFlight++
+      void evalsha(Completion.completeMany, { keys, plans: batch.map((p) => p.plan), queues }).then((next) => {
+        inFlight--
+        batch.forEach((p, i) => {
+          const handed = next.get(i)
+          const nextRunAt = p.plan.next?.runAt
+          p.resolve(handed === undefined || nextRunAt === undefined ? undefined : Pick.pickedFor(handed, { runAt: nextRunAt, worker: p.plan.worker }))
+        })
+        flush()
+      })
     }
-    let current = await evalsha(Pick.pick, { source, runAt: runAt() })
+  }
+  const complete = (plan: Completion.Plan) =>
+    new Promise<Pick.Picked | undefined>((resolve) => {
+      pending.push({ plan, resolve })
+      queueMicrotask(flush)
+    })
+
+  let done = 0
+  const lane = async (slot: (typeof slots)[number], first: Pick.Picked | undefined) => {
+    let current = first
     // bounded: each pass completes one job (and picks the next) or ends the lane
     for (let i = 0; i < n && current !== undefined; i++) {
       const [queue, raw, record] = current
@@ -54,25 +87,21 @@ try {
       const now = Date.now()
       const outcome = Outcome.success("null", 0)
       const writes = [
-        ...Completion.bookkeeping(keys, { worker: name, queue, payload: raw, outcome, now, countForWorker: true }),
-        ...WorkerMiddleware.writes(WorkerMiddleware.defaults, { job, outcome, worker: name }, { keys, now })
+        ...Completion.bookkeeping(keys, { worker: slot.worker, queue, payload: raw, outcome, now, countForWorker: true }),
+        ...WorkerMiddleware.writes(WorkerMiddleware.defaults, { job, outcome, worker: slot.worker }, { keys, now })
       ]
-      const result = await evalsha(Completion.complete, {
-        mode: "worker",
-        working: source.working,
-        expected: record,
-        worker: name,
-        writes,
-        next: { source, runAt: runAt() }
-      })
-      if (result._tag !== "Completed") throw new Error("completion skipped")
+      current = await complete({ working: slot.working, expected: Pick.recordStart(record), worker: slot.worker, writes, next: { runAt: runAt(slot) } })
       done++
-      current = result.next
     }
   }
   const cpu = process.cpuUsage()
   const started = performance.now()
-  await Promise.all(Array.from({ length: concurrency }, (_, slot) => lane(slot)))
+  const firstRunAts = slots.map(runAt)
+  const picked = await evalsha(Pick.pickMany, { keys, queues, slots: slots.map((slot, i) => ({ working: slot.working, worker: slot.worker, runAt: firstRunAts[i] as string })) })
+  await Promise.all(slots.map((slot, i) => {
+    const handed = picked.get(i)
+    return lane(slot, handed === undefined ? undefined : Pick.pickedFor(handed, { runAt: firstRunAts[i] as string, worker: slot.worker }))
+  }))
   const wallMs = performance.now() - started
   const used = process.cpuUsage(cpu)
   if (done !== n) throw new Error(`processed ${done} of ${n}`)
