@@ -92,8 +92,8 @@ describe("jobs use the runtime, under TestClock", () => {
       assert.deepStrictEqual(summaries, [expectedLines[4], expectedLines[4]])
     }).pipe(Effect.provide(App.app(RedisMemory.layer(), {
       users,
-      // an hour of simulated time: slots and a scheduler that wake every 10 s, not 200 times a second
-      worker: { pollInterval: "10 seconds" },
+      // an hour of simulated time: a scheduler that wakes every 10 s, not 5 times a second (an idle worker
+      // pool wakes only when a job is pushed, or every poll interval: 5 s)
       scheduler: { pollInterval: "10 seconds" }
     }))))
 })

@@ -28,10 +28,9 @@ const deadWorker = (name: string, queue: string, runAt: number) =>
       ["set", keys.started(name, queue), seconds],
       ["set", keys.ping(name), JSON.stringify({ time: seconds, name, queues: queue })]
     ])
-    return yield* redis.eval(Pick.pick, {
-      source: { working: keys.working(name, queue), queuesKey: keys.queues, prefix: keys.queue(""), worker: name, queues: [queue] },
-      runAt: new Date(runAt).toISOString()
-    })
+    const slot = { working: keys.working(name, queue), worker: name, runAt: new Date(runAt).toISOString() }
+    const handed = (yield* redis.eval(Pick.pickMany, { keys, queues: [queue], slots: [slot] })).get(0)
+    return handed === undefined ? undefined : Pick.pickedFor(handed, slot)
   })
 
 /** Start times (ms) of the recurring `tick` runs so far. */

@@ -12,10 +12,12 @@ import * as Completion from "../src/internal/Completion.ts"
 import type { Command } from "../src/internal/Connection.ts"
 import * as Enqueue from "../src/internal/Enqueue.ts"
 import * as FanOutScripts from "../src/internal/FanOutScripts.ts"
+import * as OperationsPageScripts from "../src/internal/OperationsPageScripts.ts"
 import * as OperationsScripts from "../src/internal/OperationsScripts.ts"
 import * as Pick from "../src/internal/Pick.ts"
 import * as Recurring from "../src/internal/Recurring.ts"
 import * as SchedulerScripts from "../src/internal/SchedulerScripts.ts"
+import * as WorkerScripts from "../src/internal/WorkerScripts.ts"
 import type { Script } from "../src/internal/Script.ts"
 import { Redis } from "../src/layers/Redis.ts"
 import { memory, real, uniqueNamespace } from "./support/backends.ts"
@@ -96,15 +98,12 @@ const assertSameKeyspace = (memoryKeys: ReadonlyArray<Stored>, realKeys: Readonl
 
 const job = (keys: Keys.Keys, queue: string, n: number, meta?: Job.JobMeta) => Job.encode(queue, "add", { a: n }, meta)
 const worker = "host:1.0"
-const source = (keys: Keys.Keys, queues: ReadonlyArray<string>): Pick.Source => ({
-  working: keys.working(worker, queues.join(",")),
-  queuesKey: keys.queues,
-  prefix: keys.queue(""),
-  worker,
-  queues
-})
+const workerQueues = "high,low"
+/** The idle slots `host:1.0` .. `host:1.(n-1)` of a pool on `high,low`. */
+const idleSlots = (keys: Keys.Keys, n: number): ReadonlyArray<Pick.IdleSlot> =>
+  Array.from({ length: n }, (_, i) => ({ working: keys.working(`host:1.${i}`, workerQueues), worker: `host:1.${i}`, runAt }))
 const runAt = "2026-12-01T10:00:00.000Z"
-const record = (keys: Keys.Keys, queue: string, payload: string) => Pick.record(runAt, queue, payload, worker)
+const record = (keys: Keys.Keys, queue: string, payload: string, at = runAt) => Pick.record(at, queue, payload, worker)
 const queued = (keys: Keys.Keys) => [
   ...Enqueue.push(keys, "high", [job(keys, "high", 1), job(keys, "high", 2)]),
   ...Enqueue.push(keys, "low", [job(keys, "low", 3), "not json"]),
@@ -123,11 +122,7 @@ const err = (n: number) => `e["add",{"a":${n}},"boom","Boom",{"_tag":"Boom"}]`
 const byQueue = (...entries: ReadonlyArray<readonly [queue: string, payloads: ReadonlyArray<string>]>) => entries
 const chain: Recurring.Chain = { action: "tick", queue: "ticks", inputs: {}, frequencyMillis: 60_000 }
 
-const completion = (keys: Keys.Keys, overrides: Partial<Completion.Plan> & { readonly expected: string }): Completion.Plan => ({
-  mode: "worker",
-  working: source(keys, ["high", "low"]).working,
-  worker,
-  writes: [
+const failedWrites = (keys: Keys.Keys): ReadonlyArray<Completion.Write> => [
     ...Completion.bookkeeping(keys, {
       worker,
       queue: "high",
@@ -140,60 +135,108 @@ const completion = (keys: Keys.Keys, overrides: Partial<Completion.Plan> & { rea
     ["hincrby", keys.actionStats("add"), "runs", 1],
     Completion.recordChild(keys, child("f1", 0, ok(1))),
     Completion.continueChain(keys, { chain, token: "t1", next: "t2", now: 1_764_000_000_000 })
-  ],
-  next: { source: source(keys, ["high", "*"]), runAt },
+]
+const successWrites = (keys: Keys.Keys, n: number): ReadonlyArray<Completion.Write> => [
+  ...Completion.bookkeeping(keys, { worker, queue: "high", payload: job(keys, "high", n), outcome: { _tag: "Success", result: "1", durationMs: 2 }, now: 1, countForWorker: true }),
+  ["hincrby", keys.actionStats("add"), "runs", 1],
+  ["hincrby", keys.actionStats("add"), "durationMs", 2],
+  ["hset", keys.actionStats("add"), "lastAt", n],
+  Completion.recordChild(keys, child("f1", n, ok(n)))
+]
+/** A slot's completion: slot `i` expects the record of job `n`. */
+const plan = (keys: Keys.Keys, i: number, n: number, overrides: Partial<Completion.Plan> = {}): Completion.Plan => ({
+  working: keys.working(`host:1.${i}`, workerQueues),
+  expected: Pick.recordStart(record(keys, "high", job(keys, "high", n))),
+  worker: `host:1.${i}`,
+  writes: successWrites(keys, n),
+  next: { runAt },
   ...overrides
 })
-const withCompletionState = (keys: Keys.Keys, current: string | undefined): ReadonlyArray<Command> => [
+/** Queued jobs, a fan-out and a chain's marker; slot `i`'s record holds `records[i]` (none if undefined). */
+const withCompletionState = (keys: Keys.Keys, records: ReadonlyArray<string | undefined>): ReadonlyArray<Command> => [
   ...queued(keys),
-  ...fanOutMeta(keys, "f1", 2),
+  ...fanOutMeta(keys, "f1", 3),
   ["set", keys.recurring("tick"), "t1"],
-  ...(current === undefined ? [] : [["set", source(keys, ["high", "low"]).working, current] as const])
+  ...records.flatMap((current, i) => (current === undefined ? [] : [["set", keys.working(`host:1.${i}`, workerQueues), current] as const]))
 ]
+const heldBy = (keys: Keys.Keys, n: number) => record(keys, "high", job(keys, "high", n))
 
 // ---------------------------------------------------------------------------------------------------------
 // the cases
 // ---------------------------------------------------------------------------------------------------------
 
 const cases: ReadonlyArray<Case> = [
-  scriptCase("pick: first job of the first non-empty queue, recorded as the worker's", Pick.pick, queued, (keys) => ({ source: source(keys, ["empty", "high"]), runAt })),
-  scriptCase("pick: `*` takes every known queue in sorted order", Pick.pick, queued, (keys) => ({ source: source(keys, ["*"]), runAt })),
-  scriptCase("pick: a non-JSON payload is recorded as a JSON string", Pick.pick, (keys) => Enqueue.push(keys, "low", ["not json"]), (keys) => ({ source: source(keys, ["low"]), runAt })),
-  scriptCase("pick: a record of a job never completed gives that job back", Pick.pick, (keys) => [
+  scriptCase("pick: each idle slot gets the next job, queues in priority order, until they are empty", Pick.pickMany, queued, (keys) => ({
+    keys, queues: ["empty", "high", "low"], slots: idleSlots(keys, 6)
+  })),
+  scriptCase("pick: `*` takes every known queue in sorted order", Pick.pickMany, queued, (keys) => ({ keys, queues: ["*"], slots: idleSlots(keys, 2) })),
+  scriptCase("pick: a non-JSON payload is recorded as a JSON string", Pick.pickMany, (keys) => Enqueue.push(keys, "low", ["not json"]), (keys) => ({
+    keys, queues: ["low"], slots: idleSlots(keys, 1)
+  })),
+  scriptCase("pick: a slot whose record holds a job never completed gets it back; jobs left wake the next pool", Pick.pickMany, (keys) => [
     ...queued(keys),
-    ["set", source(keys, ["high"]).working, record(keys, "high", job(keys, "high", 7))]
-  ], (keys) => ({ source: source(keys, ["high"]), runAt })),
-  scriptCase("pick: nothing to pick", Pick.pick, () => [], (keys) => ({ source: source(keys, ["high", "*"]), runAt })),
+    ["set", keys.working("host:1.1", workerQueues), heldBy(keys, 7)],
+    ["del", keys.wake]
+  ], (keys) => ({ keys, queues: ["high"], slots: idleSlots(keys, 2) })),
+  scriptCase("pick: nothing to pick", Pick.pickMany, () => [], (keys) => ({ keys, queues: ["high", "*"], slots: idleSlots(keys, 3) })),
 
-  scriptCase("complete: applies every write and picks the next job", Completion.complete, (keys) => withCompletionState(keys, record(keys, "high", job(keys, "high", 9))), (keys) =>
-    completion(keys, { expected: record(keys, "high", job(keys, "high", 9)) })),
-  scriptCase("complete: stopping, no next job: the record is deleted", Completion.complete, (keys) => withCompletionState(keys, record(keys, "high", job(keys, "high", 9))), (keys) =>
-    completion(keys, { expected: record(keys, "high", job(keys, "high", 9)), next: undefined })),
-  scriptCase("complete: re-sent after the first run picked: nothing written twice, that job handed back", Completion.complete, (keys) =>
-    withCompletionState(keys, record(keys, "high", job(keys, "high", 2))), (keys) => completion(keys, { expected: record(keys, "high", job(keys, "high", 9)) })),
-  scriptCase("complete: the record is gone (reclaimed): writes skipped, next job picked", Completion.complete, (keys) => withCompletionState(keys, undefined), (keys) =>
-    completion(keys, { expected: record(keys, "high", job(keys, "high", 9)) })),
-  scriptCase("complete: guarded, record and ping as read: applied", Completion.complete, (keys) => [
-    ...withCompletionState(keys, record(keys, "high", job(keys, "high", 9))),
-    ["set", keys.ping(worker), "{\"time\":1}"]
-  ], (keys) => completion(keys, {
-    mode: "guarded",
-    expected: record(keys, "high", job(keys, "high", 9)),
-    guard: { key: keys.ping(worker), value: "{\"time\":1}" },
-    writes: [...completion(keys, { expected: "" }).writes, ...Completion.unregister(keys, worker, "high,low")],
-    next: undefined
+  scriptCase("complete many: applies each completion, sums the counters, keeps the last hset, picks each slot's next job", Completion.completeMany, (keys) =>
+    withCompletionState(keys, [heldBy(keys, 20), heldBy(keys, 21), heldBy(keys, 22)]), (keys) => ({
+    keys, queues: ["high", "*"], plans: [plan(keys, 0, 20), plan(keys, 1, 21), plan(keys, 2, 22, { writes: failedWrites(keys) })]
   })),
-  scriptCase("complete: guarded, the worker pinged again: nothing written", Completion.complete, (keys) => [
-    ...withCompletionState(keys, record(keys, "high", job(keys, "high", 9))),
-    ["set", keys.ping(worker), "{\"time\":2}"]
-  ], (keys) => completion(keys, {
-    mode: "guarded",
-    expected: record(keys, "high", job(keys, "high", 9)),
-    guard: { key: keys.ping(worker), value: "{\"time\":1}" },
-    next: undefined
+  scriptCase("complete many: stopping slots pick nothing and their records are deleted", Completion.completeMany, (keys) =>
+    withCompletionState(keys, [heldBy(keys, 20), heldBy(keys, 21)]), (keys) => ({
+    keys, queues: ["high"], plans: [plan(keys, 0, 20, { next: undefined }), plan(keys, 1, 21)]
   })),
-  scriptCase("complete: an unknown write is refused before anything is written", Completion.complete, (keys) => withCompletionState(keys, record(keys, "high", job(keys, "high", 9))), (keys) =>
-    completion(keys, { expected: record(keys, "high", job(keys, "high", 9)), writes: [["incrby", keys.stat("processed"), 1], ["flushall"] as unknown as Completion.Write] })),
+  scriptCase("complete many: a completion re-sent after its first run picked writes nothing twice and gets that job back", Completion.completeMany, (keys) =>
+    // the first run replaced the record with the next job's, which has a later run_at
+    withCompletionState(keys, [record(keys, "high", job(keys, "high", 2), "2026-12-01T10:00:00.001Z")]), (keys) => ({
+    keys, queues: ["high"], plans: [plan(keys, 0, 20)]
+  })),
+  scriptCase("complete many: a record gone (reclaimed) skips the writes and picks the next job", Completion.completeMany, (keys) =>
+    withCompletionState(keys, [undefined]), (keys) => ({ keys, queues: ["high"], plans: [plan(keys, 0, 20)] })),
+  scriptCase("complete many: more completions than jobs: the rest pick nothing", Completion.completeMany, (keys) =>
+    withCompletionState(keys, [heldBy(keys, 20), heldBy(keys, 21), heldBy(keys, 22), heldBy(keys, 23), heldBy(keys, 24), heldBy(keys, 25), heldBy(keys, 26)]), (keys) => ({
+    keys, queues: ["high", "low"], plans: [20, 21, 22, 23, 24, 25, 26].map((n, i) => plan(keys, i, n))
+  })),
+  scriptCase("complete many: an unknown write is refused before anything is written", Completion.completeMany, (keys) => withCompletionState(keys, [heldBy(keys, 20)]), (keys) => ({
+    keys, queues: ["high"], plans: [plan(keys, 0, 20, { writes: [["incrby", keys.stat("processed"), 1], ["flushall"] as unknown as Completion.Write] })]
+  })),
+  scriptCase("complete guarded: record and ping as read: applied", Completion.complete, (keys) => [
+    ...withCompletionState(keys, [heldBy(keys, 9)]),
+    ["set", keys.ping("host:1.0"), "{\"time\":1}"]
+  ], (keys) => ({
+    working: keys.working("host:1.0", workerQueues),
+    expected: heldBy(keys, 9),
+    guard: { key: keys.ping("host:1.0"), value: "{\"time\":1}" },
+    writes: [...failedWrites(keys), ...Completion.unregister(keys, "host:1.0", workerQueues)]
+  })),
+  scriptCase("complete guarded: the worker pinged again: nothing written", Completion.complete, (keys) => [
+    ...withCompletionState(keys, [heldBy(keys, 9)]),
+    ["set", keys.ping("host:1.0"), "{\"time\":2}"]
+  ], (keys) => ({
+    working: keys.working("host:1.0", workerQueues),
+    expected: heldBy(keys, 9),
+    guard: { key: keys.ping("host:1.0"), value: "{\"time\":1}" },
+    writes: failedWrites(keys)
+  })),
+  scriptCase("complete guarded: an idle dead worker (no record) is unregistered", Completion.complete, (keys) => [
+    ["sadd", keys.workers, `host:1.0:${workerQueues}`],
+    ["set", keys.ping("host:1.0"), "{\"time\":1}"]
+  ], (keys) => ({
+    working: keys.working("host:1.0", workerQueues),
+    expected: "",
+    guard: { key: keys.ping("host:1.0"), value: "{\"time\":1}" },
+    writes: Completion.unregister(keys, "host:1.0", workerQueues)
+  })),
+
+  scriptCase("register workers: the set, start times and first pings of a pool", WorkerScripts.register, () => [], (keys) => ({
+    keys, names: ["host:1.0", "host:1.1"], queues: workerQueues, seconds: 1_764_000_000
+  })),
+  scriptCase("ping workers: pings refreshed, a worker taken for dead comes back to the set", WorkerScripts.ping, (keys) => [
+    ["sadd", keys.workers, `host:1.0:${workerQueues}`],
+    ["set", keys.ping("host:1.0"), "old"]
+  ], (keys) => ({ keys, names: ["host:1.0", "host:1.1"], queues: workerQueues, seconds: 1_764_000_005 })),
 
   scriptCase("fan-out batch: the first batch creates the fan-out and writes its children", FanOutScripts.writeBatch, () => [], (keys) => ({
     keys,
@@ -260,7 +303,7 @@ const cases: ReadonlyArray<Case> = [
     ["set", keys.leaderLock, "s1"],
     ["set", keys.stat("processed"), 5],
     ["sadd", keys.workers, "host:1.0:high,low", "host:1.1:*"],
-    ["set", keys.working("host:1.0", "high,low"), record(keys, "high", job(keys, "high", 1))],
+    ["set", keys.working("host:1.0", workerQueues), record(keys, "high", job(keys, "high", 1))],
     ["set", keys.stat("processed", "host:1.0"), 3]
   ], (keys) => keys),
   scriptCase("retry failed: a record there is re-enqueued once, one gone is not", OperationsScripts.retryFailed, (keys) => [
@@ -281,6 +324,35 @@ const cases: ReadonlyArray<Case> = [
   }),
   scriptCase("stop recurring: a chain that is not live only sets the flag", OperationsScripts.stopRecurring, () => [], (keys) => ({
     keys, action: "tick", queue: "ticks", payloadPrefix: "", payloadSuffix: ""
+  })),
+
+  scriptCase("take failed: records still at their index are taken (retried or removed), moved ones left alone", OperationsPageScripts.takeFailed, (keys) => [
+    ["rpush", keys.failed, "r0", "r1", "r2", "r1", "r4"]
+  ], (keys) => ({
+    keys,
+    tombstone: "taken:t",
+    records: [
+      { index: 1, record: "r1", retry: { queue: "q", payload: "p1" } },
+      { index: 2, record: "moved", retry: { queue: "q", payload: "p2" } },
+      { index: 3, record: "r1" },
+      { index: 9, record: "r4" },
+      { index: 4, record: "r4", retry: { queue: "q2", payload: "p4" } }
+    ]
+  })),
+  scriptCase("take failed: nothing matches, nothing written", OperationsPageScripts.takeFailed, (keys) => [["rpush", keys.failed, "r0"]], (keys) => ({
+    keys, tombstone: "taken:t", records: [{ index: 0, record: "other" }]
+  })),
+  scriptCase("take delayed: run now moves one copy onto its queue; the second and timestamps stay for the other copy", OperationsPageScripts.takeDelayed, (keys) => [
+    ...Enqueue.pushAt(keys, 10_000, "p"),
+    ...Enqueue.pushAt(keys, 10_000, "p"),
+    ...Enqueue.pushAt(keys, 20_000, "p")
+  ], (keys) => ({ keys, second: 10, payload: "p", runOn: "q" })),
+  scriptCase("take delayed: removing the last job of a second unschedules it and clears its timestamp", OperationsPageScripts.takeDelayed, (keys) => [
+    ...Enqueue.pushAt(keys, 10_000, "p"),
+    ...Enqueue.pushAt(keys, 20_000, "p")
+  ], (keys) => ({ keys, second: 10, payload: "p" })),
+  scriptCase("take delayed: a job no longer there writes nothing", OperationsPageScripts.takeDelayed, (keys) => [...Enqueue.pushAt(keys, 10_000, "other")], (keys) => ({
+    keys, second: 10, payload: "p", runOn: "q"
   }))
 ]
 
@@ -298,7 +370,7 @@ describe("scripts and their twins", () => {
   }
 
   it("every script of the runtime has conformance cases", () => {
-    const modules = [Completion, FanOutScripts, OperationsScripts, Pick, Recurring, SchedulerScripts]
+    const modules = [Completion, FanOutScripts, OperationsScripts, OperationsPageScripts, Pick, Recurring, SchedulerScripts, WorkerScripts]
     const scripts = modules.flatMap((module) =>
       Object.values(module).filter((value): value is Script<never, unknown> =>
         typeof value === "object" && value !== null && "lua" in value && "twin" in value)

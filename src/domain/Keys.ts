@@ -24,6 +24,12 @@ export interface Keys {
   readonly delayedSchedule: string
   readonly timestamps: (payload: string) => string
   readonly leaderLock: string
+  /**
+   * The wake-up marker: a sorted set of queue names that got jobs. Every write path of this runtime adds the
+   * queue it pushed to; an idle worker blocks on it (`BZPOPMIN`) instead of polling. Other Resque clients do
+   * not write it: their jobs are found by the worker's poll interval.
+   */
+  readonly wake: string
   /** Token of the live copy of a recurring action (absent: none is waiting or running). */
   readonly recurring: (action: string) => string
   /** Set while a recurring action is stopped, so the leader does not start it again. */
@@ -32,25 +38,43 @@ export interface Keys {
   readonly fanOutOutcomes: (id: string) => string
 }
 
+/**
+ * Remembers the names built for the first few thousand arguments: the worker builds the same few (its
+ * counters, its actions' stats) for every job.
+ */
+const remembered = (build: (name: string) => string): ((name: string) => string) => {
+  const names = new Map<string, string>()
+  return (name) => {
+    let built = names.get(name)
+    if (built === undefined) {
+      built = build(name)
+      if (names.size < 4096) names.set(name, built)
+    }
+    return built
+  }
+}
+
 /** @category constructors */
 export const make = (namespace: string): Keys => {
   const key = (...parts: ReadonlyArray<string | number>) => [namespace, ...parts].join(":")
+  const statOf = remembered((parts) => key("stat", parts))
   return {
     namespace,
     key,
     queues: key("queues"),
-    queue: (queue) => key("queue", queue),
+    queue: remembered((queue) => key("queue", queue)),
     failed: key("failed"),
     workers: key("workers"),
     working: (worker, queues) => key("worker", worker, queues),
     started: (worker, queues) => key("worker", worker, queues, "started"),
     ping: (worker) => key("worker", "ping", worker),
-    stat: (...parts) => key("stat", ...parts),
-    actionStats: (action) => key("actionstat", action),
+    stat: (...parts) => statOf(parts.join(":")),
+    actionStats: remembered((action) => key("actionstat", action)),
     delayed: (timestampSeconds) => key(`delayed:${timestampSeconds}`),
     delayedSchedule: key("delayed_queue_schedule"),
     timestamps: (payload) => key(`timestamps:${payload}`),
     leaderLock: key("resque_scheduler_leader_lock"),
+    wake: key("wake"),
     recurring: (action) => key("recurring", action),
     recurringStopped: (action) => key("recurring", action, "stopped"),
     fanOut: (id) => key("fanout", id),

@@ -28,6 +28,11 @@ export interface Entry {
   readonly frequencyMillis: number | undefined
   /** Decodes travelled (encoded) inputs: coercion, defaults, refinements. */
   readonly decode: (inputs: unknown) => Effect.Effect<unknown, InvalidInputs>
+  /**
+   * `decode` without the Effect machinery, for the worker's hot path: the decoded inputs, or `undefined` when
+   * the Schema cannot settle them synchronously or they fail (then `decode` gives the exact outcome).
+   */
+  readonly decodeSync: (inputs: unknown) => { readonly value: unknown } | undefined
   /** Decodes and re-encodes inputs: what is written to a job (canonical, defaults applied). */
   readonly normalize: (inputs: unknown) => Effect.Effect<unknown, InvalidInputs>
   /**
@@ -43,6 +48,8 @@ export interface Entry {
   readonly execute: (decoded: unknown, runtime: Context.Context<never>) => Effect.Effect<unknown, unknown>
   /** Encodes a result to a JSON string (with the action's `output` Schema if it has one). */
   readonly encodeResult: (result: unknown) => Effect.Effect<string, ResultNotEncodable>
+  /** `encodeResult` without the Effect machinery: the JSON, or `undefined` when only `encodeResult` can tell. */
+  readonly encodeResultSync: (result: unknown) => string | undefined
   /** Decodes a stored (JSON) result with the `output` Schema; the value as it is without one. */
   readonly decodeResult: (stored: unknown) => Result.Result<unknown, string>
   /** An error as data: encoded by the `error` Schema when it accepts it, else its plain fields (or undefined). */
@@ -86,13 +93,16 @@ const resultCodec = (action: Action.Any) => {
   const output = action.output
   if (output === undefined) {
     return {
+      encodeSync: (result: unknown): Result.Result<unknown, unknown> => Result.succeed(result),
       encode: (result: unknown) => Effect.succeed(result),
       decode: (stored: unknown) => Result.succeed(stored)
     }
   }
   const encode = Schema.encodeUnknownEffect(output)
+  const encodeSync = Schema.encodeUnknownResult(output)
   const decode = Schema.decodeUnknownResult(output)
   return {
+    encodeSync: (result: unknown): Result.Result<unknown, unknown> => encodeSync(result),
     encode: (result: unknown) => encode(result),
     decode: (stored: unknown) => Result.mapError(decode(stored), (error) => error.message)
   }
@@ -127,7 +137,12 @@ export const make = <R>(action: Action.Any<R>, context: Context.Context<R>): Ent
   const decodeSync = Schema.decodeUnknownResult(action.inputs)
   const encodeSync = Schema.encodeUnknownResult(action.inputs)
   const invalid = (error: unknown) => new InvalidInputs({ action: name, detail: issueMessage(error) })
-  const decode = (inputs: unknown) => Effect.mapError(decodeInputs(inputs), invalid)
+  // the synchronous Schema path first (a job's inputs rarely need more); the Effect path for the exact error,
+  // or for a Schema that cannot run synchronously
+  const decode = (inputs: unknown): Effect.Effect<unknown, InvalidInputs> => {
+    const fast = decodeSync(inputs)
+    return Result.isSuccess(fast) ? Effect.succeed(fast.success) : Effect.mapError(decodeInputs(inputs), invalid)
+  }
   // `run`'s requirements are the captured context and the runtime's services, both provided in `execute`
   const run = action.run as (inputs: unknown) => Effect.Effect<unknown, unknown>
   const timed = withTimeout(action)
@@ -148,6 +163,10 @@ export const make = <R>(action: Action.Any<R>, context: Context.Context<R>): Ent
     queue: action.task?.queue ?? "default",
     frequencyMillis: action.task?.frequency === undefined ? undefined : Duration.toMillis(action.task.frequency),
     decode,
+    decodeSync: (inputs) => {
+      const fast = decodeSync(inputs)
+      return Result.isSuccess(fast) ? { value: fast.success } : undefined
+    },
     normalize: (inputs) => Effect.flatMap(decode(inputs), (decoded) => Effect.mapError(encodeInputs(decoded), invalid)),
     normalizeSync: (inputs) => {
       const decoded = decodeSync(inputs)
@@ -156,16 +175,25 @@ export const make = <R>(action: Action.Any<R>, context: Context.Context<R>): Ent
       return Result.isFailure(encoded) ? undefined : { value: encoded.success }
     },
     execute: (decoded, runtime) => timed(Effect.suspend(() => run(decoded))).pipe(Effect.provideContext(withRuntime(runtime))),
-    encodeResult: (result) =>
-      results.encode(result).pipe(
-        Effect.mapError((error) => new ResultNotEncodable({ action: name, detail: issueMessage(error) })),
-        Effect.flatMap((encoded) => {
-          const json = toJson(encoded)
-          return Result.isSuccess(json)
-            ? Effect.succeed(json.success)
-            : Effect.fail(new ResultNotEncodable({ action: name, detail: json.failure }))
-        })
-      ),
+    encodeResult: (result) => {
+      const json = (encoded: unknown) => {
+        const text = toJson(encoded)
+        return Result.isSuccess(text) ? Effect.succeed(text.success) : Effect.fail(new ResultNotEncodable({ action: name, detail: text.failure }))
+      }
+      const fast = results.encodeSync(result)
+      return Result.isSuccess(fast)
+        ? json(fast.success)
+        : results.encode(result).pipe(
+          Effect.mapError((error) => new ResultNotEncodable({ action: name, detail: issueMessage(error) })),
+          Effect.flatMap(json)
+        )
+    },
+    encodeResultSync: (result) => {
+      const encoded = results.encodeSync(result)
+      if (Result.isFailure(encoded)) return undefined
+      const text = toJson(encoded.success)
+      return Result.isSuccess(text) ? text.success : undefined
+    },
     decodeResult: results.decode,
     encodeError: errors.encode,
     decodeError: errors.decode

@@ -118,168 +118,319 @@ export const unregister = (keys: Keys, worker: string, queues: string): Readonly
 ]
 
 /**
- * A completion to apply.
+ * A guarded completion: a reclaim of a dead worker's job, or an operator failing a stuck one.
+ *
+ * @category models
+ */
+export interface Guarded {
+  /** The working-on key of the worker whose job completes. */
+  readonly working: string
+  /** The record expected there: the job's working-on record, or "" for none. */
+  readonly expected: string
+  /** A reclaim's second condition: this key still holds this value (the dead worker's last ping). */
+  readonly guard?: { readonly key: string; readonly value: string } | undefined
+  readonly writes: ReadonlyArray<Write>
+}
+
+/**
+ * A worker slot's completion of its own job.
  *
  * @category models
  */
 export interface Plan {
-  /** The working-on key of the worker whose job completes. */
+  /** The slot's working-on key. */
   readonly working: string
-  /** The record it expects there: the job's working-on record, or "" for none. */
+  /**
+   * What it expects there: the start of the completed job's working-on record (`Pick.recordStart`: its
+   * `run_at`, which a slot never repeats), so the whole record does not travel again.
+   */
   readonly expected: string
   readonly worker: string
-  /** A reclaim's second condition: this key still holds this value (the dead worker's last ping). */
-  readonly guard?: { readonly key: string; readonly value: string } | undefined
   readonly writes: ReadonlyArray<Write>
-  /** A worker's completion: picks its next job (`queues` in order) unless it is stopping (`undefined`). */
-  readonly next?: { readonly source: Pick.Source; readonly runAt: string } | undefined
-  /** `worker`: a worker completing its own job (re-sends handed back); `guarded`: a reclaim or a clean-up. */
-  readonly mode: "worker" | "guarded"
+  /** Picks the slot's next job with this run_at, unless the slot is stopping (`undefined`). */
+  readonly next?: { readonly runAt: string } | undefined
 }
-
-/** What a completion did. */
-export type Result =
-  /** A worker's completion: the next job it picked (or an earlier run of this completion picked), if any. */
-  | { readonly _tag: "Completed"; readonly next: Pick.Picked | undefined }
-  /** A guarded completion found the worker had moved on: nothing was written. */
-  | { readonly _tag: "Skipped" }
 
 const knownWrites = new Set<string>(["incrby", "hincrby", "rpush", "sadd", "srem", "del", "set", "hset", "pexpire", "zadd", "fanout", "recur"])
 
-const encodeWrites = (writes: ReadonlyArray<Write>): ReadonlyArray<Arg> => {
-  const args: Array<Arg> = [writes.length]
-  for (const [op, ...rest] of writes) args.push(op, rest.length, ...rest)
-  return args
+/**
+ * A batch's writes as a table of the distinct ones, and each completion's writes as positions (1-based) in
+ * it: completions of one action by one pool share most of their writes (the counters, the stats), which then
+ * travel once instead of once per job.
+ */
+const writeTable = (lists: ReadonlyArray<ReadonlyArray<Write>>) => {
+  const table: Array<Write> = []
+  const positions = new Map<string, number>()
+  const refs = lists.map((writes) =>
+    writes.map((write) => {
+      const id = JSON.stringify(write)
+      let position = positions.get(id)
+      if (position === undefined) {
+        position = table.push(write)
+        positions.set(id, position)
+      }
+      return position
+    })
+  )
+  const args: Array<Arg> = [table.length]
+  for (const [op, ...rest] of table) args.push(op, rest.length, ...rest)
+  return { args, refs }
 }
 
 /**
- * The completion step.
+ * Lua: `readWrites(at)` reads the table of writes that starts at `ARGV[at]` (refusing an unknown write before
+ * anything is written) and answers it with the index after it; `applyWrite(write, counters)` applies one,
+ * adding `incrby`/`hincrby` to `counters` (summed per key and field) and keeping the last `hset` of each key
+ * and field, both applied once by `applyCounters`: a batch of completions of one action writes its stats once.
+ */
+const luaWrites = String.raw`
+local known = { incrby = true, hincrby = true, rpush = true, sadd = true, srem = true, del = true, set = true, hset = true, pexpire = true, zadd = true, fanout = true, recur = true }
+local unpack = unpack or table.unpack
+local function readWrites(at)
+  local n = tonumber(ARGV[at])
+  at = at + 1
+  local writes = {}
+  for i = 1, n do
+    local op, argc = ARGV[at], tonumber(ARGV[at + 1])
+    if not known[op] then error('unknown completion write ' .. tostring(op)) end
+    writes[i] = { op, at + 2, at + 1 + argc }
+    at = at + 2 + argc
+  end
+  return writes, at
+end
+local function applyWrite(write, counters)
+  local op, first, last = write[1], write[2], write[3]
+  if op == 'incrby' then
+    local id = ARGV[first] .. '\0'
+    local c = counters[id]
+    if c then c[3] = c[3] + tonumber(ARGV[first + 1]) else counters[id] = { ARGV[first], false, tonumber(ARGV[first + 1]) } end
+  elseif op == 'hincrby' then
+    local id = ARGV[first] .. '\0' .. ARGV[first + 1]
+    local c = counters[id]
+    if c then c[3] = c[3] + tonumber(ARGV[first + 2]) else counters[id] = { ARGV[first], ARGV[first + 1], tonumber(ARGV[first + 2]) } end
+  elseif op == 'hset' and last - first == 2 then
+    counters['=' .. ARGV[first] .. '\0' .. ARGV[first + 1]] = { ARGV[first], ARGV[first + 1], ARGV[first + 2], true }
+  elseif op == 'fanout' then
+    recordChild(unpack(ARGV, first, last))
+  elseif op == 'recur' then
+    continueChain(unpack(ARGV, first, last))
+  else
+    redis.call(op, unpack(ARGV, first, last))
+  end
+end
+local function applyCounters(counters)
+  for _, c in pairs(counters) do
+    if c[4] then redis.call('hset', c[1], c[2], c[3])
+    elseif c[2] then redis.call('hincrby', c[1], c[2], c[3])
+    else redis.call('incrby', c[1], c[3]) end
+  end
+end
+`
+
+/** Counters summed (`[key, field, by]`) and last values kept (`[key, field, value, true]`) by key and field. */
+type Counters = Map<string, [key: string, field: string | undefined, by: number] | [key: string, field: string, value: string, last: true]>
+
+/** A write of a table: its op and the range of its arguments in ARGV (0-based, end exclusive). */
+type TableWrite = readonly [op: string, first: number, end: number]
+
+/** The writes' JavaScript: what `luaWrites` does. */
+const writes = (redis: Script.ScriptRedis, args: ReadonlyArray<string>) => {
+  const read = (at: number): readonly [ReadonlyArray<TableWrite>, number] => {
+    const n = Number(args[at])
+    at++
+    const table: Array<TableWrite> = []
+    for (let i = 0; i < n; i++) {
+      const op = args[at] ?? ""
+      if (!knownWrites.has(op)) throw new Error(`ERR unknown completion write ${op}`)
+      const argc = Number(args[at + 1])
+      table.push([op, at + 2, at + 2 + argc])
+      at += 2 + argc
+    }
+    return [table, at]
+  }
+  const apply = ([op, first, end]: TableWrite, counters: Counters): void => {
+    const rest = args.slice(first, end)
+    const [key = "", second = "", third = ""] = rest
+    if (op === "incrby") {
+      const counter = counters.get(`${key}\0`)
+      if (counter !== undefined && counter.length === 3) counter[2] += Number(second)
+      else counters.set(`${key}\0`, [key, undefined, Number(second)])
+    } else if (op === "hincrby") {
+      const id = `${key}\0${second}`
+      const counter = counters.get(id)
+      if (counter !== undefined && counter.length === 3) counter[2] += Number(third)
+      else counters.set(id, [key, second, Number(third)])
+    } else if (op === "hset" && rest.length === 3) {
+      counters.set(`=${key}\0${second}`, [key, second, third, true])
+    } else if (op === "fanout") FanOutScripts.recordChild(redis, rest)
+    else if (op === "recur") Recurring.continueChain(redis, rest)
+    else redis.call(op, ...rest)
+  }
+  const applyCounters = (counters: Counters): void => {
+    for (const counter of counters.values()) {
+      if (counter.length === 4) redis.call("hset", counter[0], counter[1], counter[2])
+      else if (counter[1] === undefined) redis.call("incrby", counter[0], counter[2])
+      else redis.call("hincrby", counter[0], counter[1], counter[2])
+    }
+  }
+  return { read, apply, applyCounters }
+}
+
+/**
+ * The guarded completion (a reclaim, a clean-up): applies the writes only if the worker's record is the one
+ * read (and, for a reclaim, its ping is the one read). Answers whether it applied them.
  *
- * KEYS: working-on key. ARGV: mode (`worker`/`guarded`), expected record, worker name, guard key, guard
- * value, pick (`1`/`0`), queue key prefix, queues set, run_at of the next record, number of writes, then per
- * write its op, its argument count and its arguments, then the queue names to pick from.
- * Replies `{queue, payload, record}` of the next job, or nil (worker mode); 1 applied, 0 skipped (guarded).
+ * KEYS: working-on key. ARGV: expected record, guard key, guard value, number of writes, then per write its
+ * op, its argument count and its arguments (applied in order).
  *
  * @category scripts
  */
 export const complete = Script.make({
-  name: "complete",
-  lua: String.raw`${Pick.luaPick}${FanOutScripts.luaRecordChild}${Recurring.luaContinueChain}
+  name: "completeGuarded",
+  lua: String.raw`${Pick.luaPick}${FanOutScripts.luaRecordChild}${Recurring.luaContinueChain}${luaWrites}
 local working = KEYS[1]
-local mode, expected, worker, guard_key, guard_value = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
-local pick, prefix, queues_key, run_at = ARGV[6], ARGV[7], ARGV[8], ARGV[9]
-local unpack = unpack or table.unpack
-local plain = { incrby = true, hincrby = true, rpush = true, sadd = true, srem = true, del = true, set = true, hset = true, pexpire = true, zadd = true, fanout = true, recur = true }
--- the index after the writes that start at ARGV[at]; refuses an unknown write before anything is written
-local function skip(at)
-  local n = tonumber(ARGV[at])
-  at = at + 1
-  for _ = 1, n do
-    if not plain[ARGV[at]] then error('unknown completion write ' .. tostring(ARGV[at])) end
-    at = at + 2 + tonumber(ARGV[at + 1])
-  end
-  return at
-end
-local function apply(at)
-  local n = tonumber(ARGV[at])
-  at = at + 1
-  for _ = 1, n do
-    local op, argc = ARGV[at], tonumber(ARGV[at + 1])
-    local first, last = at + 2, at + 1 + argc
-    if op == 'fanout' then
-      recordChild(unpack(ARGV, first, last))
-    elseif op == 'recur' then
-      continueChain(unpack(ARGV, first, last))
-    else
-      redis.call(op, unpack(ARGV, first, last))
-    end
-    at = last + 1
-  end
-end
-local after = skip(10)
-local current = redis.call('get', working) or ''
-if mode == 'worker' then
-  if current == expected then
-    apply(10)
-  elseif current ~= '' then
-    -- an earlier run of this completion (re-sent after a reconnect) picked this job: hand it back
-    local job = held(current, worker)
-    if job then return job end
-  end
-  -- (a record that is gone means a reclaim or a clean-up completed this job already: nothing to write)
-  local job = false
-  if pick == '1' then job = popInto(working, queues_key, prefix, run_at, worker, after) end
-  if not job and current ~= '' then redis.call('del', working) end
-  return job
-end
-if current ~= expected then return 0 end
+local expected, guard_key, guard_value = ARGV[1], ARGV[2], ARGV[3]
+local writes = readWrites(4)
+if (redis.call('get', working) or '') ~= expected then return 0 end
 if guard_key ~= '' and (redis.call('get', guard_key) or '') ~= guard_value then return 0 end
-apply(10)
+local counters = {}
+for _, write in ipairs(writes) do applyWrite(write, counters) end
+applyCounters(counters)
 return 1
 `,
-  encode: (plan: Plan) => {
-    const queues = plan.next?.source.queues ?? []
-    return {
-      keys: [plan.working],
-      args: [
-        plan.mode,
-        plan.expected,
-        plan.worker,
-        plan.guard?.key ?? "",
-        plan.guard?.value ?? "",
-        plan.next === undefined ? "0" : "1",
-        plan.next?.source.prefix ?? "",
-        plan.next?.source.queuesKey ?? "",
-        plan.next?.runAt ?? "",
-        ...encodeWrites(plan.writes),
-        ...queues
-      ]
-    }
-  },
-  decode: (reply): Result =>
-    reply === 0 ? { _tag: "Skipped" } : { _tag: "Completed", next: Pick.decodePicked(reply) },
+  encode: (plan: Guarded) => ({
+    keys: [plan.working],
+    args: [plan.expected, plan.guard?.key ?? "", plan.guard?.value ?? "", ...writeTable([plan.writes]).args]
+  }),
+  decode: (reply) => reply === 1,
   twin: (redis, [working = ""], args) => {
-    const [mode, expected, worker = "", guardKey = "", guardValue = "", pick, prefix = "", queuesKey = "", runAt = ""] = args
-    /** The index after the writes that start at `args[at]`; refuses an unknown write before any is applied. */
-    const skip = (at: number): number => {
-      const n = Number(args[at])
-      at++
-      for (let i = 0; i < n; i++) {
-        const op = args[at] ?? ""
-        if (!knownWrites.has(op)) throw new Error(`ERR unknown completion write ${op}`)
-        at += 2 + Number(args[at + 1])
-      }
-      return at
-    }
-    const apply = (at: number): void => {
-      const n = Number(args[at])
-      at++
-      for (let i = 0; i < n; i++) {
-        const op = args[at] ?? ""
-        const argc = Number(args[at + 1])
-        const rest = args.slice(at + 2, at + 2 + argc)
-        if (op === "fanout") FanOutScripts.recordChild(redis, rest)
-        else if (op === "recur") Recurring.continueChain(redis, rest)
-        else redis.call(op, ...rest)
-        at += 2 + argc
-      }
-    }
-    const after = skip(9)
-    const current = Script.toStringOrNull(redis.call("get", working)) ?? ""
-    if (mode === "worker") {
-      if (current === expected) {
-        apply(9)
-      } else if (current !== "") {
-        const job = Pick.held(current, worker)
-        if (job !== undefined) return Pick.toReply(job)
-      }
-      const job = pick === "1" ? Pick.popInto(redis, working, queuesKey, prefix, runAt, worker, args.slice(after)) : undefined
-      if (job === undefined && current !== "") redis.call("del", working)
-      return Pick.toReply(job)
-    }
-    if (current !== expected) return 0
+    const [expected, guardKey = "", guardValue = ""] = args
+    const w = writes(redis, args)
+    const [table] = w.read(3)
+    if ((Script.toStringOrNull(redis.call("get", working)) ?? "") !== expected) return 0
     if (guardKey !== "" && (Script.toStringOrNull(redis.call("get", guardKey)) ?? "") !== guardValue) return 0
-    apply(9)
+    const counters = new Map() as Counters
+    for (const write of table) w.apply(write, counters)
+    w.applyCounters(counters)
     return 1
+  }
+})
+
+/**
+ * Completes the jobs of several slots of a pool in one step (group commit: completions that finish close
+ * together are written together), each still atomic for its job and guarded by its slot's record:
+ *
+ * - the record holds the completed job (it starts with the expected `run_at`): its writes are applied and,
+ *   unless the slot is stopping, the slot's
+ *   next job is picked (its record replaced), or the record deleted when there is none;
+ * - the record holds another job of the slot: an earlier run of this completion (re-sent after a reconnect)
+ *   got there first: nothing is written twice, and the job that run picked is handed back;
+ * - the record is gone: a reclaim or a clean-up completed the job already: its writes are skipped.
+ *
+ * Counters (`incrby`, `hincrby`) of the applied completions are summed and written once per key and field.
+ *
+ * KEYS: queues set, wake-up marker. ARGV: queue key prefix, number of completions, the table of the batch's
+ * distinct writes (their number, then per write its op, argument count and arguments), then per completion
+ * its working-on key, expected record start, worker name, pick (`1`/`0`), run_at of the next record, and the
+ * positions of its writes in the table (their number, then the positions); then the queue names to pick
+ * from. Answers the next jobs by completion index.
+ *
+ * @category scripts
+ */
+export const completeMany = Script.make({
+  name: "completeMany",
+  lua: String.raw`${Pick.luaPick}${FanOutScripts.luaRecordChild}${Recurring.luaContinueChain}${luaWrites}
+local queues_key, wake_key = KEYS[1], KEYS[2]
+local prefix, count = ARGV[1], tonumber(ARGV[2])
+local writes, at = readWrites(3)
+local starts = {}
+for i = 1, count do
+  starts[i] = at
+  at = at + 6 + tonumber(ARGV[at + 5])
+end
+local queues = nil
+local counters = {}
+local popped = {}
+local drained = false
+local picked = {}
+for i = 1, count do
+  local s = starts[i]
+  local working, expected, worker, pick, run_at = ARGV[s], ARGV[s + 1], ARGV[s + 2], ARGV[s + 3], ARGV[s + 4]
+  local current = redis.call('get', working) or ''
+  local job = false
+  local fresh = false
+  if string.sub(current, 1, #expected) == expected then
+    for k = 1, tonumber(ARGV[s + 5]) do applyWrite(writes[tonumber(ARGV[s + 5 + k])], counters) end
+  elseif current ~= '' then
+    job = held(current, worker) or false
+  end
+  if not job and pick == '1' and not drained then
+    queues = queues or expandQueues(queues_key, at)
+    job = popFrom(queues, working, prefix, run_at, worker, popped)
+    fresh = true
+    if not job then drained = true end
+  end
+  if job then
+    picked[#picked + 1] = i - 1
+    picked[#picked + 1] = job[1]
+    picked[#picked + 1] = job[2]
+    picked[#picked + 1] = fresh and '' or job[3]
+  elseif current ~= '' then
+    redis.call('del', working)
+  end
+end
+applyCounters(counters)
+rewake(wake_key, prefix, popped)
+return picked
+`,
+  encode: (input: { readonly keys: Keys; readonly plans: ReadonlyArray<Plan>; readonly queues: ReadonlyArray<string> }) => {
+    const table = writeTable(input.plans.map((plan) => plan.writes))
+    const args: Array<Arg> = [input.keys.queue(""), input.plans.length, ...table.args]
+    input.plans.forEach((plan, i) => {
+      const refs = table.refs[i] ?? []
+      args.push(plan.working, plan.expected, plan.worker, plan.next === undefined ? "0" : "1", plan.next?.runAt ?? "", refs.length, ...refs)
+    })
+    args.push(...input.queues)
+    return { keys: [input.keys.queues, input.keys.wake], args }
+  },
+  decode: Pick.decodeBySlot,
+  twin: (redis, [queuesKey = "", wakeKey = ""], args) => {
+    const [prefix = "", countText = "0"] = args
+    const count = Number(countText)
+    const w = writes(redis, args)
+    const [table, afterTable] = w.read(2)
+    const starts: Array<number> = []
+    let at = afterTable
+    for (let i = 0; i < count; i++) {
+      starts.push(at)
+      at += 6 + Number(args[at + 5])
+    }
+    let queues: ReadonlyArray<string> | undefined
+    const counters = new Map() as Counters
+    const popped = new Set<string>()
+    let drained = false
+    const picked: Array<readonly [number, Pick.Picked, boolean]> = []
+    for (let i = 0; i < count; i++) {
+      const s = starts[i] ?? 0
+      const [working = "", expected = "", worker = "", pick = "", runAt = ""] = args.slice(s, s + 5)
+      const current = Script.toStringOrNull(redis.call("get", working)) ?? ""
+      let job: Pick.Picked | undefined
+      let fresh = false
+      if (current.startsWith(expected)) {
+        const refs = Number(args[s + 5])
+        for (let k = 1; k <= refs; k++) w.apply(table[Number(args[s + 5 + k]) - 1]!, counters)
+      } else if (current !== "") job = Pick.held(current, worker)
+      if (job === undefined && pick === "1" && !drained) {
+        queues ??= Pick.expandQueues(redis, queuesKey, args.slice(at))
+        job = Pick.popFrom(redis, queues, { working, prefix, runAt, worker }, popped)
+        fresh = true
+        if (job === undefined) drained = true
+      }
+      if (job !== undefined) picked.push([i, job, fresh])
+      else if (current !== "") redis.call("del", working)
+    }
+    w.applyCounters(counters)
+    Pick.rewake(redis, wakeKey, prefix, popped)
+    return Pick.encodeBySlot(picked)
   }
 })

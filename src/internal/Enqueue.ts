@@ -3,7 +3,8 @@
  * `SADD queues q` + `RPUSH queue:q payload...`, and for a delayed job `RPUSH delayed:<s>`, `SADD
  * timestamps:<payload> delayed:<s>`, `ZADD delayed_queue_schedule <s> <s>` (node-resque's scheduler and
  * Ruby's resque-scheduler both promote it). Every path that writes a job (enqueue, retry, reclaim, operations)
- * builds its commands here, so the wire format is written in one place.
+ * builds its commands here, so the wire format is written in one place. A job pushed onto a queue also wakes
+ * the idle workers: `ZADD wake 0 q` (see `Keys.wake`); the scripts that push jobs do the same (`luaWake`).
  *
  * @since 0.2.0
  */
@@ -13,9 +14,19 @@ import type { Arg } from "./Connection.ts"
 /** A command that writes a job. */
 export type JobWrite = readonly [command: "sadd" | "rpush" | "zadd", ...args: ReadonlyArray<Arg>]
 
-/** The commands that append `payloads` to `queue` (none for no payload). */
+/** The commands that append `payloads` to `queue` and wake idle workers (none for no payload). */
 export const push = (keys: Keys, queue: string, payloads: ReadonlyArray<string>): ReadonlyArray<JobWrite> =>
-  payloads.length === 0 ? [] : [["sadd", keys.queues, queue], ["rpush", keys.queue(queue), ...payloads]]
+  payloads.length === 0 ? [] : [["sadd", keys.queues, queue], ["rpush", keys.queue(queue), ...payloads], ["zadd", keys.wake, 0, queue]]
+
+/**
+ * Lua: `wake(wake_key, queue)` marks a queue as having jobs, for the workers blocked on the marker. Shared by
+ * every script that pushes a job.
+ */
+export const luaWake = String.raw`
+local function wake(wake_key, queue)
+  redis.call('zadd', wake_key, 0, queue)
+end
+`
 
 /** The second a delayed job is filed under: Resque rounds the time to the nearest second. */
 export const delayedSecond = (timestampMs: number): number => Math.round(timestampMs / 1000)

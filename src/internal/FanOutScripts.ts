@@ -18,6 +18,7 @@
  * @since 0.2.0
  */
 import type { Keys } from "../domain/Keys.ts"
+import { luaWake } from "./Enqueue.ts"
 import * as Script from "./Script.ts"
 
 /** The arguments of one child's recording, in the order the Lua fragment takes them. */
@@ -31,11 +32,12 @@ export interface ChildRecord {
   readonly onlyIfAbsent: boolean
 }
 
-/** The nine string arguments of `recordChild` for one child. */
+/** The ten string arguments of `recordChild` for one child. */
 export const childArgs = (keys: Keys, child: ChildRecord): ReadonlyArray<string> => [
   keys.fanOut(child.fanOutId),
   keys.fanOutOutcomes(child.fanOutId),
   keys.queues,
+  keys.wake,
   keys.queue(""),
   child.fanOutId,
   String(child.index),
@@ -45,8 +47,8 @@ export const childArgs = (keys: Keys, child: ChildRecord): ReadonlyArray<string>
 ]
 
 /** Returns -1 (expired: nothing written), 0 (recorded), 1 (recorded; already done), 2 (recorded; finished now). */
-export const luaRecordChild = String.raw`
-local function recordChild(meta, outcomes, queues_key, prefix, fan_out_id, index, outcome, now, mode)
+export const luaRecordChild = String.raw`${luaWake}
+local function recordChild(meta, outcomes, queues_key, wake_key, prefix, fan_out_id, index, outcome, now, mode)
   if redis.call('exists', meta) == 0 then return -1 end
   local status = string.sub(outcome, 1, 1)
   local field, other = 'failed', 'completed'
@@ -75,6 +77,7 @@ local function recordChild(meta, outcomes, queues_key, prefix, fan_out_id, index
     local payload = m[5] .. '"fanOutId":"' .. fan_out_id .. '","total":' .. total .. ',"completed":' .. completed .. ',"failed":' .. failed .. '}]}'
     redis.call('sadd', queues_key, m[6])
     redis.call('rpush', prefix .. m[6], payload)
+    wake(wake_key, m[6])
   end
   return 2
 end
@@ -90,7 +93,7 @@ const asNumber = (reply: unknown): number | undefined => {
 
 /** `recordChild` of the Lua, on the in-memory keyspace. */
 export const recordChild = (redis: Script.ScriptRedis, args: ReadonlyArray<string>): number => {
-  const [meta = "", outcomes = "", queuesKey = "", prefix = "", fanOutId = "", index = "", outcome = "", now = "", mode = ""] = args
+  const [meta = "", outcomes = "", queuesKey = "", wakeKey = "", prefix = "", fanOutId = "", index = "", outcome = "", now = "", mode = ""] = args
   if (redis.call("exists", meta) === 0) return -1
   const status = outcome.slice(0, 1)
   const [field, other] = status === "o" ? ["completed", "failed"] : ["failed", "completed"]
@@ -120,6 +123,7 @@ export const recordChild = (redis: Script.ScriptRedis, args: ReadonlyArray<strin
     const payload = `${prefixOfPayload}"fanOutId":"${fanOutId}","total":${total},"completed":${completed},"failed":${failed}}]}`
     redis.call("sadd", queuesKey, queue)
     redis.call("rpush", prefix + queue, payload)
+    redis.call("zadd", wakeKey, 0, queue)
   }
   return 2
 }
@@ -134,10 +138,8 @@ export const recordChildren = Script.make({
   name: "fanOutRecordChildren",
   lua: String.raw`${luaRecordChild}
 local recorded = 0
-for i = 1, #ARGV, 9 do
-  if recordChild(ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], ARGV[i + 6], ARGV[i + 7], ARGV[i + 8]) >= 0 then
-    recorded = recorded + 1
-  end
+for i = 1, #ARGV, 10 do
+  if recordChild(unpack(ARGV, i, i + 9)) >= 0 then recorded = recorded + 1 end
 end
 return recorded
 `,
@@ -148,8 +150,8 @@ return recorded
   decode: Script.toNumber,
   twin: (redis, _keys, args) => {
     let recorded = 0
-    for (let i = 0; i + 9 <= args.length; i += 9) {
-      if (recordChild(redis, args.slice(i, i + 9)) >= 0) recorded++
+    for (let i = 0; i + 10 <= args.length; i += 10) {
+      if (recordChild(redis, args.slice(i, i + 10)) >= 0) recorded++
     }
     return recorded
   }
@@ -187,8 +189,8 @@ export type BatchReply = "written" | "already written" | "expired" | "conflict"
  */
 export const writeBatch = Script.make({
   name: "fanOutBatch",
-  lua: String.raw`
-local meta, queues_key = KEYS[1], KEYS[2]
+  lua: String.raw`${luaWake}
+local meta, queues_key, wake_key = KEYS[1], KEYS[2], KEYS[3]
 local marker, ttl, prefix = ARGV[1], ARGV[2], ARGV[3]
 local pairs, total = tonumber(ARGV[4]), ARGV[5]
 local on_create_queue, on_create_payload = ARGV[6], ARGV[7]
@@ -202,6 +204,7 @@ if pairs > 0 then
     if on_create_queue ~= '' then
       redis.call('sadd', queues_key, on_create_queue)
       redis.call('rpush', prefix .. on_create_queue, on_create_payload)
+      wake(wake_key, on_create_queue)
     end
   end
   at = at + 2 * pairs
@@ -221,6 +224,7 @@ while at <= #ARGV do
     redis.call('rpush', prefix .. q, unpack(ARGV, at + i, at + j - 1))
     i = j
   end
+  if n > 0 then wake(wake_key, q) end
   at = at + n
 end
 redis.call('hset', meta, marker, '1')
@@ -239,11 +243,11 @@ return 1
       ...pairs
     ]
     for (const [queue, payloads] of batch.queues) args.push(queue, String(payloads.length), ...payloads)
-    return { keys: [batch.keys.fanOut(batch.fanOutId), batch.keys.queues], args }
+    return { keys: [batch.keys.fanOut(batch.fanOutId), batch.keys.queues, batch.keys.wake], args }
   },
   decode: (reply): BatchReply =>
     reply === 1 ? "written" : reply === 0 ? "already written" : reply === -1 ? "expired" : "conflict",
-  twin: (redis, [meta = "", queuesKey = ""], args) => {
+  twin: (redis, [meta = "", queuesKey = "", wakeKey = ""], args) => {
     const [marker = "", ttl = "", prefix = "", pairCount = "0", total = "", onCreateQueue = "", onCreatePayload = ""] = args
     const pairs = Number(pairCount)
     let at = 7
@@ -256,6 +260,7 @@ return 1
         if (onCreateQueue !== "") {
           redis.call("sadd", queuesKey, onCreateQueue)
           redis.call("rpush", prefix + onCreateQueue, onCreatePayload)
+          redis.call("zadd", wakeKey, 0, onCreateQueue)
         }
       }
       at += 2 * pairs
@@ -269,7 +274,10 @@ return 1
       const n = Number(args[at + 1])
       at += 2
       redis.call("sadd", queuesKey, queue)
-      if (n > 0) redis.call("rpush", prefix + queue, ...args.slice(at, at + n))
+      if (n > 0) {
+        redis.call("rpush", prefix + queue, ...args.slice(at, at + n))
+        redis.call("zadd", wakeKey, 0, queue)
+      }
       at += n
     }
     redis.call("hset", meta, marker, "1")

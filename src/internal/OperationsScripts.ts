@@ -7,6 +7,7 @@
  */
 import type { Keys } from "../domain/Keys.ts"
 import * as Resque from "../domain/Resque.ts"
+import { luaWake } from "./Enqueue.ts"
 import type { Reply } from "./MemoryStore.ts"
 import * as Script from "./Script.ts"
 
@@ -92,8 +93,8 @@ export interface Retry {
  */
 export const retryFailed = Script.make({
   name: "retryFailed",
-  lua: String.raw`
-local failed_key, queues_key = KEYS[1], KEYS[2]
+  lua: String.raw`${luaWake}
+local failed_key, queues_key, wake_key = KEYS[1], KEYS[2], KEYS[3]
 local queue_prefix = ARGV[1]
 local done = {}
 for i = 2, #ARGV, 3 do
@@ -102,6 +103,7 @@ for i = 2, #ARGV, 3 do
   if redis.call('lrem', failed_key, 1, record) == 1 then
     redis.call('sadd', queues_key, queue)
     redis.call('rpush', queue_prefix .. queue, payload)
+    wake(wake_key, queue)
     result = 1
   end
   done[#done + 1] = result
@@ -109,11 +111,11 @@ end
 return done
 `,
   encode: (input: { readonly keys: Keys; readonly retries: ReadonlyArray<Retry> }) => ({
-    keys: [input.keys.failed, input.keys.queues],
+    keys: [input.keys.failed, input.keys.queues, input.keys.wake],
     args: [input.keys.queue(""), ...input.retries.flatMap((r) => [r.record, r.queue, r.payload])]
   }),
   decode: (reply): ReadonlyArray<boolean> => Script.toArray(reply).map((done) => done === 1),
-  twin: (redis, [failedKey = "", queuesKey = ""], [queuePrefix = "", ...rest]) => {
+  twin: (redis, [failedKey = "", queuesKey = "", wakeKey = ""], [queuePrefix = "", ...rest]) => {
     const done: Array<number> = []
     for (let i = 0; i + 3 <= rest.length; i += 3) {
       const [record = "", queue = "", payload = ""] = rest.slice(i, i + 3)
@@ -121,6 +123,7 @@ return done
       if (redis.call("lrem", failedKey, 1, record) === 1) {
         redis.call("sadd", queuesKey, queue)
         redis.call("rpush", queuePrefix + queue, payload)
+        redis.call("zadd", wakeKey, 0, queue)
         result = 1
       }
       done.push(result)

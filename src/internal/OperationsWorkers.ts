@@ -85,10 +85,7 @@ export const make = (context: Context) => {
       ...recorded,
       ...Completion.unregister(keys, member.name, member.queues)
     ]
-    return Effect.map(
-      redis.eval(Completion.complete, { mode: "guarded", working: keys.working(member.name, member.queues), expected: w.raw, worker: member.name, writes }),
-      (result) => result._tag === "Completed"
-    )
+    return redis.eval(Completion.complete, { working: keys.working(member.name, member.queues), expected: w.raw, writes })
   }
 
   const cleanOldWorkers = (age: Duration.Input) =>

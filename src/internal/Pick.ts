@@ -1,16 +1,21 @@
 /**
- * Picking up a job: one script pops the first job from a worker's queues, in order (left to right; `*`
- * expands to every known queue, sorted), and stores the worker's "working on" record in the same atomic
- * step, as node-resque's `popAndStoreJob` does, so a worker that dies mid-job is found by the dead-worker
- * check and no popped job is ever invisible. A worker whose record still holds a job gets that job back
- * instead of a new one: a pick re-sent after a dropped connection never loses the job it already popped.
+ * Picking up jobs: one script pops the first jobs of a worker pool's queues, in order (left to right; `*`
+ * expands to every known queue, sorted), one for each idle slot, and stores each slot's "working on" record
+ * in the same atomic step, as node-resque's `popAndStoreJob` does for one worker, so a worker that dies
+ * mid-job is found by the dead-worker check and no popped job is ever invisible. A slot whose record still
+ * holds a job gets that job back instead of a new one: a pick re-sent after a dropped connection never
+ * loses the job it already popped.
  *
  * The record is built as text in a fixed key order (`run_at`, `queue`, `payload`, `worker`), so the
- * completion can compare it exactly and read the job back out of it. The Lua fragments here are shared with
- * the completion script, which picks the slot's next job in the same step.
+ * completion can compare it exactly and read the job back out of it. When jobs remain in a queue after the
+ * pick, the queue is marked again on the wake-up marker (`Keys.wake`), so the next idle worker process wakes
+ * up for them. The Lua fragments here are shared with the completion script, which picks the slot's next job
+ * in the same step.
  *
  * @since 0.2.0
  */
+import type { Keys } from "../domain/Keys.ts"
+import { luaWake } from "./Enqueue.ts"
 import type { Reply } from "./MemoryStore.ts"
 import * as Script from "./Script.ts"
 
@@ -47,10 +52,12 @@ end
 
 /**
  * `held(record, worker)`: the job in this worker's record, `{queue, payload, record}`, or nil.
- * `popInto(working, queuesKey, prefix, runAt, worker, first)`: pops the first job of the queues named in
- * `ARGV[first..]` and stores the worker's record; `{queue, payload, record}` or false.
+ * `expandQueues(queues_key, first)`: the queue names of `ARGV[first..]`, `*` expanded (sorted).
+ * `popFrom(queues, working, prefix, run_at, worker, popped)`: pops the first job of `queues` and stores the
+ * worker's record; `{queue, payload, record}` or false; notes the queue in `popped`.
+ * `rewake(wake_key, prefix, popped)`: marks again the popped queues that still have jobs.
  */
-export const luaPick = String.raw`${luaJsonString}
+export const luaPick = String.raw`${luaJsonString}${luaWake}
 local function held(current, worker)
   local suffix = ',"worker":' .. jstr(worker) .. '}'
   local q1 = string.find(current, ',"queue":"', 1, true)
@@ -60,28 +67,37 @@ local function held(current, worker)
   end
   return nil
 end
-local function popInto(working, queuesKey, prefix, runAt, worker, first)
+local function expandQueues(queues_key, first)
   local queues = {}
   for i = first, #ARGV do
     if ARGV[i] == '*' then
-      local all = redis.call('smembers', queuesKey)
+      local all = redis.call('smembers', queues_key)
       table.sort(all)
       for _, q in ipairs(all) do queues[#queues + 1] = q end
     else
       queues[#queues + 1] = ARGV[i]
     end
   end
+  return queues
+end
+local function popFrom(queues, working, prefix, run_at, worker, popped)
   for _, q in ipairs(queues) do
     local payload = redis.call('lpop', prefix .. q)
     if payload then
       local body = payload
       if string.sub(payload, 1, 1) ~= '{' or string.sub(payload, -1) ~= '}' then body = jstr(payload) end
-      local record = '{"run_at":' .. jstr(runAt) .. ',"queue":' .. jstr(q) .. ',"payload":' .. body .. ',"worker":' .. jstr(worker) .. '}'
+      local record = '{"run_at":' .. jstr(run_at) .. ',"queue":' .. jstr(q) .. ',"payload":' .. body .. ',"worker":' .. jstr(worker) .. '}'
       redis.call('set', working, record)
+      popped[q] = true
       return {q, payload, record}
     end
   end
   return false
+end
+local function rewake(wake_key, prefix, popped)
+  for q in pairs(popped) do
+    if redis.call('llen', prefix .. q) > 0 then wake(wake_key, q) end
+  end
 end
 `
 
@@ -108,69 +124,148 @@ export const held = (current: string, worker: string): Picked | undefined => {
 /** Lua's `table.sort` order for strings (byte order in Redis's C locale; UTF-16 order agrees below U+E000). */
 const byteOrder = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
 
-/** `popInto` of the Lua; `queues` are the names to try, `*` included. */
-export const popInto = (
+/** `expandQueues` of the Lua. */
+export const expandQueues = (redis: Script.ScriptRedis, queuesKey: string, queues: ReadonlyArray<string>): ReadonlyArray<string> =>
+  queues.flatMap((name) => (name === "*" ? [...Script.toStrings(redis.call("smembers", queuesKey))].sort(byteOrder) : [name]))
+
+/** `popFrom` of the Lua. */
+export const popFrom = (
   redis: Script.ScriptRedis,
-  working: string,
-  queuesKey: string,
-  prefix: string,
-  runAt: string,
-  worker: string,
-  queues: ReadonlyArray<string>
+  queues: ReadonlyArray<string>,
+  slot: { readonly working: string; readonly prefix: string; readonly runAt: string; readonly worker: string },
+  popped: Set<string>
 ): Picked | undefined => {
-  for (const name of queues) {
-    const names = name === "*" ? Script.toStrings(redis.call("smembers", queuesKey)).slice().sort(byteOrder) : [name]
-    for (const queue of names) {
-      const payload = redis.call("lpop", prefix + queue)
-      if (typeof payload !== "string") continue
-      const stored = record(runAt, queue, payload, worker)
-      redis.call("set", working, stored)
-      return [queue, payload, stored]
-    }
+  for (const queue of queues) {
+    const payload = redis.call("lpop", slot.prefix + queue)
+    if (typeof payload !== "string") continue
+    const stored = record(slot.runAt, queue, payload, slot.worker)
+    redis.call("set", slot.working, stored)
+    popped.add(queue)
+    return [queue, payload, stored]
   }
   return undefined
 }
 
-/** A picked job as a script replies it. */
-export const toReply = (job: Picked | undefined): Reply => (job === undefined ? null : [...job])
+/** `rewake` of the Lua. */
+export const rewake = (redis: Script.ScriptRedis, wakeKey: string, prefix: string, popped: ReadonlySet<string>): void => {
+  for (const queue of popped) {
+    if (Script.toNumber(redis.call("llen", prefix + queue)) > 0) redis.call("zadd", wakeKey, 0, queue)
+  }
+}
 
-/** Reads a pick's reply. */
-export const decodePicked = (reply: unknown): Picked | undefined =>
-  Array.isArray(reply) && typeof reply[0] === "string" && typeof reply[1] === "string" && typeof reply[2] === "string"
-    ? [reply[0], reply[1], reply[2]]
-    : undefined
+/**
+ * A job as a script hands it to a slot: its queue and payload, and, when it is a job the slot's record still
+ * held, that record (a new record is the one the slot asked for: `record(runAt, queue, payload, worker)`, so
+ * it does not travel back).
+ */
+export interface Handed {
+  readonly queue: string
+  readonly payload: string
+  readonly held?: string
+}
+
+/** The job a slot was handed, with its record. */
+export const pickedFor = (handed: Handed, slot: { readonly runAt: string; readonly worker: string }): Picked =>
+  [handed.queue, handed.payload, handed.held ?? record(slot.runAt, handed.queue, handed.payload, slot.worker)]
+
+/** The start of a record, `{"run_at":"..."`: unique per slot (a slot's run_at never repeats). */
+export const recordStart = (stored: string): string => {
+  const end = stored.indexOf(",\"queue\":")
+  return end < 0 ? stored : stored.slice(0, end)
+}
+
+/** Jobs by slot index, from a flat `[index, queue, payload, held record or "", ...]` reply. */
+export const decodeBySlot = (reply: unknown): ReadonlyMap<number, Handed> => {
+  const items = Script.toArray(reply)
+  const bySlot = new Map<number, Handed>()
+  for (let i = 0; i + 3 < items.length; i += 4) {
+    const [queue, payload, held] = [items[i + 1], items[i + 2], items[i + 3]]
+    if (typeof queue !== "string" || typeof payload !== "string") continue
+    bySlot.set(Script.toNumber(items[i]), typeof held === "string" && held !== "" ? { queue, payload, held } : { queue, payload })
+  }
+  return bySlot
+}
+
+/** A flat `[index, queue, payload, held record or "", ...]` reply; `fresh` says which jobs were popped now. */
+export const encodeBySlot = (bySlot: ReadonlyArray<readonly [index: number, job: Picked, fresh: boolean]>): Reply =>
+  bySlot.flatMap(([index, [queue, payload, stored], fresh]) => [index, queue, payload, fresh ? "" : stored])
 
 // ---------------------------------------------------------------------------------------------------------
 // the pick script
 // ---------------------------------------------------------------------------------------------------------
 
+/** One idle slot to pick for: its record's key, its worker name, and the run_at its new record gets. */
+export interface IdleSlot {
+  readonly working: string
+  readonly worker: string
+  readonly runAt: string
+}
+
 /**
- * An idle slot's pick: the job its record still holds (a pick whose reply was lost, a completion that could
- * not be written), else the first job of its queues. `runAt` is the new record's `run_at`.
+ * Picks for the idle slots of a pool, in one step: each slot whose record still holds a job gets it back;
+ * the others get the next jobs of the queues, in priority order, while there are any. Answers the jobs by
+ * slot index (slots that got none are left out).
  *
  * @category scripts
  */
-export const pick = Script.make({
-  name: "pick",
+export const pickMany = Script.make({
+  name: "pickMany",
   lua: String.raw`${luaPick}
-local working = KEYS[1]
-local queues_key = KEYS[2]
-local prefix, run_at, worker = ARGV[1], ARGV[2], ARGV[3]
-local current = redis.call('get', working)
-if current then
-  local job = held(current, worker)
-  if job then return job end
+local queues_key, wake_key = KEYS[1], KEYS[2]
+local prefix, count = ARGV[1], tonumber(ARGV[2])
+local queues = expandQueues(queues_key, 3 + 3 * count)
+local picked = {}
+local popped = {}
+local drained = false
+for i = 0, count - 1 do
+  local working, worker, run_at = ARGV[3 + 3 * i], ARGV[4 + 3 * i], ARGV[5 + 3 * i]
+  local current = redis.call('get', working)
+  local job = current and held(current, worker)
+  local fresh = false
+  if not job and not drained then
+    job = popFrom(queues, working, prefix, run_at, worker, popped)
+    fresh = true
+    if not job then drained = true end
+  end
+  if job then
+    picked[#picked + 1] = i
+    picked[#picked + 1] = job[1]
+    picked[#picked + 1] = job[2]
+    picked[#picked + 1] = fresh and '' or job[3]
+  end
 end
-return popInto(working, queues_key, prefix, run_at, worker, 4)
+rewake(wake_key, prefix, popped)
+return picked
 `,
-  encode: ({ source, runAt }: { readonly source: Source; readonly runAt: string }) => ({
-    keys: [source.working, source.queuesKey],
-    args: [source.prefix, runAt, source.worker, ...source.queues]
+  encode: (input: { readonly keys: Keys; readonly slots: ReadonlyArray<IdleSlot>; readonly queues: ReadonlyArray<string> }) => ({
+    keys: [input.keys.queues, input.keys.wake],
+    args: [
+      input.keys.queue(""),
+      input.slots.length,
+      ...input.slots.flatMap((slot) => [slot.working, slot.worker, slot.runAt]),
+      ...input.queues
+    ]
   }),
-  decode: decodePicked,
-  twin: (redis, [working = "", queuesKey = ""], [prefix = "", runAt = "", worker = "", ...queues]) => {
-    const current = redis.call("get", working)
-    const job = typeof current === "string" ? held(current, worker) : undefined
-    return toReply(job ?? popInto(redis, working, queuesKey, prefix, runAt, worker, queues))
+  decode: decodeBySlot,
+  twin: (redis, [queuesKey = "", wakeKey = ""], [prefix = "", countText = "0", ...rest]) => {
+    const count = Number(countText)
+    const queues = expandQueues(redis, queuesKey, rest.slice(3 * count))
+    const picked: Array<readonly [number, Picked, boolean]> = []
+    const popped = new Set<string>()
+    let drained = false
+    for (let i = 0; i < count; i++) {
+      const [working = "", worker = "", runAt = ""] = rest.slice(3 * i, 3 * i + 3)
+      const current = redis.call("get", working)
+      let job = typeof current === "string" ? held(current, worker) : undefined
+      let fresh = false
+      if (job === undefined && !drained) {
+        job = popFrom(redis, queues, { working, prefix, runAt, worker }, popped)
+        fresh = true
+        if (job === undefined) drained = true
+      }
+      if (job !== undefined) picked.push([i, job, fresh])
+    }
+    rewake(redis, wakeKey, prefix, popped)
+    return encodeBySlot(picked)
   }
 })

@@ -9,6 +9,7 @@
 import { randomUUID } from "node:crypto"
 import * as Job from "../domain/Job.ts"
 import type { Keys } from "../domain/Keys.ts"
+import { luaWake } from "./Enqueue.ts"
 import * as Script from "./Script.ts"
 
 /** How long a chain's marker outlives one period: covers queue wait, run time and scheduler lag. */
@@ -68,8 +69,8 @@ const chainArgs = (keys: Keys, { chain, token }: Start, clearStopped: boolean): 
  */
 export const ensure = Script.make({
   name: "recurringEnsure",
-  lua: String.raw`
-local queues_key = KEYS[1]
+  lua: String.raw`${luaWake}
+local queues_key, wake_key = KEYS[1], KEYS[2]
 local started = {}
 for i = 1, #ARGV, 8 do
   local marker, stopped, queue_key, queue = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
@@ -79,6 +80,7 @@ for i = 1, #ARGV, 8 do
   if redis.call('exists', stopped) == 0 and redis.call('set', marker, token, 'NX', 'PX', ttl) then
     redis.call('sadd', queues_key, queue)
     redis.call('rpush', queue_key, payload)
+    wake(wake_key, queue)
     result = 1
   end
   started[#started + 1] = result
@@ -86,11 +88,11 @@ end
 return started
 `,
   encode: (input: { readonly keys: Keys; readonly starts: ReadonlyArray<Start>; readonly clearStopped?: boolean }) => ({
-    keys: [input.keys.queues],
+    keys: [input.keys.queues, input.keys.wake],
     args: input.starts.flatMap((start) => chainArgs(input.keys, start, input.clearStopped === true))
   }),
   decode: (reply): ReadonlyArray<boolean> => Script.toArray(reply).map((started) => started === 1),
-  twin: (redis, [queuesKey = ""], args) => {
+  twin: (redis, [queuesKey = "", wakeKey = ""], args) => {
     const started: Array<number> = []
     for (let i = 0; i + 8 <= args.length; i += 8) {
       const [marker = "", stopped = "", queueKey = "", queue = "", token = "", body = "", ttl = "", clear = ""] = args.slice(i, i + 8)
@@ -99,6 +101,7 @@ return started
       if (redis.call("exists", stopped) === 0 && redis.call("set", marker, token, "NX", "PX", ttl) !== null) {
         redis.call("sadd", queuesKey, queue)
         redis.call("rpush", queueKey, body)
+        redis.call("zadd", wakeKey, 0, queue)
         result = 1
       }
       started.push(result)

@@ -131,15 +131,13 @@ export const reclaimDeadWorkers = (options: Options) =>
     for (const [i, worker] of stale.entries()) {
       const raw = records[i] ?? null
       const { writes, action, retried } = yield* reclaimWrites(options, worker, raw, now)
-      const result = yield* redis.eval(Completion.complete, {
-        mode: "guarded",
+      const applied = yield* redis.eval(Completion.complete, {
         working: keys.working(worker.name, worker.queues),
         expected: raw ?? "",
-        worker: worker.name,
         guard: { key: keys.ping(worker.name), value: worker.ping },
         writes
       })
-      if (result._tag === "Completed") reclaimed.push({ worker: worker.name, action, retried })
+      if (applied) reclaimed.push({ worker: worker.name, action, retried })
     }
     return reclaimed
   })

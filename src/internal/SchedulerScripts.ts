@@ -8,6 +8,7 @@
  * @since 0.2.0
  */
 import type { Keys } from "../domain/Keys.ts"
+import { luaWake } from "./Enqueue.ts"
 import * as Script from "./Script.ts"
 
 /**
@@ -89,8 +90,8 @@ const queueOfPayload = (payload: string): string => {
  */
 export const promote = Script.make({
   name: "promoteDelayed",
-  lua: String.raw`
-local schedule, queues_key = KEYS[1], KEYS[2]
+  lua: String.raw`${luaWake}
+local schedule, queues_key, wake_key = KEYS[1], KEYS[2], KEYS[3]
 local now, limit = ARGV[1], tonumber(ARGV[2])
 local delayed_prefix, queue_prefix, timestamps_prefix = ARGV[3], ARGV[4], ARGV[5]
 local moved = 0
@@ -106,6 +107,7 @@ for _, second in ipairs(seconds) do
     if ok and type(decoded) == 'table' and type(decoded.queue) == 'string' and decoded.queue ~= '' then q = decoded.queue end
     redis.call('sadd', queues_key, q)
     redis.call('rpush', queue_prefix .. q, job)
+    wake(wake_key, q)
     moved = moved + 1
   end
   if redis.call('llen', list) == 0 then
@@ -117,11 +119,11 @@ end
 return moved
 `,
   encode: (input: { readonly keys: Keys; readonly nowSeconds: number; readonly limit: number }) => ({
-    keys: [input.keys.delayedSchedule, input.keys.queues],
+    keys: [input.keys.delayedSchedule, input.keys.queues, input.keys.wake],
     args: [input.nowSeconds, input.limit, input.keys.key("delayed:"), input.keys.queue(""), input.keys.key("timestamps:")]
   }),
   decode: Script.toNumber,
-  twin: (redis, [schedule = "", queuesKey = ""], [now = "", limitText = "", delayedPrefix = "", queuePrefix = "", timestampsPrefix = ""]) => {
+  twin: (redis, [schedule = "", queuesKey = "", wakeKey = ""], [now = "", limitText = "", delayedPrefix = "", queuePrefix = "", timestampsPrefix = ""]) => {
     const limit = Number(limitText)
     let moved = 0
     for (const second of Script.toStrings(redis.call("zrangebyscore", schedule, "-inf", now, "LIMIT", 0, limit))) {
@@ -133,6 +135,7 @@ return moved
         const queue = queueOfPayload(job)
         redis.call("sadd", queuesKey, queue)
         redis.call("rpush", queuePrefix + queue, job)
+        redis.call("zadd", wakeKey, 0, queue)
         moved++
       }
       if (redis.call("llen", list) === 0) {

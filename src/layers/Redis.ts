@@ -72,12 +72,21 @@ const clientOptions = (options: Options): RedisOptions => {
 /** Hides the password of a Redis URL in messages. @category formatting */
 export const redactUrl = (url: string): string => url.replace(/\/\/([^@/]*)@/, "//***@")
 
+/** What a client is waiting for: a blocking command in flight makes its release drop the socket at once. */
+interface InFlight {
+  blocking: number
+}
+
+/** Commands that block on the server until their keys get data or their timeout passes. */
+const blockingCommands: ReadonlySet<string> = new Set(["bzpopmin", "bzpopmax", "blpop", "brpop", "blmove", "brpoplpush"])
+
 /**
  * Opens one ioredis client; the first connection attempt must succeed within the connect timeout. The client
  * quits when the scope closes: `QUIT` when it is connected (its reply comes once the server has closed its
- * side), an immediate disconnect when it is not, or when `QUIT` takes longer than the quit timeout.
+ * side), an immediate disconnect when it is not, when `QUIT` takes longer than the quit timeout, or when a
+ * blocking command is in flight (`QUIT` would wait behind it until its timeout).
  */
-const openClient = (options: Options): Effect.Effect<IORedis, RedisError, Scope.Scope> => {
+const openClient = (options: Options, inFlight: InFlight): Effect.Effect<IORedis, RedisError, Scope.Scope> => {
   const url = options.url ?? "redis://127.0.0.1:6379"
   const quitMillis = Duration.toMillis(options.quitTimeout ?? "2 seconds")
   return Effect.acquireRelease(
@@ -98,7 +107,7 @@ const openClient = (options: Options): Effect.Effect<IORedis, RedisError, Scope.
       )
     }),
     (client) =>
-      client.status === "ready"
+      client.status === "ready" && inFlight.blocking === 0
         ? Effect.promise(() => client.quit()).pipe(
           Effect.timeoutOption(quitMillis),
           Effect.flatMap((quit) => (quit._tag === "None" ? Effect.sync(() => client.disconnect()) : Effect.void)),
@@ -124,10 +133,21 @@ const replies = (op: string, results: Array<[error: Error | null, result: unknow
 const isNoScript = (cause: unknown): boolean => cause instanceof Error && cause.message.startsWith("NOSCRIPT")
 
 /** A {@link Connection} on an ioredis client. */
-const fromClient = (client: IORedis): Connection => {
+const fromClient = (client: IORedis, inFlight: InFlight): Connection => {
   const call = (command: string, args: ReadonlyArray<Arg>) => client.call(command, ...args)
+  const callBlocking = async (command: string, args: ReadonlyArray<Arg>) => {
+    inFlight.blocking++
+    try {
+      return await call(command, args)
+    } finally {
+      inFlight.blocking--
+    }
+  }
   const send = <A>(command: string, ...args: ReadonlyArray<Arg>): Effect.Effect<A, RedisError> =>
-    Effect.tryPromise({ try: () => call(command, args) as Promise<A>, catch: failure(command) })
+    Effect.tryPromise({
+      try: () => (blockingCommands.has(command.toLowerCase()) ? callBlocking(command, args) : call(command, args)) as Promise<A>,
+      catch: failure(command)
+    })
   const toArrays = (commands: ReadonlyArray<Command>) => commands.map(([command, ...args]) => [command, ...args])
   return {
     send,
@@ -161,7 +181,10 @@ const fromClient = (client: IORedis): Connection => {
  * @category constructors
  */
 export const makeConnection = (options: Options): Effect.Effect<Connection, RedisError, Scope.Scope> =>
-  Effect.map(openClient(options), fromClient)
+  Effect.suspend(() => {
+    const inFlight: InFlight = { blocking: 0 }
+    return Effect.map(openClient(options, inFlight), (client) => fromClient(client, inFlight))
+  })
 
 /**
  * The live layer: a real Redis server.

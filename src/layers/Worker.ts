@@ -1,17 +1,25 @@
 /**
- * The worker: a pool of Resque workers in one process, as fibers. Each slot registers as a Resque worker
- * named `host:pid.N` (unique across processes), drains its queues left to right (`*` for all), and records
- * what it does as node-resque does (workers set, ping, working-on record, stats, failed list), so
- * node-resque's and Resque's tools see our workers and their jobs.
+ * The worker: a pool of Resque workers in one process. Each slot registers as a Resque worker named
+ * `host:pid.N` (unique across processes), drains its queues left to right (`*` for all), and keeps the
+ * records node-resque keeps (workers set, ping, working-on record, stats, failed list), so node-resque's and
+ * Resque's tools see each slot and the job it runs.
  *
- * Per job: one script completes it (`internal/Completion.ts`: stats, failed record or retry, every
- * middleware's writes such as its fan-out outcome, the next copy of a recurring chain) and, in the same
- * atomic step, picks the slot's next job; an idle slot picks with a script of its own. A bad job (corrupt
- * payload, unknown action, inputs that fail the Schema, a failure, a defect, a timeout, a result that cannot
- * be encoded) fails into the failed list and the worker goes on.
+ * The Redis work is done per pool, not per slot:
  *
- * Jobs run with the runtime's own services (`Actions.Provided`) and the application's, so an action can
- * enqueue, fan out and inspect the queue that runs it.
+ * - **Picking.** One script fills every idle slot (`internal/Pick.ts`: one job each, each slot's record
+ *   written in the same step). When the queues are empty the pool blocks on the wake-up marker (`BZPOPMIN` on
+ *   a connection of its own) that every write path of this runtime adds to, so a new job starts at once and
+ *   an idle pool sends one command per poll interval; jobs written by other Resque clients, which do not wake
+ *   it, are found when the poll interval passes.
+ * - **Completing.** A job's completion is data (`internal/Completion.ts`: stats, failed record or retry,
+ *   every middleware's writes, its recurring chain's next copy); completions that finish close together are
+ *   written by one script (group commit), each still atomic and guarded by its slot's record, which also
+ *   picks each slot's next job.
+ *
+ * A bad job (corrupt payload, unknown action, inputs that fail the Schema, a failure, a defect, a timeout, a
+ * result that cannot be encoded) fails into the failed list and the worker goes on. Jobs run with the
+ * runtime's own services (`Actions.Provided`) and the application's, so an action can enqueue, fan out and
+ * inspect the queue that runs it.
  *
  * Interrupting the layer's scope stops picking up jobs, lets running ones finish within the grace period,
  * fails the rest with "shutdown", and unregisters the workers; every Redis call on that path has a deadline,
@@ -20,17 +28,18 @@
  * @since 0.1.0
  */
 import { hostname } from "node:os"
-import { Cause, Clock, Context, Deferred, Duration, Effect, Exit, Fiber, Layer, LogLevel, PubSub, Result, Schedule } from "effect"
+import { Cause, Clock, Context, Deferred, Duration, Effect, Exit, Fiber, Layer, LogLevel, PubSub, Queue, Result, Schedule, Semaphore, Tracer } from "effect"
 import { type CorruptPayload, UnknownAction } from "../domain/Errors.ts"
 import * as Job from "../domain/Job.ts"
 import * as Outcome from "../domain/Outcome.ts"
-import * as Resque from "../domain/Resque.ts"
 import type { Entry } from "../internal/ActionEntry.ts"
 import * as Completion from "../internal/Completion.ts"
+import type { Connection } from "../internal/Connection.ts"
 import * as Pick from "../internal/Pick.ts"
 import * as Recurring from "../internal/Recurring.ts"
 import * as Retry from "../internal/Retry.ts"
 import * as RunOutcome from "../internal/RunOutcome.ts"
+import * as WorkerScripts from "../internal/WorkerScripts.ts"
 import { ActionRegistry } from "./ActionRegistry.ts"
 import * as Actions from "./Actions.ts"
 import { Redis } from "./Redis.ts"
@@ -46,9 +55,13 @@ export interface Options {
   readonly queues?: ReadonlyArray<string>
   /** Jobs run at once in this process (one Resque worker each). Default 10. */
   readonly concurrency?: number
-  /** How long an idle worker waits before looking again. Default 50 ms. */
+  /**
+   * How long an idle pool waits for a wake-up before it looks at its queues anyway: the longest a job
+   * written by another Resque client (which does not wake this runtime's workers) waits. Jobs written by this
+   * runtime start at once. Default 5 seconds.
+   */
   readonly pollInterval?: Duration.Input
-  /** How often workers refresh their ping record (read by dead-worker checks). Default 5 s. */
+  /** How often the pool refreshes its workers' pings (read by dead-worker checks). Default 5 s. */
   readonly pingInterval?: Duration.Input
   /** How long running jobs may take to finish on shutdown before they are failed. Default 10 s. */
   readonly gracePeriod?: Duration.Input
@@ -112,16 +125,22 @@ const settingsOf = (options: Options): Settings => {
     queuesString: queues.join(","),
     // slot numbers are taken from a per-process counter: two pools in one process never share a name
     names: Array.from({ length: concurrency }, () => `${base}.${nextSlot++}`),
-    pollMillis: Duration.toMillis(options.pollInterval ?? "50 millis"),
+    pollMillis: Math.max(1, Duration.toMillis(options.pollInterval ?? "5 seconds")),
     pingMillis: Duration.toMillis(options.pingInterval ?? "5 seconds"),
     graceMillis,
     writeDeadline: Math.min(1000, Math.round(graceMillis / 4))
   }
 }
 
-/** What a slot keeps between jobs. */
+/** What the dispatcher hands a slot: a job, or the order to stop. */
+type Delivery = Pick.Picked | "stop"
+
+/** One slot of the pool: a Resque worker running one job at a time. */
 interface Slot {
-  readonly source: Pick.Source
+  readonly index: number
+  readonly name: string
+  readonly working: string
+  readonly inbox: Queue.Queue<Delivery>
   /** The last run_at it wrote: a slot's records never repeat, so a re-sent completion tells them apart. */
   lastRunAt: number
 }
@@ -141,9 +160,17 @@ interface Ran {
   readonly end: number
 }
 
+/** A completion waiting for the pool's next commit, and how its slot gets its next job. */
+interface Pending {
+  readonly plan: Completion.Plan
+  readonly resume: (next: Pick.Picked | undefined) => void
+}
+
 /** A payload that cannot run: unreadable, or naming an action this worker does not know. */
 const refusal = (parsed: Result.Result<Job.ParsedJob, CorruptPayload>): Outcome.Failure =>
   RunOutcome.refused(Result.isFailure(parsed) ? parsed.failure : new UnknownAction({ action: parsed.success.action }))
+
+type Restore = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
 
 /**
  * The pool in the current scope.
@@ -161,6 +188,15 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
   const { names, queues, queuesString } = settings
   const events = yield* PubSub.unbounded<JobEvent>()
   const stop = yield* Deferred.make<void>()
+  // the wake-up wait blocks its connection: it gets one of its own (without one, the pool polls)
+  const blocking: Connection | undefined = yield* redis.connect.pipe(
+    Effect.tapError((error) => Effect.logWarning("no connection for the wake-up wait: polling instead", error)),
+    Effect.orElseSucceed(() => undefined)
+  )
+  const idleSlots = yield* Queue.unbounded<number>()
+  const clock = yield* Clock.Clock
+  const slots: ReadonlyArray<Slot> = yield* Effect.forEach(names, (name, index) =>
+    Effect.map(Queue.unbounded<Delivery>(), (inbox): Slot => ({ index, name, working: keys.working(name, queuesString), inbox, lastRunAt: 0 })))
   const state = {
     // set with `stop`: read on every job, where a plain flag is cheaper than the Deferred
     stopping: false,
@@ -169,41 +205,42 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
     // slots holding a job: from the pick that gave it to the completion that gave no next one
     busy: 0
   }
+  const pool = (seconds: number): WorkerScripts.Pool => ({ keys, names, queues: queuesString, seconds })
+  const nowSeconds = Effect.map(Clock.currentTimeMillis, (now) => Math.round(now / 1000))
 
-  const pingAll = Effect.gen(function*() {
-    const seconds = Math.round((yield* Clock.currentTimeMillis) / 1000)
-    // re-registering is idempotent, and brings back a slow worker that a scheduler took for dead
-    yield* redis.multi(names.flatMap((name) => [
-      ["set", keys.ping(name), Resque.pingRecord(name, queuesString, seconds)],
-      ["sadd", keys.workers, Resque.member(name, queuesString)]
-    ] as const))
-  })
-
-  const register = Effect.gen(function*() {
-    const seconds = Math.round((yield* Clock.currentTimeMillis) / 1000)
-    yield* redis.multi(names.flatMap((name) => [
-      ["sadd", keys.workers, Resque.member(name, queuesString)],
-      ["set", keys.started(name, queuesString), seconds]
-    ] as const))
-    yield* pingAll
-  })
-
+  const register = Effect.flatMap(nowSeconds, (seconds) => redis.eval(WorkerScripts.register, pool(seconds)))
+  const pingAll = Effect.flatMap(nowSeconds, (seconds) => redis.eval(WorkerScripts.ping, pool(seconds)))
   const unregister = redis.multi(names.flatMap((name) => Completion.unregister(keys, name, queuesString)))
 
-  /** Runs a job's action to an Exit: decode, run (with the runtime's services), encode the result. */
-  const runAction = (entry: Entry, job: Job.ParsedJob, queue: string, worker: string) => {
+  // Effect's default tracer exports nothing: without a tracing backend a job's span is work nobody observes
+  const traced = (yield* Tracer.Tracer) !== Tracer.nativeTracer
+
+  /** The job's span: named after the action, with its queue, attempt, worker and job id. */
+  const inSpan = (job: Job.ParsedJob, queue: string, worker: string) => {
     const fanOut = job.meta.fanOut
     const attempt = job.meta.attempt ?? 1
     const jobId = fanOut ? `${fanOut}:${job.meta.index}` : `${worker}#${++state.sequence}`
-    return entry.decode(job.inputs).pipe(
-      Effect.flatMap((decoded) => entry.execute(decoded, runtime)),
-      Effect.flatMap(entry.encodeResult),
-      Effect.withSpan(job.action, {
-        attributes: fanOut
-          ? { queue, attempt, worker, jobId, fanOut, index: job.meta.index }
-          : { queue, attempt, worker, jobId }
-      }, { captureStackTrace: false })
-    )
+    return Effect.withSpan(job.action, {
+      attributes: fanOut
+        ? { queue, attempt, worker, jobId, fanOut, index: job.meta.index }
+        : { queue, attempt, worker, jobId }
+    }, { captureStackTrace: false })
+  }
+
+  /**
+   * A job's run: its action on its decoded inputs, with the runtime's services, its result encoded. The
+   * Schema work takes the synchronous path when it can (plain code around the action's Effect).
+   */
+  const runAction = (entry: Entry, job: Job.ParsedJob, queue: string, worker: string): Effect.Effect<string, unknown> => {
+    const decoded = entry.decodeSync(job.inputs)
+    const executed = decoded === undefined
+      ? Effect.flatMap(entry.decode(job.inputs), (inputs) => entry.execute(inputs, runtime))
+      : entry.execute(decoded.value, runtime)
+    const run = Effect.flatMap(executed, (result) => {
+      const json = entry.encodeResultSync(result)
+      return json === undefined ? entry.encodeResult(result) : Effect.succeed(json)
+    })
+    return traced ? inSpan(job, queue, worker)(run) : run
   }
 
   /** What a failed run comes to: retried under the action's policy, or failed for good. */
@@ -219,7 +256,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
   const planOf = (slot: Slot, picked: Pick.Picked, ran: Ran, pickNext: boolean): Completion.Plan => {
     const [queue, raw, record] = picked
     const { job, entry, outcome, end } = ran
-    const worker = slot.source.worker
+    const worker = slot.name
     const writes: Array<Completion.Write> = [
       ...Completion.bookkeeping(keys, { worker, queue, payload: raw, outcome, now: end, countForWorker: true, retry: ran.retry })
     ]
@@ -232,125 +269,196 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
       }
     }
     return {
-      mode: "worker",
-      working: slot.source.working,
-      expected: record,
+      working: slot.working,
+      expected: Pick.recordStart(record),
       worker,
       writes,
-      next: pickNext ? { source: slot.source, runAt: nextRunAt(slot, end) } : undefined
+      next: pickNext ? { runAt: nextRunAt(slot, end) } : undefined
     }
   }
 
+  const completeMany = (plans: ReadonlyArray<Completion.Plan>) => redis.eval(Completion.completeMany, { keys, plans, queues })
+
   // a job that ran must not be reported twice: retry the bookkeeping write, never the job. Keep trying
-  // through a Redis outage (up to 5 minutes) unless the worker is stopping: a completion given up leaves
-  // the working-on record, and the slot's next pick hands the job back (run again rather than lost)
+  // through a Redis outage (up to 5 minutes) unless the pool is stopping: a completion given up leaves the
+  // working-on record, and the slot's next pick hands the job back (run again rather than lost)
   const retryFast = { schedule: Schedule.exponential("50 millis"), times: 4 }
   const retrySlow = { schedule: Schedule.spaced("1 second"), times: 300, while: () => !state.stopping }
-  const completeReliably = (plan: Completion.Plan) =>
-    redis.eval(Completion.complete, plan).pipe(
+
+  /** Writes every completion of a batch in one script call, and hands each slot its next job. */
+  const commit = (batch: ReadonlyArray<Pending>) =>
+    completeMany(batch.map((p) => p.plan)).pipe(
       Effect.retry(retryFast),
       Effect.retry(retrySlow),
-      Effect.map((result) => (result._tag === "Completed" ? result.next : undefined)),
-      Effect.catch((error) => Effect.as(Effect.logError("could not record job completion", error), undefined))
+      Effect.catch((error) => Effect.as(Effect.logError("could not record job completions", error), new Map<number, Pick.Handed>())),
+      Effect.map((next) =>
+        batch.forEach((p, i) => {
+          const handed = next.get(i)
+          const runAt = p.plan.next?.runAt
+          p.resume(handed === undefined || runAt === undefined ? undefined : Pick.pickedFor(handed, { runAt, worker: p.plan.worker }))
+        })
+      )
     )
 
-  type Restore = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+  // completions waiting for the next commit: a plain list, filled by the slots and emptied by the committer
+  const waiting: Array<Pending> = []
+  let wakeCommitter: (() => void) | undefined
+  const nextBatch = Effect.callback<void>((resume) => {
+    if (waiting.length > 0) return resume(Effect.void)
+    wakeCommitter = () => {
+      wakeCommitter = undefined
+      resume(Effect.void)
+    }
+  })
+
+  /**
+   * The group commit: whatever completions arrived while a commit was in flight go together in the next one.
+   * Two commits may be in flight: one waits on Redis while the next one fills.
+   */
+  const inFlight = yield* Semaphore.make(2)
+  const committer = Effect.forever(
+    Effect.andThen(inFlight.take(1), Effect.andThen(nextBatch, Effect.suspend(() => Effect.forkChild(Effect.ensuring(commit(waiting.splice(0)), inFlight.release(1)))))))
+
+  /** Hands a slot's completion to the next commit and resumes with the slot's next job. */
+  const complete = (plan: Completion.Plan) =>
+    Effect.callback<Pick.Picked | undefined>((resume) => {
+      waiting.push({ plan, resume: (next) => resume(Effect.succeed(next)) })
+      wakeCommitter?.()
+    })
+
+  /** After a job: its completion, its event, its log line; the slot's next job. */
+  const finish = (slot: Slot, picked: Pick.Picked, ran: Ran): Effect.Effect<Pick.Picked | undefined> =>
+    Effect.map(complete(planOf(slot, picked, ran, !state.stopping)), (next) => {
+      const [queue] = picked
+      PubSub.publishUnsafe(events, { worker: slot.name, queue, job: ran.job, outcome: ran.outcome })
+      return next
+    }).pipe((completed) =>
+      debug
+        ? Effect.tap(completed, () =>
+          Effect.logDebug("job done").pipe(
+            Effect.annotateLogs({ worker: slot.name, queue: picked[0], action: ran.job?.action ?? "?", outcome: ran.outcome._tag })
+          ))
+        : completed
+    )
 
   /**
    * Runs one picked job to an outcome, completes it and returns the next job picked with the completion.
    * The slot is uninterruptible but for the job itself (`restore`): a job interrupted on shutdown is failed.
+   * Everything around the action's Effect is plain code.
    */
-  const handle = (slot: Slot, picked: Pick.Picked, restore: Restore) =>
-    Effect.gen(function*() {
-      const [queue, raw] = picked
-      const worker = slot.source.worker
-      const startedAt = yield* Clock.currentTimeMillis
-      const parsed = Job.parse(raw, queue)
-      const job = Result.isSuccess(parsed) ? parsed.success : undefined
-      const entry = job && registry.entries.get(job.action)
-      let ran: Ran
-      if (job === undefined || entry === undefined) {
-        ran = { job, entry, outcome: refusal(parsed), end: startedAt }
-      } else {
-        const exit = yield* Effect.exit(restore(runAction(entry, job, queue, worker)))
-        const end = yield* Clock.currentTimeMillis
-        if (Exit.isSuccess(exit)) {
-          ran = { job, entry, outcome: Outcome.success(exit.value, end - startedAt), end }
-        } else if (state.stopping && Cause.hasInterrupts(exit.cause)) {
-          // shutdown after the grace period: fail the job, pick nothing, and end the slot
-          const shutdown = planOf(slot, picked, { job, entry, outcome: RunOutcome.shutdown, end }, false)
-          yield* redis.eval(Completion.complete, shutdown).pipe(Effect.timeout(settings.writeDeadline), Effect.ignore)
-          return undefined
-        } else {
-          ran = yield* failedRun(entry, job, exit.cause, end, end - startedAt)
-        }
+  const handle = (slot: Slot, picked: Pick.Picked, restore: Restore): Effect.Effect<Pick.Picked | undefined> => {
+    const [queue, raw] = picked
+    const startedAt = clock.currentTimeMillisUnsafe()
+    const parsed = Job.parse(raw, queue)
+    const job = Result.isSuccess(parsed) ? parsed.success : undefined
+    const entry = job && registry.entries.get(job.action)
+    if (job === undefined || entry === undefined) return finish(slot, picked, { job, entry, outcome: refusal(parsed), end: startedAt })
+    return Effect.flatMap(Effect.exit(restore(runAction(entry, job, queue, slot.name))), (exit) => {
+      const end = clock.currentTimeMillisUnsafe()
+      if (Exit.isSuccess(exit)) return finish(slot, picked, { job, entry, outcome: Outcome.success(exit.value, end - startedAt), end })
+      if (state.stopping && Cause.hasInterrupts(exit.cause)) {
+        // shutdown after the grace period: fail the job, pick nothing, and end the slot
+        const plan = planOf(slot, picked, { job, entry, outcome: RunOutcome.shutdown, end }, false)
+        return Effect.as(completeMany([plan]).pipe(Effect.timeout(settings.writeDeadline), Effect.ignore), undefined)
       }
-      const next = yield* completeReliably(planOf(slot, picked, ran, !state.stopping))
-      yield* PubSub.publish(events, { worker, queue, job, outcome: ran.outcome })
-      if (debug) {
-        yield* Effect.logDebug("job done").pipe(
-          Effect.annotateLogs({ worker, queue, action: job?.action ?? "?", outcome: ran.outcome._tag })
-        )
-      }
-      return next
+      return Effect.flatMap(failedRun(entry, job, exit.cause, end, end - startedAt), (ran) => finish(slot, picked, ran))
     })
+  }
 
-  const idle = Effect.raceFirst(Effect.sleep(settings.pollMillis), Deferred.await(stop))
-
-  /** Waits after a failed pick, longer each time (up to 2 s), or until the pool stops. */
-  const backOff = (failures: number) =>
-    Effect.raceFirst(Effect.sleep(Math.min(settings.pollMillis * 2 ** failures, 2000)), Deferred.await(stop))
-
-  const runSlot = (name: string) =>
+  /** A slot: runs the jobs the dispatcher hands it and the next ones its completions pick, until told to stop. */
+  const runSlot = (slot: Slot) =>
     Effect.uninterruptibleMask((restore) =>
       Effect.gen(function*() {
-        const slot: Slot = {
-          source: { working: keys.working(name, queuesString), queuesKey: keys.queues, prefix: keys.queue(""), worker: name, queues },
-          lastRunAt: 0
-        }
-        let failures = 0
-        while (!state.stopping) {
-          const runAt = nextRunAt(slot, yield* Clock.currentTimeMillis)
-          const reply = yield* Effect.result(redis.eval(Pick.pick, { source: slot.source, runAt }))
-          if (Result.isFailure(reply)) {
-            failures++
-            if (failures === 1) yield* Effect.logWarning(`worker ${name} cannot reach Redis`, reply.failure)
-            yield* restore(backOff(failures))
-            continue
-          }
-          failures = 0
-          let current = reply.success
-          if (current === undefined) {
-            yield* restore(idle)
-            continue
-          }
-          state.busy++
+        while (true) {
+          const delivery = yield* Queue.take(slot.inbox)
+          if (delivery === "stop") return
           // a job picked with a completion runs even when the pool is stopping: it is recorded as this slot's
+          let current: Pick.Picked | undefined = delivery
           while (current !== undefined) current = yield* handle(slot, current, restore)
           state.busy--
+          if (!state.stopping) yield* Queue.offer(idleSlots, slot.index)
         }
       })
     )
 
-  const shutdown = (fibers: ReadonlyArray<Fiber.Fiber<void>>, pinger: Fiber.Fiber<unknown>) =>
+  /** Fills idle slots with one script call; answers how many slots it could not fill (the queues are empty). */
+  const fill = (idle: Set<number>) =>
+    Effect.gen(function*() {
+      const now = yield* Clock.currentTimeMillis
+      const waiting = [...idle].map((index) => slots[index]!)
+      const runAts = waiting.map((slot) => nextRunAt(slot, now))
+      const picked = yield* redis.eval(Pick.pickMany, {
+        keys,
+        queues,
+        slots: waiting.map((slot, i) => ({ working: slot.working, worker: slot.name, runAt: runAts[i]! }))
+      })
+      for (const [position, handed] of picked) {
+        const slot = waiting[position]!
+        idle.delete(slot.index)
+        // counted busy from the moment it is picked: the slot takes it from its inbox a turn later
+        state.busy++
+        yield* Queue.offer(slot.inbox, Pick.pickedFor(handed, { runAt: runAts[position]!, worker: slot.name }))
+      }
+      return idle.size
+    })
+
+  /**
+   * Blocks until a job is pushed (the wake-up marker) or the poll interval passes. The dispatcher is
+   * interrupted here when the pool stops.
+   */
+  const awaitWork = blocking === undefined
+    ? Effect.sleep(settings.pollMillis)
+    : blocking.send("bzpopmin", keys.wake, settings.pollMillis / 1000).pipe(Effect.catch(() => Effect.sleep(settings.pollMillis)))
+
+  /** Waits after a failed pick, longer each time (up to 2 s). */
+  const backOff = (failures: number) => Effect.sleep(Math.min(Math.max(settings.pollMillis, 50) * 2 ** failures, 2000))
+
+  /**
+   * The dispatcher: hands jobs to idle slots, a pick per round for all of them. While it has idle slots and
+   * the queues are empty it waits for work; while it has none it waits for a slot to be free.
+   */
+  const dispatcher = Effect.gen(function*() {
+    const idle = new Set<number>(slots.map((slot) => slot.index))
+    let failures = 0
+    while (!state.stopping) {
+      if (idle.size === 0) for (const index of yield* Queue.takeAll(idleSlots)) idle.add(index)
+      for (const index of yield* Queue.clear(idleSlots)) idle.add(index)
+      // a pick and its delivery go together: a job picked for a slot always reaches it
+      const left = yield* Effect.result(Effect.uninterruptible(fill(idle)))
+      if (Result.isFailure(left)) {
+        failures++
+        if (failures === 1) yield* Effect.logWarning(`worker pool ${names[0]}… cannot reach Redis`, left.failure)
+        yield* backOff(failures)
+        continue
+      }
+      failures = 0
+      if (left.success > 0) yield* awaitWork
+    }
+  })
+
+  const shutdown = (fibers: ReadonlyArray<Fiber.Fiber<void>>, background: ReadonlyArray<Fiber.Fiber<unknown>>, [dispatching, committing]: readonly [Fiber.Fiber<unknown>, Fiber.Fiber<unknown>]) =>
     Effect.gen(function*() {
       state.stopping = true
       yield* Deferred.succeed(stop, undefined)
+      yield* Fiber.interrupt(dispatching)
+      yield* Effect.forEach(slots, (slot) => Queue.offer(slot.inbox, "stop"), { discard: true })
       const finished = yield* Fiber.joinAll(fibers).pipe(Effect.timeoutOption(settings.graceMillis - settings.writeDeadline))
       yield* Effect.gen(function*() {
         if (finished._tag === "None") {
           yield* Effect.logWarning(`shutdown grace period of ${settings.graceMillis} ms passed: failing unfinished jobs`)
           yield* Fiber.interruptAll(fibers)
         }
-        yield* Fiber.interrupt(pinger)
+        yield* Fiber.interruptAll([committing, ...background])
         yield* unregister.pipe(Effect.ignore)
       }).pipe(Effect.timeout(settings.writeDeadline), Effect.ignore)
     })
 
   yield* register.pipe(Effect.tapError((error) => Effect.logError("could not register workers", error)), Effect.ignore)
   const pinger = yield* pingAll.pipe(Effect.ignore, Effect.repeat(Schedule.spaced(settings.pingMillis)), Effect.forkDetach)
-  const fibers = yield* Effect.forEach(names, (name) => Effect.forkDetach(runSlot(name)))
-  yield* Effect.addFinalizer(() => shutdown(fibers, pinger))
+  const fibers = yield* Effect.forEach(slots, (slot) => Effect.forkDetach(runSlot(slot)))
+  const committing = yield* Effect.forkDetach(committer)
+  const dispatching = yield* Effect.forkDetach(dispatcher)
+  yield* Effect.addFinalizer(() => shutdown(fibers, [pinger], [dispatching, committing]))
 
   return Worker.of({ names, queues, events, busy: Effect.sync(() => state.busy) })
 })

@@ -119,9 +119,10 @@ export const drain = (options: Options = {}) =>
  * Moves the `TestClock` forward by `duration`, a step at a time (default 1 second), running what falls due on
  * the way (delayed jobs, the next copies of recurring actions, jobs that sleep), then drains what is left.
  *
- * Simulated time costs what the application does in it: every idle worker slot wakes once per poll interval
- * and the scheduler once per its own (a pool of 10 slots polling every 50 ms wakes 200 times a simulated
- * second). Advance minutes, or give the test's worker and scheduler longer poll intervals to advance hours.
+ * Simulated time costs what the application does in it: an idle worker pool wakes when a job is pushed and
+ * once per poll interval (5 s by default), the job scheduler once per its own (1 s by default), a pinger
+ * every ping interval. An hour is a few thousand wake-ups: give the test's scheduler a longer poll interval
+ * to advance days.
  *
  * @category testing
  */
