@@ -84,6 +84,6 @@ describe("module dependencies", () => {
     const platform = modules.flatMap((file) =>
       specifiers(file).filter((s) => s.startsWith("@effect/platform-node") || s === "effect/testing").map(() => name(file))
     )
-    expect([...new Set(platform)].sort()).toEqual(["programs/Testing.ts", "programs/cli/Cli.ts"])
+    expect([...new Set(platform)].sort()).toEqual(["programs/Testing.ts", "programs/cli/Cli.ts", "programs/cli/WebServer.ts"])
   })
 })

@@ -27,14 +27,15 @@ const kindOf = (code: string): Block["kind"] =>
 const entries = {
   "effect-resque": join(root, "src", "index.ts"),
   "effect-resque/cli": join(root, "src", "programs", "cli", "Cli.ts"),
-  "effect-resque/testing": join(root, "src", "programs", "Testing.ts")
+  "effect-resque/testing": join(root, "src", "programs", "Testing.ts"),
+  "effect-resque/dashboard": join(root, "src", "programs", "dashboard", "Dashboard.ts")
 }
 
 mkdirSync(dir, { recursive: true })
 const written: ReadonlyArray<Block> = blocks.map((code, i) => {
   const kind = kindOf(code)
   const file = join(dir, `block-${i + 1}${kind === "test" ? ".test" : ""}.ts`)
-  const pointed = code.replace(/from "(effect-resque(?:\/cli|\/testing)?)"/g, (_, name: keyof typeof entries) => `from ${JSON.stringify(entries[name])}`)
+  const pointed = code.replace(/from "(effect-resque(?:\/cli|\/testing|\/dashboard)?)"/g, (_, name: keyof typeof entries) => `from ${JSON.stringify(entries[name])}`)
   writeFileSync(file, pointed)
   return { file, kind }
 })

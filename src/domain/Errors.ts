@@ -177,3 +177,18 @@ export class NotRecurring extends Schema.TaggedError<NotRecurring>()("NotRecurri
     return `action ${this.action} is not recurring (it has no task.frequency)`
   }
 }
+
+/**
+ * A job named by its id (and the position it was listed at) is no longer in its list: it ran, was retried or
+ * removed, or the list changed too much since it was read. `list` is the queue name, `delayed:<ms>` or `failed`.
+ *
+ * @category errors
+ */
+export class JobNotFound extends Schema.TaggedError<JobNotFound>()("JobNotFound", {
+  list: Schema.String,
+  id: Schema.String
+}) {
+  override get message(): string {
+    return `job ${this.id} is no longer in ${this.list} (it ran, was removed, or the list changed: reload it)`
+  }
+}

@@ -280,3 +280,269 @@ export const overview = (reply: ReadonlyArray<unknown>): TaskDetails => {
   workers.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
   return { queues, workers, stats, leader: leader === "" ? null : leader }
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// pages: bounded reads for dashboards and scripts (each a fixed number of round trips whatever the list's size)
+// ---------------------------------------------------------------------------------------------------------
+
+/**
+ * Where a listed job is and how to name it again: `id` is a short hash of its stored string, `position` its
+ * index in its list (from the head, oldest first) when it was read. A removal or retry names a job by both:
+ * the position finds it in one read, the id makes sure it is the same job.
+ *
+ * @category models
+ */
+export const ListedAt = Schema.Struct({ id: Schema.String, position: Schema.Number })
+/** @category models */
+export type ListedAt = typeof ListedAt.Type
+
+/** A queued or delayed job as listed: the {@link QueuedJob} fields with its id and position. @category models */
+export const ListedJob = Schema.Struct({ ...QueuedJob.fields, ...ListedAt.fields })
+/** @category models */
+export type ListedJob = typeof ListedJob.Type
+
+/** A failed job as listed: the {@link FailedJob} fields with its id and position. @category models */
+export const ListedFailedJob = Schema.Struct({ ...FailedJob.fields, ...ListedAt.fields })
+/** @category models */
+export type ListedFailedJob = typeof ListedFailedJob.Type
+
+/** A page of a queue: its length and the jobs from `offset` (head first). @category models */
+export const QueuePage = Schema.Struct({
+  queue: Schema.String,
+  length: Schema.Number,
+  offset: Schema.Number,
+  limit: Schema.Number,
+  jobs: Schema.Array(ListedJob)
+})
+/** @category models */
+export type QueuePage = typeof QueuePage.Type
+
+/** Which failed jobs: by action name and by error tag (`exception`), exactly; absent = any. @category models */
+export const FailedFilter = Schema.Struct({
+  action: Schema.optionalKey(Schema.String),
+  exception: Schema.optionalKey(Schema.String)
+})
+/** @category models */
+export type FailedFilter = typeof FailedFilter.Type
+
+/** The order of a failed-jobs page. @category models */
+export const FailedOrder = Schema.Literals(["newest", "oldest"])
+/** @category models */
+export type FailedOrder = typeof FailedOrder.Type
+
+/**
+ * A page of the failed list. `offset` and `next` count **records** in the page's order (newest first by
+ * default), not matches: without a filter they are the same; with one, a page examines at most `scanned`
+ * records from `offset` and `next` is where the following page starts (null at the end of the list).
+ *
+ * @category models
+ */
+export const FailedPage = Schema.Struct({
+  total: Schema.Number,
+  order: FailedOrder,
+  offset: Schema.Number,
+  limit: Schema.Number,
+  filter: FailedFilter,
+  scanned: Schema.Number,
+  next: Schema.NullOr(Schema.Number),
+  jobs: Schema.Array(ListedFailedJob)
+})
+/** @category models */
+export type FailedPage = typeof FailedPage.Type
+
+/** What a bulk retry or removal of failed jobs did. @category models */
+export const FailedBulk = Schema.Struct({
+  /** Records the filter matched. */
+  matched: Schema.Number,
+  /** Records retried or removed. */
+  done: Schema.Number,
+  /** Matched records that another client removed or moved first (left alone). */
+  skipped: Schema.Number,
+  /** Matched records that could not be retried (no queue or payload); left in the list. */
+  notRetryable: Schema.Number
+})
+/** @category models */
+export type FailedBulk = typeof FailedBulk.Type
+
+/** The delayed jobs due at one second (ms), with how many there are and the first ones. @category models */
+export const DelayedEntry = Schema.Struct({ at: Schema.Number, count: Schema.Number, jobs: Schema.Array(ListedJob) })
+/** @category models */
+export type DelayedEntry = typeof DelayedEntry.Type
+
+/** A page of the delayed schedule, by due time: `times` seconds with jobs in all. @category models */
+export const DelayedPage = Schema.Struct({
+  times: Schema.Number,
+  offset: Schema.Number,
+  limit: Schema.Number,
+  entries: Schema.Array(DelayedEntry)
+})
+/** @category models */
+export type DelayedPage = typeof DelayedPage.Type
+
+/** A fan-out's `onComplete` job: its action and queue, and whether it has been enqueued. @category models */
+export const FanOutCompletion = Schema.Struct({
+  action: Schema.NullOr(Schema.String),
+  queue: Schema.String,
+  enqueued: Schema.Boolean
+})
+/** @category models */
+export type FanOutCompletion = typeof FanOutCompletion.Type
+
+/** A fan-out's counts and state, without its children. @category models */
+export const FanOutSummary = Schema.Struct({
+  fanOutId: Schema.String,
+  total: Schema.Number,
+  completed: Schema.Number,
+  failed: Schema.Number,
+  pending: Schema.Number,
+  done: Schema.Boolean,
+  actionNames: Schema.Array(Schema.String),
+  queues: Schema.Array(Schema.String),
+  /** Epoch ms. */
+  createdAt: Schema.Number,
+  /** Epoch ms the last child got its outcome; null while running. */
+  doneAt: Schema.NullOr(Schema.Number),
+  /** Time left before its results expire (the TTL slides with every child completion); null without expiry. */
+  expiresInMs: Schema.NullOr(Schema.Number),
+  onComplete: Schema.NullOr(FanOutCompletion)
+})
+/** @category models */
+export type FanOutSummary = typeof FanOutSummary.Type
+
+/** Fan-outs found by one bounded scan of the keyspace; `cursor` continues it (null: the scan is complete). @category models */
+export const FanOutList = Schema.Struct({
+  fanOuts: Schema.Array(FanOutSummary),
+  cursor: Schema.NullOr(Schema.String),
+  scannedKeys: Schema.Number
+})
+/** @category models */
+export type FanOutList = typeof FanOutList.Type
+
+/** Which children of a fan-out a page lists. @category models */
+export const ChildStatus = Schema.Literals(["all", "completed", "failed", "pending"])
+/** @category models */
+export type ChildStatus = typeof ChildStatus.Type
+
+/**
+ * One child of a fan-out: its outcome when it has one (result, or error with its tag and data), `pending`
+ * otherwise (a pending child's inputs are in its queue, not in the fan-out: `action` and `inputs` are null).
+ *
+ * @category models
+ */
+export const FanOutChild = Schema.Struct({
+  index: Schema.Number,
+  status: Schema.Literals(["completed", "failed", "pending"]),
+  action: Schema.NullOr(Schema.String),
+  inputs: Schema.Unknown,
+  result: Schema.optionalKey(Schema.Unknown),
+  exception: Schema.optionalKey(Schema.String),
+  error: Schema.optionalKey(Schema.String),
+  data: Schema.optionalKey(Schema.Unknown)
+})
+/** @category models */
+export type FanOutChild = typeof FanOutChild.Type
+
+/** A page of a fan-out's children, by index; `matched` children have the status asked for. @category models */
+export const FanOutChildren = Schema.Struct({
+  fanOutId: Schema.String,
+  status: ChildStatus,
+  matched: Schema.Number,
+  offset: Schema.Number,
+  limit: Schema.Number,
+  children: Schema.Array(FanOutChild)
+})
+/** @category models */
+export type FanOutChildren = typeof FanOutChildren.Type
+
+/** Which workers a page lists. @category models */
+export const WorkerState = Schema.Literals(["all", "busy", "idle", "stale"])
+/** @category models */
+export type WorkerState = typeof WorkerState.Type
+
+/** A worker with its counters, what it runs and whether its ping is stale. @category models */
+export const WorkerDetails = Schema.Struct({
+  ...WorkerInfo.fields,
+  ...Counters.fields,
+  /** No ping for longer than the page's `staleAfterMs` (a worker without a ping is not stale). */
+  stale: Schema.Boolean,
+  workingOn: Schema.NullOr(WorkingOn)
+})
+/** @category models */
+export type WorkerDetails = typeof WorkerDetails.Type
+
+/** A page of the registered workers, by name, with counts over all of them. @category models */
+export const WorkerPage = Schema.Struct({
+  total: Schema.Number,
+  busy: Schema.Number,
+  idle: Schema.Number,
+  stale: Schema.Number,
+  state: WorkerState,
+  staleAfterMs: Schema.Number,
+  /** Workers in the chosen state (what `offset` pages through). */
+  matched: Schema.Number,
+  offset: Schema.Number,
+  limit: Schema.Number,
+  workers: Schema.Array(WorkerDetails)
+})
+/** @category models */
+export type WorkerPage = typeof WorkerPage.Type
+
+/** A worker unregistered for a stale ping, and what became of its job. @category models */
+export const ReclaimedWorker = Schema.Struct({
+  worker: Schema.String,
+  action: Schema.NullOr(Schema.String),
+  retried: Schema.Boolean
+})
+/** @category models */
+export type ReclaimedWorker = typeof ReclaimedWorker.Type
+
+/** The last completed run of an action (written by the `actionStats` middleware). @category models */
+export const LastRun = Schema.Struct({
+  /** Epoch ms the run ended. */
+  at: Schema.Number,
+  ok: Schema.Boolean
+})
+/** @category models */
+export type LastRun = typeof LastRun.Type
+
+/** A registered action's activity: its counters, mean duration and last run. @category models */
+export const ActionActivity = Schema.Struct({
+  ...ActionStats.fields,
+  queue: Schema.String,
+  description: Schema.String,
+  frequencyMs: Schema.NullOr(Schema.Number),
+  /** Mean run time in ms; null before the first run. */
+  meanDurationMs: Schema.NullOr(Schema.Number),
+  lastRun: Schema.NullOr(LastRun)
+})
+/** @category models */
+export type ActionActivity = typeof ActionActivity.Type
+
+/**
+ * A recurring action in detail: its state, when its waiting copy is due, and its last run. `nextRunAt` is the
+ * due time of the delayed copy; `queued` says the copy is waiting in its queue (due now); a live chain with
+ * neither is running.
+ *
+ * @category models
+ */
+export const RecurringDetails = Schema.Struct({
+  ...RecurringStatus.fields,
+  nextRunAt: Schema.NullOr(Schema.Number),
+  queued: Schema.Boolean,
+  lastRun: Schema.NullOr(LastRun)
+})
+/** @category models */
+export type RecurringDetails = typeof RecurringDetails.Type
+
+/** The dashboard's overview: queues, counters, workers busy and idle, the leader, the newest failures. @category models */
+export const Summary = Schema.Struct({
+  queues: Schema.Array(QueueInfo),
+  stats: Counters,
+  failedCount: Schema.Number,
+  workers: Schema.Struct({ total: Schema.Number, busy: Schema.Number, idle: Schema.Number }),
+  leader: Schema.NullOr(Schema.String),
+  delayedTimes: Schema.Number,
+  recentFailures: Schema.Array(ListedFailedJob)
+})
+/** @category models */
+export type Summary = typeof Summary.Type

@@ -17,16 +17,23 @@ import type {
   CorruptPayload,
   FailedJobNotFound,
   InvalidInputs,
+  JobNotFound,
   NotRecurring,
   RedisError,
   UnknownAction,
   UnknownWorker
 } from "../domain/Errors.ts"
+import type { FanOutNotFound } from "../domain/FanOut.ts"
 import type * as Model from "../domain/Operations.ts"
 import type { ActionRef, Context as OperationsContext } from "../internal/Operations.ts"
+import * as OperationsActivity from "../internal/OperationsActivity.ts"
 import * as OperationsFailed from "../internal/OperationsFailed.ts"
+import * as OperationsFailedPages from "../internal/OperationsFailedPages.ts"
+import * as OperationsFanOuts from "../internal/OperationsFanOuts.ts"
+import * as OperationsQueuePages from "../internal/OperationsQueuePages.ts"
 import * as OperationsQueues from "../internal/OperationsQueues.ts"
 import * as OperationsRecurring from "../internal/OperationsRecurring.ts"
+import * as OperationsWorkerPages from "../internal/OperationsWorkerPages.ts"
 import * as OperationsWorkers from "../internal/OperationsWorkers.ts"
 import { ActionRegistry } from "./ActionRegistry.ts"
 import { Redis } from "./Redis.ts"
@@ -103,7 +110,82 @@ export class Operations extends Context.Service<Operations, {
   readonly stats: Effect.Effect<Model.Stats, RedisError>
   /** The overview: queues with lengths, workers (with current job and counters), counters, leader. 1 round trip. */
   readonly taskDetails: Effect.Effect<Model.TaskDetails, RedisError>
+
+  // pages: bounded reads (a fixed number of round trips whatever the size of a list) and writes that name a
+  // listed job by its id and position (see `Model.ListedAt`)
+
+  /**
+   * The overview a dashboard refreshes: queues with lengths, counters, workers busy and idle, the leader, how
+   * many seconds have delayed jobs, and the newest failures. 2 round trips, replies bounded by the number of
+   * queues and workers (no working-on records are read).
+   */
+  readonly summary: Effect.Effect<Model.Summary, RedisError>
+  /** Resque's global processed and failed counters (what a throughput graph samples). 1 round trip. */
+  readonly counters: Effect.Effect<Model.Counters, RedisError>
+  /** A page of a queue, head first (default 25 jobs, at most 500). 1 round trip. */
+  readonly queuedPage: (queue: string, options?: PageOptions) => Effect.Effect<Model.QueuePage, RedisError>
+  /** Removes one listed job from a queue (a fan-out child gets a `Removed` outcome). 2 round trips (3 if it moved, +1 for a child). */
+  readonly removeQueued: (queue: string, job: Model.ListedAt) => Effect.Effect<Model.QueuedJob, RedisError | JobNotFound>
+  /** A page of the delayed schedule by due time (default 25 seconds, at most 20 jobs listed each). 2 round trips. */
+  readonly delayedPage: (options?: PageOptions) => Effect.Effect<Model.DelayedPage, RedisError>
+  /** Moves one listed delayed job (of the second of `at`, ms) onto its queue now. 2 round trips (3 if it moved). */
+  readonly runDelayedNow: (at: number, job: Model.ListedAt) => Effect.Effect<Model.QueuedJob, RedisError | JobNotFound | CorruptPayload>
+  /** Removes one listed delayed job (a fan-out child gets a `Removed` outcome). 2 round trips (3 if it moved, +1 for a child). */
+  readonly removeDelayedJob: (at: number, job: Model.ListedAt) => Effect.Effect<Model.QueuedJob, RedisError | JobNotFound | CorruptPayload>
+  /**
+   * A page of the failed list, newest first by default, optionally filtered by action and error tag (exactly).
+   * Without a filter 1 round trip; with one it examines at most 10 000 records (at most 5 round trips) and
+   * `next` says where to go on.
+   */
+  readonly failedPage: (query?: OperationsFailedPages.FailedQuery) => Effect.Effect<Model.FailedPage, RedisError>
+  /** The failed record listed at a position with an id (pass it to `retryAndRemoveFailed`/`removeFailed`). 1 round trip (2 if it moved). */
+  readonly findFailed: (job: Model.ListedAt) => Effect.Effect<Model.FailedJob, RedisError | JobNotFound>
+  /**
+   * Retries every failed record the filter matches (default all): each is re-enqueued with its original payload
+   * and removed, atomically per chunk. One pass over the list: 2 round trips per 1 000 records.
+   */
+  readonly retryFailedWhere: (filter?: Model.FailedFilter) => Effect.Effect<Model.FailedBulk, RedisError>
+  /** Removes every failed record the filter matches; without a filter one `DEL`. 2 round trips per 1 000 records. */
+  readonly removeFailedWhere: (filter?: Model.FailedFilter) => Effect.Effect<Model.FailedBulk, RedisError>
+  /**
+   * Fan-outs in Redis, found by a bounded `SCAN` (at most 10 calls of 1 000 keys, then 1 pipeline); pass the
+   * returned `cursor` to go on (null: the whole keyspace was scanned).
+   */
+  readonly fanOuts: (options?: { readonly cursor?: string | undefined; readonly limit?: number | undefined }) => Effect.Effect<Model.FanOutList, RedisError>
+  /** A fan-out's counts, state and `onComplete`, without its children. 1 round trip. */
+  readonly fanOutSummary: (fanOutId: string) => Effect.Effect<Model.FanOutSummary, RedisError | FanOutNotFound>
+  /**
+   * A page of a fan-out's children by index. `all`: 1 round trip of the page's size; `completed`, `failed`,
+   * `pending`: 1 round trip reading the outcomes hash.
+   */
+  readonly fanOutChildren: (
+    fanOutId: string,
+    options?: PageOptions & { readonly status?: Model.ChildStatus | undefined }
+  ) => Effect.Effect<Model.FanOutChildren, RedisError | FanOutNotFound>
+  /** A page of the workers by name, in a state, with counts over all of them. 3 round trips. */
+  readonly workerPage: (
+    options?: PageOptions & { readonly state?: Model.WorkerState | undefined; readonly staleAfter?: Duration.Input | undefined }
+  ) => Effect.Effect<Model.WorkerPage, RedisError>
+  /**
+   * Unregisters every worker whose ping is older than `staleAfter` and fails its job ("worker died", or
+   * retries it under its action's policy), as the scheduler's leader does after its dead-worker timeout.
+   * 2 round trips (3 when some are stale), + 1 per stale worker.
+   */
+  readonly reclaimStaleWorkers: (staleAfter: Duration.Input) => Effect.Effect<ReadonlyArray<Model.ReclaimedWorker>, RedisError>
+  /** Every registered action's counters, mean duration and last run. 1 round trip. */
+  readonly actionActivity: Effect.Effect<ReadonlyArray<Model.ActionActivity>, RedisError>
+  /** Every registered recurring action with its state, next run and last run. 2 round trips. */
+  readonly recurringDetails: Effect.Effect<ReadonlyArray<Model.RecurringDetails>, RedisError>
 }>()("effect-resque/Operations") {}
+
+/** Where a page starts and how long it is. @category models */
+export interface PageOptions {
+  readonly offset?: number | undefined
+  readonly limit?: number | undefined
+}
+
+/** The options of `failedPage`. @category models */
+export type FailedQuery = OperationsFailedPages.FailedQuery
 
 /**
  * Builds the service on a context (the Redis seam, the registered actions, the worker middlewares).
@@ -115,6 +197,11 @@ export const makeWith = (context: OperationsContext): Operations["Service"] => {
   const failed = OperationsFailed.make(context)
   const workers = OperationsWorkers.make(context)
   const recurring = OperationsRecurring.make(context)
+  const queuePages = OperationsQueuePages.make(context)
+  const failedPages = OperationsFailedPages.make(context)
+  const fanOuts = OperationsFanOuts.make(context)
+  const workerPages = OperationsWorkerPages.make(context)
+  const activity = OperationsActivity.make(context)
   return Operations.of({
     scheduledAt: (action, inputs, options) => queues.scheduledAt(action, inputs, options?.queue),
     delDelayed: (action, inputs, options) => queues.delDelayed(action, inputs, options?.queue),
@@ -141,7 +228,25 @@ export const makeWith = (context: OperationsContext): Operations["Service"] => {
     taskDetails: workers.taskDetails,
     recurring: recurring.recurring,
     stopRecurrentAction: recurring.stopRecurrentAction,
-    startRecurrentAction: recurring.startRecurrentAction
+    startRecurrentAction: recurring.startRecurrentAction,
+    summary: workerPages.summary,
+    counters: workerPages.counters,
+    queuedPage: (queue, options) => queuePages.queuedPage(queue, options?.offset, options?.limit),
+    removeQueued: queuePages.removeQueued,
+    delayedPage: (options) => queuePages.delayedPage(options?.offset, options?.limit),
+    runDelayedNow: queuePages.runDelayedNow,
+    removeDelayedJob: queuePages.removeDelayedJob,
+    failedPage: failedPages.failedPage,
+    findFailed: failedPages.findFailed,
+    retryFailedWhere: (filter) => failedPages.failedWhere("retry", filter),
+    removeFailedWhere: (filter) => failedPages.failedWhere("remove", filter),
+    fanOuts: fanOuts.fanOuts,
+    fanOutSummary: fanOuts.fanOutSummary,
+    fanOutChildren: fanOuts.fanOutChildren,
+    workerPage: workerPages.workerPage,
+    reclaimStaleWorkers: workerPages.reclaimStaleWorkers,
+    actionActivity: activity.actionActivity,
+    recurringDetails: activity.recurringDetails
   })
 }
 

@@ -77,15 +77,22 @@ export const Write = {
 } as const
 
 /**
- * Per-action statistics: runs, failures and total duration in ms, in the hash `actionstat:NAME`.
+ * Per-action statistics: runs, failures and total duration in ms, and when the last run ended and whether it
+ * succeeded (`lastAt` in epoch ms, `lastOk` 1 or 0: what the dashboard shows as the last run of an action), in
+ * the hash `actionstat:NAME`.
  *
  * @category middlewares
  */
 export const actionStats: Middleware = {
   name: "actionStats",
-  onComplete: ({ job, outcome }, { keys }) => {
+  onComplete: ({ job, outcome }, { keys, now }) => {
     const key = keys.actionStats(job.action)
-    const writes: Array<Write> = [Write.hincrby(key, "runs", 1), Write.hincrby(key, "durationMs", Math.round(outcome.durationMs))]
+    const writes: Array<Write> = [
+      Write.hincrby(key, "runs", 1),
+      Write.hincrby(key, "durationMs", Math.round(outcome.durationMs)),
+      Write.hset(key, "lastAt", String(Math.round(now))),
+      Write.hset(key, "lastOk", outcome._tag === "Success" ? "1" : "0")
+    ]
     if (outcome._tag === "Failure") writes.push(Write.hincrby(key, "failures", 1))
     return writes
   }

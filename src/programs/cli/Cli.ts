@@ -22,6 +22,7 @@ import * as Resque from "../../layers/Resque.ts"
 import * as Inspect from "./Inspect.ts"
 import * as Jobs from "./Jobs.ts"
 import { type App, globalFlags } from "./Shared.ts"
+import * as Web from "./Web.ts"
 
 /**
  * What the CLI is made of. `layers` provides the services the actions' `run` effects need (required when
@@ -61,11 +62,12 @@ export const command = <const Defs extends ReadonlyArray<Action.Any>, E = never>
   const width = Math.max(0, ...options.actions.map((a) => a.name.length))
   const description = options.description ?? "Background jobs on Redis (Resque protocol)"
   const inspect = { group: "Inspect and manage", commands: Inspect.commands(app) }
+  const dashboard = { group: "Dashboard", commands: [Web.command(app)] }
   // without actions it is an operator's tool: nothing to run, enqueue or work on, only what Redis holds
   if (options.actions.length === 0) {
     return Command.make(options.name).pipe(
       Command.withDescription(description),
-      Command.withSubcommands([inspect]),
+      Command.withSubcommands([inspect, dashboard]),
       Command.withGlobalFlags(globalFlags)
     )
   }
@@ -78,7 +80,7 @@ export const command = <const Defs extends ReadonlyArray<Action.Any>, E = never>
         ...options.actions.map((a) => `  ${a.name.padEnd(width + 2)}${a.description}`)
       ].join("\n")
     ),
-    Command.withSubcommands([{ group: "Jobs", commands: Jobs.commands(app) }, inspect]),
+    Command.withSubcommands([{ group: "Jobs", commands: Jobs.commands(app) }, inspect, dashboard]),
     Command.withGlobalFlags(globalFlags)
   )
 }
