@@ -312,12 +312,21 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
   })
 
   /**
-   * The group commit: whatever completions arrived while a commit was in flight go together in the next one.
-   * Two commits may be in flight: one waits on Redis while the next one fills.
+   * The group commit: the completions that arrived while a commit was in flight go together in the next one.
+   * Two commits are in flight at most, each with at most half the slots: while Redis runs one, this process
+   * runs the jobs the other one handed back, so neither waits on the other. Before it takes a batch the
+   * committer yields once, so every slot that finishes in the same turn joins it (one call, not one for the
+   * first slot and one for the rest).
    */
-  const inFlight = yield* Semaphore.make(2)
+  const commitsInFlight = 2
+  const batchLimit = Math.ceil(slots.length / commitsInFlight)
+  const inFlight = yield* Semaphore.make(commitsInFlight)
+  const commitNext = Effect.suspend(() =>
+    Effect.forkChild(Effect.ensuring(commit(waiting.splice(0, batchLimit)), inFlight.release(1)))
+  )
   const committer = Effect.forever(
-    Effect.andThen(inFlight.take(1), Effect.andThen(nextBatch, Effect.suspend(() => Effect.forkChild(Effect.ensuring(commit(waiting.splice(0)), inFlight.release(1)))))))
+    Effect.andThen(inFlight.take(1), Effect.andThen(nextBatch, Effect.andThen(Effect.yieldNow, commitNext)))
+  )
 
   /** Hands a slot's completion to the next commit and resumes with the slot's next job. */
   const complete = (plan: Completion.Plan) =>
