@@ -184,6 +184,18 @@ const cases: ReadonlyArray<Case> = [
     withCompletionState(keys, [heldBy(keys, 20), heldBy(keys, 21), heldBy(keys, 22)]), (keys) => ({
     keys, queues: ["high", "*"], plans: [plan(keys, 0, 20), plan(keys, 1, 21), plan(keys, 2, 22, { writes: failedWrites(keys) })]
   })),
+  scriptCase("complete many: children of two fan-outs in one batch are recorded by fan-out, each finishes once, onCompletes in order", Completion.completeMany, (keys) => [
+    ...withCompletionState(keys, [heldBy(keys, 20), heldBy(keys, 21), heldBy(keys, 22)]),
+    ...fanOutMeta(keys, "f2", 2),
+    ["hset", keys.fanOutOutcomes("f2"), "1", err(1)],
+    ["hincrby", keys.fanOut("f2"), "failed", 1]
+  ], (keys) => ({
+    keys, queues: ["high"], plans: [
+      plan(keys, 0, 20, { writes: [Completion.recordChild(keys, child("f2", 1, ok(1))), ...successWrites(keys, 20)] }),
+      plan(keys, 1, 21, { writes: [...successWrites(keys, 21), Completion.recordChild(keys, child("f2", 0, ok(0)))] }),
+      plan(keys, 2, 22)
+    ]
+  })),
   scriptCase("complete many: stopping slots pick nothing and their records are deleted", Completion.completeMany, (keys) =>
     withCompletionState(keys, [heldBy(keys, 20), heldBy(keys, 21)]), (keys) => ({
     keys, queues: ["high"], plans: [plan(keys, 0, 20, { next: undefined }), plan(keys, 1, 21)]

@@ -180,8 +180,9 @@ const writeTable = (lists: ReadonlyArray<ReadonlyArray<Write>>) => {
 /**
  * Lua: `readWrites(at)` reads the table of writes that starts at `ARGV[at]` (refusing an unknown write before
  * anything is written) and answers it with the index after it; `applyWrite(write, counters)` applies one,
- * adding `incrby`/`hincrby` to `counters` (summed per key and field) and keeping the last `hset` of each key
- * and field, both applied once by `applyCounters`: a batch of completions of one action writes its stats once.
+ * adding `incrby`/`hincrby` to `counters` (summed per key and field), keeping the last `hset` of each key
+ * and field and noting fan-out children by fan-out, all applied once by `applyDeferred`: a batch of
+ * completions of one action writes its stats once, and the children of one fan-out are recorded together.
  */
 const luaWrites = String.raw`
 local known = { incrby = true, hincrby = true, rpush = true, sadd = true, srem = true, del = true, set = true, hset = true, pexpire = true, zadd = true, fanout = true, recur = true }
@@ -198,6 +199,7 @@ local function readWrites(at)
   end
   return writes, at
 end
+local children = newGroups()
 local function applyWrite(write, counters)
   local op, first, last = write[1], write[2], write[3]
   if op == 'incrby' then
@@ -211,14 +213,15 @@ local function applyWrite(write, counters)
   elseif op == 'hset' and last - first == 2 then
     counters['=' .. ARGV[first] .. '\0' .. ARGV[first + 1]] = { ARGV[first], ARGV[first + 1], ARGV[first + 2], true }
   elseif op == 'fanout' then
-    recordChild(unpack(ARGV, first, last))
+    noteChild(children, unpack(ARGV, first, last))
   elseif op == 'recur' then
     continueChain(unpack(ARGV, first, last))
   else
     redis.call(op, unpack(ARGV, first, last))
   end
 end
-local function applyCounters(counters)
+local function applyDeferred(counters)
+  recordGroups(children)
   for _, c in pairs(counters) do
     if c[4] then redis.call('hset', c[1], c[2], c[3])
     elseif c[2] then redis.call('hincrby', c[1], c[2], c[3])
@@ -235,6 +238,7 @@ type TableWrite = readonly [op: string, first: number, end: number]
 
 /** The writes' JavaScript: what `luaWrites` does. */
 const writes = (redis: Script.ScriptRedis, args: ReadonlyArray<string>) => {
+  const children = new FanOutScripts.ChildGroups()
   const read = (at: number): readonly [ReadonlyArray<TableWrite>, number] => {
     const n = Number(args[at])
     at++
@@ -262,18 +266,19 @@ const writes = (redis: Script.ScriptRedis, args: ReadonlyArray<string>) => {
       else counters.set(id, [key, second, Number(third)])
     } else if (op === "hset" && rest.length === 3) {
       counters.set(`=${key}\0${second}`, [key, second, third, true])
-    } else if (op === "fanout") FanOutScripts.recordChild(redis, rest)
+    } else if (op === "fanout") children.note(rest)
     else if (op === "recur") Recurring.continueChain(redis, rest)
     else redis.call(op, ...rest)
   }
-  const applyCounters = (counters: Counters): void => {
+  const applyDeferred = (counters: Counters): void => {
+    children.record(redis)
     for (const counter of counters.values()) {
       if (counter.length === 4) redis.call("hset", counter[0], counter[1], counter[2])
       else if (counter[1] === undefined) redis.call("incrby", counter[0], counter[2])
       else redis.call("hincrby", counter[0], counter[1], counter[2])
     }
   }
-  return { read, apply, applyCounters }
+  return { read, apply, applyDeferred }
 }
 
 /**
@@ -295,7 +300,7 @@ if (redis.call('get', working) or '') ~= expected then return 0 end
 if guard_key ~= '' and (redis.call('get', guard_key) or '') ~= guard_value then return 0 end
 local counters = {}
 for _, write in ipairs(writes) do applyWrite(write, counters) end
-applyCounters(counters)
+applyDeferred(counters)
 return 1
 `,
   encode: (plan: Guarded) => ({
@@ -311,7 +316,7 @@ return 1
     if (guardKey !== "" && (Script.toStringOrNull(redis.call("get", guardKey)) ?? "") !== guardValue) return 0
     const counters = new Map() as Counters
     for (const write of table) w.apply(write, counters)
-    w.applyCounters(counters)
+    w.applyDeferred(counters)
     return 1
   }
 })
@@ -379,7 +384,7 @@ for i = 1, count do
     redis.call('del', working)
   end
 end
-applyCounters(counters)
+applyDeferred(counters)
 rewake(wake_key, prefix, popped)
 return picked
 `,
@@ -429,7 +434,7 @@ return picked
       if (job !== undefined) picked.push([i, job, fresh])
       else if (current !== "") redis.call("del", working)
     }
-    w.applyCounters(counters)
+    w.applyDeferred(counters)
     Pick.rewake(redis, wakeKey, prefix, popped)
     return Pick.encodeBySlot(picked)
   }
