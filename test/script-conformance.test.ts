@@ -178,6 +178,10 @@ const cases: ReadonlyArray<Case> = [
     ["set", keys.working("host:1.1", workerQueues), heldBy(keys, 7)],
     ["del", keys.wake]
   ], (keys) => ({ keys, queues: ["high"], slots: idleSlots(keys, 2) })),
+  scriptCase("pick: slots known to hold nothing are not read, and pick from the queues", Pick.pickMany, (keys) => [
+    ...queued(keys),
+    ["set", keys.working("host:1.1", workerQueues), heldBy(keys, 7)]
+  ], (keys) => ({ keys, queues: ["high"], slots: idleSlots(keys, 3).map((slot, i) => (i === 0 ? { ...slot, mayHold: false } : slot)) })),
   scriptCase("pick: nothing to pick", Pick.pickMany, () => [], (keys) => ({ keys, queues: ["high", "*"], slots: idleSlots(keys, 3) })),
 
   scriptCase("complete many: applies each completion, sums the counters, keeps the last hset, picks each slot's next job", Completion.completeMany, (keys) =>

@@ -214,17 +214,39 @@ export const targetList = (summaries: ReadonlyArray<Summary>): ReadonlyArray<Tar
   }
   const oursProcess = find(summaries, "process", "ours")
   const best = oursProcess.reduce<Summary | undefined>((a, s) => (a === undefined || s.value.median > a.value.median ? s : a), undefined)
-  for (const [peer, goal] of [["node-resque", "processing (recording on) ≥ 1.0× node-resque MultiWorker"], ["bullmq", "processing (recording on) ≥ BullMQ c50"]] as const) {
+  const processGoals = [
+    ["node-resque", "processing (recording on) ≥ 1× node-resque MultiWorker, by a wide margin", 1],
+    ["bullmq", "processing (recording on) ≥ 1.5× BullMQ c50 (stretch 2×)", 1.5]
+  ] as const
+  for (const [peer, goal, ratio] of processGoals) {
     const [p] = find(summaries, "process", peer)
     if (best && p) {
       const r = speedRatio(best, p)
-      out.push({ goal, measured: `${fmt(r)}× (ours ${best.variant}: ${fmt(best.value.median)} vs ${fmt(p.value.median)} jobs/s)`, met: r >= 1 })
+      out.push({ goal, measured: `${fmt(r)}× (ours ${best.variant}: ${fmt(best.value.median)} vs ${fmt(p.value.median)} jobs/s)`, met: r >= ratio })
     }
+  }
+  const [bullProcess] = find(summaries, "process", "bullmq")
+  if (best && bullProcess) {
+    const cpu = (s: Summary, side: "node" | "redis") => s.extra[`${side}CpuUsPerJob`] ?? Number.NaN
+    const [node, redis, bullNode, bullRedis] = [cpu(best, "node"), cpu(best, "redis"), cpu(bullProcess, "node"), cpu(bullProcess, "redis")]
+    out.push({
+      goal: "CPU per job: node ≤ 30 µs, redis ≤ 15 µs (on the issue's machine, where BullMQ took 34 + 28)",
+      measured: `${fmt(node)} + ${fmt(redis)} µs (BullMQ c50 here: ${fmt(bullNode)} + ${fmt(bullRedis)} µs)`,
+      met: node <= 30 && redis <= 15
+    })
+    out.push({
+      goal: "CPU per job relative to BullMQ in the same run, as the issue's goals are there: node ≤ 0.88×, redis ≤ 0.54×",
+      measured: `node ${fmt(node / bullNode)}×, redis ${fmt(redis / bullRedis)}×`,
+      met: node / bullNode <= 30 / 34 && redis / bullRedis <= 15 / 28
+    })
+    const rss = best.extra["peakRssMb"] ?? Number.NaN
+    const bullRss = bullProcess.extra["peakRssMb"] ?? Number.NaN
+    out.push({ goal: "worker peak RSS ≤ BullMQ's (processing case)", measured: `${fmt(rss)} MB vs ${fmt(bullRss)} MB`, met: rss <= bullRss })
   }
   const [rt] = find(summaries, "roundtrips", "ours")
   if (rt) {
     const extra = (rt.extra["process-children.roundTrips"] ?? Number.NaN) - (rt.extra["process.roundTrips"] ?? Number.NaN)
-    out.push({ goal: "result recording ≤ 1 extra round trip per child", measured: `${fmt(extra)} extra round trips per child`, met: extra <= 1 })
+    out.push({ goal: "result recording: 0 extra round trips per child", measured: `${fmt(extra)} extra round trips per child`, met: extra <= 0.01 })
     const perBatch = (rt.extra["fanout.roundTrips"] ?? Number.NaN) * 100
     out.push({ goal: "enqueue ≤ 1 round trip per batch (of 100)", measured: `${fmt(perBatch)} round trips per batch`, met: perBatch <= 1.05 })
   }
@@ -250,13 +272,14 @@ export const targetList = (summaries: ReadonlyArray<Summary>): ReadonlyArray<Tar
   const [idle] = find(summaries, "idle", "ours")
   if (idle) {
     const commands = idle.value.median
+    const sent = idle.extra["sentPerSec"] ?? Number.NaN
     const cpu = idle.extra["redisAttributableCpuPct"] ?? Number.NaN
     out.push({
-      goal: `idle worker process (${idle.n} slots) ≤ 1 Redis command/s, ≈ 0 Redis CPU`,
+      goal: `idle worker process (${idle.n} slots) sends ≤ 1 Redis command/s, ≈ 0 Redis CPU`,
       measured: `${fmt(commands)} commands/s executed (${fmt(idle.extra["sentPerSec"] ?? Number.NaN)} sent), redis CPU ${pct(idle.redisCpuPct)} (server idle baseline ${
         pct(idle.extra["redisBaselineCpuPct"] ?? Number.NaN)
       }; "≈ 0": ≤ ${idleCpuTolerancePct}% above it)`,
-      met: commands <= 1 && cpu <= idleCpuTolerancePct
+      met: sent <= 1 && cpu <= idleCpuTolerancePct
     })
   }
   const memory = find(summaries, "memory", "ours")

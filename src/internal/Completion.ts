@@ -163,7 +163,9 @@ const writeTable = (lists: ReadonlyArray<ReadonlyArray<Write>>) => {
   const positions = new Map<string, number>()
   const refs = lists.map((writes) =>
     writes.map((write) => {
-      const id = JSON.stringify(write)
+      // a fan-out child's record and a chain's next copy are one job's own: never shared, never looked up
+      if (write[0] === "fanout" || write[0] === "recur") return table.push(write)
+      const id = write.join("\0")
       let position = positions.get(id)
       if (position === undefined) {
         position = table.push(write)

@@ -199,11 +199,18 @@ export interface IdleSlot {
   readonly working: string
   readonly worker: string
   readonly runAt: string
+  /**
+   * Whether its record may still hold a job (default `true`): `false` only when the slot's last script call
+   * is known to have left no record (its completion found no next job, or an earlier pick gave it none), so
+   * the pick does not read the record of every idle slot each time it wakes.
+   */
+  readonly mayHold?: boolean | undefined
 }
 
 /**
- * Picks for the idle slots of a pool, in one step: each slot whose record still holds a job gets it back;
- * the others get the next jobs of the queues, in priority order, while there are any. Answers the jobs by
+ * Picks for the idle slots of a pool, in one step: each slot whose record still holds a job gets it back
+ * (only slots that may hold one are read); the others get the next jobs of the queues, in priority order,
+ * while there are any. Answers the jobs by
  * slot index (slots that got none are left out).
  *
  * @category scripts
@@ -213,13 +220,13 @@ export const pickMany = Script.make({
   lua: String.raw`${luaPick}
 local queues_key, wake_key = KEYS[1], KEYS[2]
 local prefix, count = ARGV[1], tonumber(ARGV[2])
-local queues = expandQueues(queues_key, 3 + 3 * count)
+local queues = expandQueues(queues_key, 3 + 4 * count)
 local picked = {}
 local popped = {}
 local drained = false
 for i = 0, count - 1 do
-  local working, worker, run_at = ARGV[3 + 3 * i], ARGV[4 + 3 * i], ARGV[5 + 3 * i]
-  local current = redis.call('get', working)
+  local working, worker, run_at, may_hold = ARGV[3 + 4 * i], ARGV[4 + 4 * i], ARGV[5 + 4 * i], ARGV[6 + 4 * i]
+  local current = may_hold == '1' and redis.call('get', working)
   local job = current and held(current, worker)
   local fresh = false
   if not job and not drained then
@@ -242,20 +249,20 @@ return picked
     args: [
       input.keys.queue(""),
       input.slots.length,
-      ...input.slots.flatMap((slot) => [slot.working, slot.worker, slot.runAt]),
+      ...input.slots.flatMap((slot) => [slot.working, slot.worker, slot.runAt, slot.mayHold === false ? "0" : "1"]),
       ...input.queues
     ]
   }),
   decode: decodeBySlot,
   twin: (redis, [queuesKey = "", wakeKey = ""], [prefix = "", countText = "0", ...rest]) => {
     const count = Number(countText)
-    const queues = expandQueues(redis, queuesKey, rest.slice(3 * count))
+    const queues = expandQueues(redis, queuesKey, rest.slice(4 * count))
     const picked: Array<readonly [number, Picked, boolean]> = []
     const popped = new Set<string>()
     let drained = false
     for (let i = 0; i < count; i++) {
-      const [working = "", worker = "", runAt = ""] = rest.slice(3 * i, 3 * i + 3)
-      const current = redis.call("get", working)
+      const [working = "", worker = "", runAt = "", mayHold = ""] = rest.slice(4 * i, 4 * i + 4)
+      const current = mayHold === "1" ? redis.call("get", working) : null
       let job = typeof current === "string" ? held(current, worker) : undefined
       let fresh = false
       if (job === undefined && !drained) {

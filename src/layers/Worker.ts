@@ -143,6 +143,12 @@ interface Slot {
   readonly inbox: Queue.Queue<Delivery>
   /** The last run_at it wrote: a slot's records never repeat, so a re-sent completion tells them apart. */
   lastRunAt: number
+  /**
+   * Whether its working-on record may hold a job while the slot is idle: true at start (a process that had
+   * this name before may have left one) and after a script call whose answer was lost; false once a script
+   * call is known to have left no record. The pick reads only the records that may hold a job.
+   */
+  mayHold: boolean
 }
 
 /** The run_at of a slot's next working-on record: now, and always later than its last one. */
@@ -162,6 +168,7 @@ interface Ran {
 
 /** A completion waiting for the pool's next commit, and how its slot gets its next job. */
 interface Pending {
+  readonly slot: Slot
   readonly plan: Completion.Plan
   readonly resume: (next: Pick.Picked | undefined) => void
 }
@@ -196,7 +203,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
   const idleSlots = yield* Queue.unbounded<number>()
   const clock = yield* Clock.Clock
   const slots: ReadonlyArray<Slot> = yield* Effect.forEach(names, (name, index) =>
-    Effect.map(Queue.unbounded<Delivery>(), (inbox): Slot => ({ index, name, working: keys.working(name, queuesString), inbox, lastRunAt: 0 })))
+    Effect.map(Queue.unbounded<Delivery>(), (inbox): Slot => ({ index, name, working: keys.working(name, queuesString), inbox, lastRunAt: 0, mayHold: true })))
   const state = {
     // set with `stop`: read on every job, where a plain flag is cheaper than the Deferred
     stopping: false,
@@ -290,11 +297,15 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
     completeMany(batch.map((p) => p.plan)).pipe(
       Effect.retry(retryFast),
       Effect.retry(retrySlow),
-      Effect.catch((error) => Effect.as(Effect.logError("could not record job completions", error), new Map<number, Pick.Handed>())),
+      Effect.map((next): ReadonlyMap<number, Pick.Handed> | undefined => next),
+      Effect.catch((error) => Effect.as(Effect.logError("could not record job completions", error), undefined)),
       Effect.map((next) =>
         batch.forEach((p, i) => {
-          const handed = next.get(i)
+          const handed = next?.get(i)
           const runAt = p.plan.next?.runAt
+          // recorded: a slot handed nothing has no record left; given up (`next` undefined): its record may
+          // still hold the job, and the slot's next pick hands it back
+          p.slot.mayHold = next === undefined
           p.resume(handed === undefined || runAt === undefined ? undefined : Pick.pickedFor(handed, { runAt, worker: p.plan.worker }))
         })
       )
@@ -329,15 +340,15 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
   )
 
   /** Hands a slot's completion to the next commit and resumes with the slot's next job. */
-  const complete = (plan: Completion.Plan) =>
+  const complete = (slot: Slot, plan: Completion.Plan) =>
     Effect.callback<Pick.Picked | undefined>((resume) => {
-      waiting.push({ plan, resume: (next) => resume(Effect.succeed(next)) })
+      waiting.push({ slot, plan, resume: (next) => resume(Effect.succeed(next)) })
       wakeCommitter?.()
     })
 
   /** After a job: its completion, its event, its log line; the slot's next job. */
   const finish = (slot: Slot, picked: Pick.Picked, ran: Ran): Effect.Effect<Pick.Picked | undefined> =>
-    Effect.map(complete(planOf(slot, picked, ran, !state.stopping)), (next) => {
+    Effect.map(complete(slot, planOf(slot, picked, ran, !state.stopping)), (next) => {
       const [queue] = picked
       PubSub.publishUnsafe(events, { worker: slot.name, queue, job: ran.job, outcome: ran.outcome })
       return next
@@ -396,11 +407,11 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
       const now = yield* Clock.currentTimeMillis
       const waiting = [...idle].map((index) => slots[index]!)
       const runAts = waiting.map((slot) => nextRunAt(slot, now))
-      const picked = yield* redis.eval(Pick.pickMany, {
-        keys,
-        queues,
-        slots: waiting.map((slot, i) => ({ working: slot.working, worker: slot.name, runAt: runAts[i]! }))
-      })
+      const asked = waiting.map((slot, i): Pick.IdleSlot => ({ working: slot.working, worker: slot.name, runAt: runAts[i]!, mayHold: slot.mayHold }))
+      // until the answer arrives, the pick may have stored a job in any of these records
+      for (const slot of waiting) slot.mayHold = true
+      const picked = yield* redis.eval(Pick.pickMany, { keys, queues, slots: asked })
+      for (const slot of waiting) slot.mayHold = false
       for (const [position, handed] of picked) {
         const slot = waiting[position]!
         idle.delete(slot.index)
