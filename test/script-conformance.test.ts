@@ -222,6 +222,7 @@ const cases: ReadonlyArray<Case> = [
     ...withCompletionState(keys, [heldBy(keys, 9)]),
     ["set", keys.ping("host:1.0"), "{\"time\":1}"]
   ], (keys) => ({
+    keys,
     working: keys.working("host:1.0", workerQueues),
     expected: heldBy(keys, 9),
     guard: { key: keys.ping("host:1.0"), value: "{\"time\":1}" },
@@ -231,6 +232,7 @@ const cases: ReadonlyArray<Case> = [
     ...withCompletionState(keys, [heldBy(keys, 9)]),
     ["set", keys.ping("host:1.0"), "{\"time\":2}"]
   ], (keys) => ({
+    keys,
     working: keys.working("host:1.0", workerQueues),
     expected: heldBy(keys, 9),
     guard: { key: keys.ping("host:1.0"), value: "{\"time\":1}" },
@@ -240,6 +242,7 @@ const cases: ReadonlyArray<Case> = [
     ["sadd", keys.workers, `host:1.0:${workerQueues}`],
     ["set", keys.ping("host:1.0"), "{\"time\":1}"]
   ], (keys) => ({
+    keys,
     working: keys.working("host:1.0", workerQueues),
     expected: "",
     guard: { key: keys.ping("host:1.0"), value: "{\"time\":1}" },

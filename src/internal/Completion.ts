@@ -123,6 +123,7 @@ export const unregister = (keys: Keys, worker: string, queues: string): Readonly
  * @category models
  */
 export interface Guarded {
+  readonly keys: Keys
   /** The working-on key of the worker whose job completes. */
   readonly working: string
   /** The record expected there: the job's working-on record, or "" for none. */
@@ -222,8 +223,8 @@ local function applyWrite(write, counters)
     redis.call(op, unpack(ARGV, first, last))
   end
 end
-local function applyDeferred(counters)
-  recordGroups(children)
+local function applyDeferred(counters, queues_key, wake_key, prefix)
+  recordGroups(children, queues_key, wake_key, prefix)
   for _, c in pairs(counters) do
     if c[4] then redis.call('hset', c[1], c[2], c[3])
     elseif c[2] then redis.call('hincrby', c[1], c[2], c[3])
@@ -272,8 +273,8 @@ const writes = (redis: Script.ScriptRedis, args: ReadonlyArray<string>) => {
     else if (op === "recur") Recurring.continueChain(redis, rest)
     else redis.call(op, ...rest)
   }
-  const applyDeferred = (counters: Counters): void => {
-    children.record(redis)
+  const applyDeferred = (counters: Counters, to: FanOutScripts.Destination): void => {
+    children.record(redis, to)
     for (const counter of counters.values()) {
       if (counter.length === 4) redis.call("hset", counter[0], counter[1], counter[2])
       else if (counter[1] === undefined) redis.call("incrby", counter[0], counter[2])
@@ -295,30 +296,30 @@ const writes = (redis: Script.ScriptRedis, args: ReadonlyArray<string>) => {
 export const complete = Script.make({
   name: "completeGuarded",
   lua: String.raw`${Pick.luaPick}${FanOutScripts.luaRecordChild}${Recurring.luaContinueChain}${luaWrites}
-local working = KEYS[1]
-local expected, guard_key, guard_value = ARGV[1], ARGV[2], ARGV[3]
-local writes = readWrites(4)
+local working, queues_key, wake_key = KEYS[1], KEYS[2], KEYS[3]
+local expected, guard_key, guard_value, prefix = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local writes = readWrites(5)
 if (redis.call('get', working) or '') ~= expected then return 0 end
 if guard_key ~= '' and (redis.call('get', guard_key) or '') ~= guard_value then return 0 end
 local counters = {}
 for _, write in ipairs(writes) do applyWrite(write, counters) end
-applyDeferred(counters)
+applyDeferred(counters, queues_key, wake_key, prefix)
 return 1
 `,
   encode: (plan: Guarded) => ({
-    keys: [plan.working],
-    args: [plan.expected, plan.guard?.key ?? "", plan.guard?.value ?? "", ...writeTable([plan.writes]).args]
+    keys: [plan.working, plan.keys.queues, plan.keys.wake],
+    args: [plan.expected, plan.guard?.key ?? "", plan.guard?.value ?? "", plan.keys.queue(""), ...writeTable([plan.writes]).args]
   }),
   decode: (reply) => reply === 1,
-  twin: (redis, [working = ""], args) => {
-    const [expected, guardKey = "", guardValue = ""] = args
+  twin: (redis, [working = "", queuesKey = "", wakeKey = ""], args) => {
+    const [expected, guardKey = "", guardValue = "", prefix = ""] = args
     const w = writes(redis, args)
-    const [table] = w.read(3)
+    const [table] = w.read(4)
     if ((Script.toStringOrNull(redis.call("get", working)) ?? "") !== expected) return 0
     if (guardKey !== "" && (Script.toStringOrNull(redis.call("get", guardKey)) ?? "") !== guardValue) return 0
     const counters = new Map() as Counters
     for (const write of table) w.apply(write, counters)
-    w.applyDeferred(counters)
+    w.applyDeferred(counters, { queuesKey, wakeKey, prefix })
     return 1
   }
 })
@@ -339,7 +340,7 @@ return 1
  * KEYS: queues set, wake-up marker. ARGV: queue key prefix, number of completions, the table of the batch's
  * distinct writes (their number, then per write its op, argument count and arguments), then per completion
  * its working-on key, expected record start, worker name, pick (`1`/`0`), run_at of the next record, and the
- * positions of its writes in the table (their number, then the positions); then the queue names to pick
+ * positions of its writes in the table (comma-separated); then the queue names to pick
  * from. Answers the next jobs by completion index.
  *
  * @category scripts
@@ -349,30 +350,25 @@ export const completeMany = Script.make({
   lua: String.raw`${Pick.luaPick}${FanOutScripts.luaRecordChild}${Recurring.luaContinueChain}${luaWrites}
 local queues_key, wake_key = KEYS[1], KEYS[2]
 local prefix, count = ARGV[1], tonumber(ARGV[2])
-local writes, at = readWrites(3)
-local starts = {}
-for i = 1, count do
-  starts[i] = at
-  at = at + 6 + tonumber(ARGV[at + 5])
-end
+local writes, first = readWrites(3)
 local queues = nil
 local counters = {}
 local popped = {}
 local drained = false
 local picked = {}
 for i = 1, count do
-  local s = starts[i]
+  local s = first + 6 * (i - 1)
   local working, expected, worker, pick, run_at = ARGV[s], ARGV[s + 1], ARGV[s + 2], ARGV[s + 3], ARGV[s + 4]
   local current = redis.call('get', working) or ''
   local job = false
   local fresh = false
   if string.sub(current, 1, #expected) == expected then
-    for k = 1, tonumber(ARGV[s + 5]) do applyWrite(writes[tonumber(ARGV[s + 5 + k])], counters) end
+    for ref in string.gmatch(ARGV[s + 5], '%d+') do applyWrite(writes[tonumber(ref)], counters) end
   elseif current ~= '' then
     job = held(current, worker) or false
   end
   if not job and pick == '1' and not drained then
-    queues = queues or expandQueues(queues_key, at)
+    queues = queues or expandQueues(queues_key, first + 6 * count)
     job = popFrom(queues, working, prefix, run_at, worker, popped)
     fresh = true
     if not job then drained = true end
@@ -386,7 +382,7 @@ for i = 1, count do
     redis.call('del', working)
   end
 end
-applyDeferred(counters)
+applyDeferred(counters, queues_key, wake_key, prefix)
 rewake(wake_key, prefix, popped)
 return picked
 `,
@@ -395,7 +391,7 @@ return picked
     const args: Array<Arg> = [input.keys.queue(""), input.plans.length, ...table.args]
     input.plans.forEach((plan, i) => {
       const refs = table.refs[i] ?? []
-      args.push(plan.working, plan.expected, plan.worker, plan.next === undefined ? "0" : "1", plan.next?.runAt ?? "", refs.length, ...refs)
+      args.push(plan.working, plan.expected, plan.worker, plan.next === undefined ? "0" : "1", plan.next?.runAt ?? "", refs.join(","))
     })
     args.push(...input.queues)
     return { keys: [input.keys.queues, input.keys.wake], args }
@@ -405,30 +401,22 @@ return picked
     const [prefix = "", countText = "0"] = args
     const count = Number(countText)
     const w = writes(redis, args)
-    const [table, afterTable] = w.read(2)
-    const starts: Array<number> = []
-    let at = afterTable
-    for (let i = 0; i < count; i++) {
-      starts.push(at)
-      at += 6 + Number(args[at + 5])
-    }
+    const [table, first] = w.read(2)
     let queues: ReadonlyArray<string> | undefined
     const counters = new Map() as Counters
     const popped = new Set<string>()
     let drained = false
     const picked: Array<readonly [number, Pick.Picked, boolean]> = []
     for (let i = 0; i < count; i++) {
-      const s = starts[i] ?? 0
-      const [working = "", expected = "", worker = "", pick = "", runAt = ""] = args.slice(s, s + 5)
+      const [working = "", expected = "", worker = "", pick = "", runAt = "", refs = ""] = args.slice(first + 6 * i, first + 6 * i + 6)
       const current = Script.toStringOrNull(redis.call("get", working)) ?? ""
       let job: Pick.Picked | undefined
       let fresh = false
       if (current.startsWith(expected)) {
-        const refs = Number(args[s + 5])
-        for (let k = 1; k <= refs; k++) w.apply(table[Number(args[s + 5 + k]) - 1]!, counters)
+        for (const ref of refs.match(/\d+/g) ?? []) w.apply(table[Number(ref) - 1]!, counters)
       } else if (current !== "") job = Pick.held(current, worker)
       if (job === undefined && pick === "1" && !drained) {
-        queues ??= Pick.expandQueues(redis, queuesKey, args.slice(at))
+        queues ??= Pick.expandQueues(redis, queuesKey, args.slice(first + 6 * count))
         job = Pick.popFrom(redis, queues, { working, prefix, runAt, worker }, popped)
         fresh = true
         if (job === undefined) drained = true
@@ -436,7 +424,7 @@ return picked
       if (job !== undefined) picked.push([i, job, fresh])
       else if (current !== "") redis.call("del", working)
     }
-    w.applyDeferred(counters)
+    w.applyDeferred(counters, { queuesKey, wakeKey, prefix })
     Pick.rewake(redis, wakeKey, prefix, popped)
     return Pick.encodeBySlot(picked)
   }

@@ -33,13 +33,14 @@ export interface ChildRecord {
   readonly onlyIfAbsent: boolean
 }
 
-/** The ten string arguments of `recordChild` for one child. */
+/**
+ * The six string arguments of one child's recording (`noteChild`): its fan-out's meta key (the outcomes
+ * hash is that key with `:outcomes`, see `Keys.fanOutOutcomes`), the fan-out id, the child's index, its
+ * encoded outcome, the time and the mode. Where an `onComplete` goes (the queues set, the wake-up marker,
+ * the queue key prefix) is the script's, not the child's.
+ */
 export const childArgs = (keys: Keys, child: ChildRecord): ReadonlyArray<string> => [
   keys.fanOut(child.fanOutId),
-  keys.fanOutOutcomes(child.fanOutId),
-  keys.queues,
-  keys.wake,
-  keys.queue(""),
   child.fanOutId,
   String(child.index),
   child.outcome,
@@ -47,9 +48,23 @@ export const childArgs = (keys: Keys, child: ChildRecord): ReadonlyArray<string>
   child.onlyIfAbsent ? "nx" : "-"
 ]
 
+/** The number of {@link childArgs}. */
+export const childArgCount = 6
+
+/** Where a finished fan-out's `onComplete` job is pushed: the queues set, the wake-up marker, the queue key prefix. */
+export interface Destination {
+  readonly queuesKey: string
+  readonly wakeKey: string
+  readonly prefix: string
+}
+
+/** The {@link Destination} of a namespace. */
+export const destination = (keys: Keys): Destination => ({ queuesKey: keys.queues, wakeKey: keys.wake, prefix: keys.queue("") })
+
 /**
- * Lua: `noteChild(groups, ...)` takes one child's ten arguments (`childArgs`) and files it under its fan-out;
- * `recordGroups(groups)` then records every noted child, a fan-out at a time, and answers how many were
+ * Lua: `noteChild(groups, ...)` takes one child's six arguments (`childArgs`) and files it under its fan-out;
+ * `recordGroups(groups, queues_key, wake_key, prefix)` then records every noted child, a fan-out at a time
+ * (a finished one's `onComplete` pushed to its queue under `prefix`), and answers how many were
  * recorded (children of expired fan-outs are not). A fan-out's children recorded together share its reads
  * and writes: one `EXISTS`, one `HSETNX` per child (an `HGET` and `HSET` only for a child recorded before),
  * one `HINCRBY` per count that changed, one `HMGET`, the two `PEXPIRE`s and the done check: a batch of
@@ -57,17 +72,17 @@ export const childArgs = (keys: Keys, child: ChildRecord): ReadonlyArray<string>
  */
 export const luaRecordChild = String.raw`${luaWake}
 local function newGroups() return { list = {}, by_meta = {} } end
-local function noteChild(groups, meta, outcomes, queues_key, wake_key, prefix, fan_out_id, index, outcome, now, mode)
+local function noteChild(groups, meta, fan_out_id, index, outcome, now, mode)
   local group = groups.by_meta[meta]
   if not group then
-    group = { meta = meta, outcomes = outcomes, queues_key = queues_key, wake_key = wake_key, prefix = prefix, fan_out_id = fan_out_id, children = {} }
+    group = { meta = meta, outcomes = meta .. ':outcomes', fan_out_id = fan_out_id, children = {} }
     groups.by_meta[meta] = group
     groups.list[#groups.list + 1] = group
   end
   group.now = now
   group.children[#group.children + 1] = { index, outcome, mode }
 end
-local function recordGroup(g)
+local function recordGroup(g, queues_key, wake_key, prefix)
   if redis.call('exists', g.meta) == 0 then return 0 end
   local delta = { completed = 0, failed = 0 }
   for _, c in ipairs(g.children) do
@@ -99,15 +114,15 @@ local function recordGroup(g)
   local failed = tonumber(m[4]) or 0
   if total and completed + failed >= total and redis.call('hsetnx', g.meta, 'done', g.now) == 1 and m[5] and m[6] then
     local payload = m[5] .. '"fanOutId":"' .. g.fan_out_id .. '","total":' .. total .. ',"completed":' .. completed .. ',"failed":' .. failed .. '}]}'
-    redis.call('sadd', g.queues_key, m[6])
-    redis.call('rpush', g.prefix .. m[6], payload)
-    wake(g.wake_key, m[6])
+    redis.call('sadd', queues_key, m[6])
+    redis.call('rpush', prefix .. m[6], payload)
+    wake(wake_key, m[6])
   end
   return #g.children
 end
-local function recordGroups(groups)
+local function recordGroups(groups, queues_key, wake_key, prefix)
   local recorded = 0
-  for _, g in ipairs(groups.list) do recorded = recorded + recordGroup(g) end
+  for _, g in ipairs(groups.list) do recorded = recorded + recordGroup(g, queues_key, wake_key, prefix) end
   return recorded
 end
 `
@@ -124,9 +139,6 @@ const asNumber = (reply: unknown): number | undefined => {
 interface Group {
   readonly meta: string
   readonly outcomes: string
-  readonly queuesKey: string
-  readonly wakeKey: string
-  readonly prefix: string
   readonly fanOutId: string
   now: string
   readonly children: Array<readonly [index: string, outcome: string, mode: string]>
@@ -139,12 +151,12 @@ interface Group {
 export class ChildGroups {
   private readonly groups = new Map<string, Group>()
 
-  /** Files one child (its ten `childArgs`) under its fan-out. */
+  /** Files one child (its six `childArgs`) under its fan-out. */
   note(args: ReadonlyArray<string>): void {
-    const [meta = "", outcomes = "", queuesKey = "", wakeKey = "", prefix = "", fanOutId = "", index = "", outcome = "", now = "", mode = ""] = args
+    const [meta = "", fanOutId = "", index = "", outcome = "", now = "", mode = ""] = args
     let group = this.groups.get(meta)
     if (group === undefined) {
-      group = { meta, outcomes, queuesKey, wakeKey, prefix, fanOutId, now, children: [] }
+      group = { meta, outcomes: `${meta}:outcomes`, fanOutId, now, children: [] }
       this.groups.set(meta, group)
     }
     group.now = now
@@ -152,14 +164,14 @@ export class ChildGroups {
   }
 
   /** Records every noted child; answers how many were recorded (children of expired fan-outs are not). */
-  record(redis: Script.ScriptRedis): number {
+  record(redis: Script.ScriptRedis, to: Destination): number {
     let recorded = 0
-    for (const group of this.groups.values()) recorded += recordGroup(redis, group)
+    for (const group of this.groups.values()) recorded += recordGroup(redis, group, to)
     return recorded
   }
 }
 
-const recordGroup = (redis: Script.ScriptRedis, g: Group): number => {
+const recordGroup = (redis: Script.ScriptRedis, g: Group, to: Destination): number => {
   if (redis.call("exists", g.meta) === 0) return 0
   const delta = { completed: 0, failed: 0 }
   for (const [index, outcome, mode] of g.children) {
@@ -194,9 +206,9 @@ const recordGroup = (redis: Script.ScriptRedis, g: Group): number => {
     typeof prefixOfPayload === "string" && typeof queue === "string"
   ) {
     const payload = `${prefixOfPayload}"fanOutId":"${g.fanOutId}","total":${total},"completed":${completed},"failed":${failed}}]}`
-    redis.call("sadd", g.queuesKey, queue)
-    redis.call("rpush", g.prefix + queue, payload)
-    redis.call("zadd", g.wakeKey, 0, queue)
+    redis.call("sadd", to.queuesKey, queue)
+    redis.call("rpush", to.prefix + queue, payload)
+    redis.call("zadd", to.wakeKey, 0, queue)
   }
   return g.children.length
 }
@@ -211,18 +223,18 @@ export const recordChildren = Script.make({
   name: "fanOutRecordChildren",
   lua: String.raw`${luaRecordChild}
 local groups = newGroups()
-for i = 1, #ARGV, 10 do noteChild(groups, unpack(ARGV, i, i + 9)) end
-return recordGroups(groups)
+for i = 2, #ARGV, 6 do noteChild(groups, unpack(ARGV, i, i + 5)) end
+return recordGroups(groups, KEYS[1], KEYS[2], ARGV[1])
 `,
   encode: ({ keys, children }: { readonly keys: Keys; readonly children: ReadonlyArray<ChildRecord> }) => ({
-    keys: [],
-    args: children.flatMap((child) => childArgs(keys, child))
+    keys: [keys.queues, keys.wake],
+    args: [keys.queue(""), ...children.flatMap((child) => childArgs(keys, child))]
   }),
   decode: Script.toNumber,
-  twin: (redis, _keys, args) => {
+  twin: (redis, [queuesKey = "", wakeKey = ""], [prefix = "", ...args]) => {
     const groups = new ChildGroups()
-    for (let i = 0; i + 10 <= args.length; i += 10) groups.note(args.slice(i, i + 10))
-    return groups.record(redis)
+    for (let i = 0; i + childArgCount <= args.length; i += childArgCount) groups.note(args.slice(i, i + childArgCount))
+    return groups.record(redis, { queuesKey, wakeKey, prefix })
   }
 })
 

@@ -85,7 +85,7 @@ export const make = (context: Context) => {
       ...recorded,
       ...Completion.unregister(keys, member.name, member.queues)
     ]
-    return redis.eval(Completion.complete, { working: keys.working(member.name, member.queues), expected: w.raw, writes })
+    return redis.eval(Completion.complete, { keys, working: keys.working(member.name, member.queues), expected: w.raw, writes })
   }
 
   const cleanOldWorkers = (age: Duration.Input) =>

@@ -132,6 +132,7 @@ export const reclaimDeadWorkers = (options: Options) =>
       const raw = records[i] ?? null
       const { writes, action, retried } = yield* reclaimWrites(options, worker, raw, now)
       const applied = yield* redis.eval(Completion.complete, {
+        keys,
         working: keys.working(worker.name, worker.queues),
         expected: raw ?? "",
         guard: { key: keys.ping(worker.name), value: worker.ping },
