@@ -67,6 +67,25 @@ export const continueChain = (keys: Keys, options: Parameters<typeof Recurring.c
   ...Recurring.continueArgs(keys, options)
 ]
 
+/** Counter writes by key and field, built once: most jobs of a pool share them (the table finds them by identity). */
+const counters = new Map<string, Write>()
+
+/**
+ * `INCRBY key 1` (or `HINCRBY key field 1`), the same array for the same key and field: a batch's write table
+ * recognizes it without comparing its contents.
+ *
+ * @category constructors
+ */
+export const countOne = (key: string, field?: string): Write => {
+  const id = field === undefined ? key : `${key}\0${field}`
+  let write = counters.get(id)
+  if (write === undefined) {
+    write = field === undefined ? ["incrby", key, 1] : ["hincrby", key, field, 1]
+    if (counters.size < 4096) counters.set(id, write)
+  }
+  return write
+}
+
 /** The writes that schedule a job's next attempt: at a time, or on its queue now. */
 export const retryWrites = (
   keys: Keys,
@@ -91,8 +110,8 @@ export const bookkeeping = (keys: Keys, options: {
   readonly retry?: { readonly queue: string; readonly payload: string; readonly at?: number } | undefined
 }): ReadonlyArray<Write> => {
   const status = options.outcome._tag === "Success" ? "processed" : "failed"
-  const writes: Array<Write> = [["incrby", keys.stat(status), 1]]
-  if (options.countForWorker) writes.push(["incrby", keys.stat(status, options.worker), 1])
+  const writes: Array<Write> = [countOne(keys.stat(status))]
+  if (options.countForWorker) writes.push(countOne(keys.stat(status, options.worker)))
   if (options.outcome._tag === "Failure" && options.outcome.final) {
     const record = Resque.failedRecord({
       worker: options.worker,
@@ -161,16 +180,21 @@ const knownWrites = new Set<string>(["incrby", "hincrby", "rpush", "sadd", "srem
  */
 const writeTable = (lists: ReadonlyArray<ReadonlyArray<Write>>) => {
   const table: Array<Write> = []
-  const positions = new Map<string, number>()
+  const byIdentity = new Map<Write, number>()
+  const byContent = new Map<string, number>()
   const refs = lists.map((writes) =>
     writes.map((write) => {
       // a fan-out child's record and a chain's next copy are one job's own: never shared, never looked up
       if (write[0] === "fanout" || write[0] === "recur") return table.push(write)
-      const id = write.join("\0")
-      let position = positions.get(id)
+      let position = byIdentity.get(write)
       if (position === undefined) {
-        position = table.push(write)
-        positions.set(id, position)
+        const id = write.join("\0")
+        position = byContent.get(id)
+        if (position === undefined) {
+          position = table.push(write)
+          byContent.set(id, position)
+        }
+        byIdentity.set(write, position)
       }
       return position
     })
@@ -256,8 +280,9 @@ const writes = (redis: Script.ScriptRedis, args: ReadonlyArray<string>) => {
     return [table, at]
   }
   const apply = ([op, first, end]: TableWrite, counters: Counters): void => {
-    const rest = args.slice(first, end)
-    const [key = "", second = "", third = ""] = rest
+    const key = args[first] ?? ""
+    const second = args[first + 1] ?? ""
+    const third = args[first + 2] ?? ""
     if (op === "incrby") {
       const counter = counters.get(`${key}\0`)
       if (counter !== undefined && counter.length === 3) counter[2] += Number(second)
@@ -267,11 +292,11 @@ const writes = (redis: Script.ScriptRedis, args: ReadonlyArray<string>) => {
       const counter = counters.get(id)
       if (counter !== undefined && counter.length === 3) counter[2] += Number(third)
       else counters.set(id, [key, second, Number(third)])
-    } else if (op === "hset" && rest.length === 3) {
+    } else if (op === "hset" && end - first === 3) {
       counters.set(`=${key}\0${second}`, [key, second, third, true])
-    } else if (op === "fanout") children.note(rest)
-    else if (op === "recur") Recurring.continueChain(redis, rest)
-    else redis.call(op, ...rest)
+    } else if (op === "fanout") children.note(args.slice(first, end))
+    else if (op === "recur") Recurring.continueChain(redis, args.slice(first, end))
+    else redis.call(op, ...args.slice(first, end))
   }
   const applyDeferred = (counters: Counters, to: FanOutScripts.Destination): void => {
     children.record(redis, to)

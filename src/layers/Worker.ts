@@ -154,7 +154,23 @@ interface Slot {
 /** The run_at of a slot's next working-on record: now, and always later than its last one. */
 const nextRunAt = (slot: Slot, now: number): string => {
   slot.lastRunAt = Math.max(now, slot.lastRunAt + 1)
-  return new Date(slot.lastRunAt).toISOString()
+  return isoTime(slot.lastRunAt)
+}
+
+/** The second whose ISO text (`2026-12-01T10:00:00.`) {@link isoTime} last built, and that text. */
+const isoSecond = { second: Number.NaN, text: "" }
+
+/**
+ * `new Date(ms).toISOString()`, building the date part once a second: the pool writes a run_at for every job.
+ */
+const isoTime = (ms: number): string => {
+  const second = Math.floor(ms / 1000)
+  if (second !== isoSecond.second) {
+    isoSecond.second = second
+    isoSecond.text = new Date(second * 1000).toISOString().slice(0, 20)
+  }
+  const millis = ms - second * 1000
+  return `${isoSecond.text}${millis < 10 ? "00" : millis < 100 ? "0" : ""}${millis}Z`
 }
 
 /** What a job came to, and where its retry goes if it has one. */

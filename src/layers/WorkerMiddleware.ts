@@ -76,6 +76,19 @@ export const Write = {
   del: (...keys: ReadonlyArray<string>): Write => ["del", ...(keys as ReadonlyArray<Arg>)]
 } as const
 
+/** `HSET key lastOk 1` (or `0`), built once per key: every completion of an action writes one of them. */
+const lastOkWrites = new Map<string, readonly [ok: Write, failed: Write]>()
+const lastOkPair = (key: string) => {
+  let pair = lastOkWrites.get(key)
+  if (pair === undefined) {
+    pair = [Write.hset(key, "lastOk", "1"), Write.hset(key, "lastOk", "0")]
+    if (lastOkWrites.size < 4096) lastOkWrites.set(key, pair)
+  }
+  return pair
+}
+const lastOk = (key: string): Write => lastOkPair(key)[0]
+const lastFailed = (key: string): Write => lastOkPair(key)[1]
+
 /**
  * Per-action statistics: runs, failures and total duration in ms, and when the last run ended and whether it
  * succeeded (`lastAt` in epoch ms, `lastOk` 1 or 0: what the dashboard shows as the last run of an action), in
@@ -87,13 +100,14 @@ export const actionStats: Middleware = {
   name: "actionStats",
   onComplete: ({ job, outcome }, { keys, now }) => {
     const key = keys.actionStats(job.action)
+    const ok = outcome._tag === "Success"
     const writes: Array<Write> = [
-      Write.hincrby(key, "runs", 1),
+      Completion.countOne(key, "runs"),
       Write.hincrby(key, "durationMs", Math.round(outcome.durationMs)),
       Write.hset(key, "lastAt", String(Math.round(now))),
-      Write.hset(key, "lastOk", outcome._tag === "Success" ? "1" : "0")
+      ok ? lastOk(key) : lastFailed(key)
     ]
-    if (outcome._tag === "Failure") writes.push(Write.hincrby(key, "failures", 1))
+    if (!ok) writes.push(Completion.countOne(key, "failures"))
     return writes
   }
 }
