@@ -1,5 +1,5 @@
 /**
- * Case 5 (and the Redis half of case 7): a fan-out of N children end to end, timed from the enqueue call
+ * Case 5: a fan-out of N children end to end, timed from the enqueue call
  * until the status reports every child completed, with workers already running; then the time of one
  * status read of the N results, and the Redis memory the finished fan-out keeps, per child.
  * - ours: `actions.fanOut`, `Worker` (`concurrency` slots), `actions.awaitFanOut` (polling every ≤ 25 ms),

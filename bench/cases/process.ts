@@ -1,6 +1,6 @@
 /**
  * Case 4: processing N no-op jobs from a pre-filled queue, timed from the first job picked up to the N-th
- * completion; the node process's peak RSS is sampled over that window (case 7).
+ * completion; the node process's peak RSS is sampled over that window (reported in its notes column).
  * - ours: `Worker` with `concurrency` slots, on fan-out children so the recording middleware writes every
  *   child's outcome (set `children: 0` for plain jobs).
  * - node-resque: `MultiWorker` (`minWorkers`..`maxWorkers` task processors).
