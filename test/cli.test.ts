@@ -179,6 +179,22 @@ describe("the package's own bin: an operator's tool without actions", () => {
     expect(table.stdout).toContain("QUEUES")
   })
 
+  it("pause QUEUE and resume QUEUE: the pause is in Redis and shows in `status`", slow, async () => {
+    const paused = await operator(["pause", "math"], ops)
+    expect(paused.code).toBe(0)
+    expect(JSON.parse(paused.stdout)).toEqual({ queue: "math", paused: true, changed: true })
+    expect(await redis.hexists(`${namespace}-ops:paused`, "math")).toBe(1)
+    const status = await operator(["status", "--json"], ops)
+    expect(JSON.parse(status.stdout).queues.math.paused).toBe(true)
+    expect((await operator(["status"], ops)).stdout).toMatch(/math\s+\d+\s+paused/)
+    const resumed = await operator(["resume", "math"], ops)
+    expect(JSON.parse(resumed.stdout)).toEqual({ queue: "math", paused: false, changed: true })
+    expect(await redis.hexists(`${namespace}-ops:paused`, "math")).toBe(0)
+    const refused = await operator(["pause", "*"], ops)
+    expect(refused.code).not.toBe(0)
+    expect(refused.stderr).toContain("invalid queue name")
+  })
+
   it("run is an unknown command, with a clear error", slow, async () => {
     const result = await operator(["run", "add", "--a", "1"], ops)
     expect(result.code).not.toBe(0)

@@ -138,7 +138,7 @@ for (const backend of backends) {
         yield* seedFailed(7)
         yield* seedWorkers(4, { busyEvery: 2 })
         const overview = ok(yield* get("/api/overview"), "overview")
-        assert.deepStrictEqual(overview.queues, [{ name: "images", length: 1 }, { name: "urgent", length: 1 }])
+        assert.deepStrictEqual(overview.queues, [{ name: "images", length: 1, paused: false }, { name: "urgent", length: 1, paused: false }])
         assert.strictEqual(overview.failedCount, 7)
         assert.deepStrictEqual(overview.workers, { total: 4, busy: 2, idle: 2 })
         assert.strictEqual(overview.leader, null)
@@ -148,7 +148,7 @@ for (const backend of backends) {
 
         const status = ok(yield* get("/api/status"), "status")
         assert.strictEqual(status.failedJobs, 7)
-        assert.deepStrictEqual(status.queues, { images: { length: 1 }, urgent: { length: 1 } })
+        assert.deepStrictEqual(status.queues, { images: { length: 1, paused: false }, urgent: { length: 1, paused: false } })
         assert.strictEqual(status.workers.length, 4)
 
         const session = ok(yield* get("/api/session"), "session")

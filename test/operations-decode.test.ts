@@ -85,8 +85,8 @@ describe("operations: decoding records", () => {
     assert.strictEqual(R.pingMillis(JSON.stringify({ time: 10, name: "w", queues: "q" })), 10_000)
     assert.isNull(R.pingMillis("nope"))
     const working = JSON.stringify({ run_at: "2026-11-25T00:00:00.000Z", queue: "q", payload: { class: "add", args: [{}] }, worker: "h:1" })
-    assert.deepStrictEqual(T.overview(["leader-1", "5", "2", 2, "b", 3, "a", 0, 1, "h:1:a,b", working, "4", "1"]), {
-      queues: { b: { length: 3 }, a: { length: 0 } },
+    assert.deepStrictEqual(T.overview(["leader-1", "5", "2", 2, "b", 3, 0, "a", 0, 1, 1, "h:1:a,b", working, "4", "1"]), {
+      queues: { b: { length: 3, paused: false }, a: { length: 0, paused: true } },
       workers: [{ name: "h:1", queues: ["a", "b"], processed: 4, failed: 1, workingOn: T.workingOn(working, "h:1") }],
       stats: { processed: 5, failed: 2 },
       leader: "leader-1"

@@ -79,7 +79,7 @@ for (const backend of backends) {
           assert.isTrue(Option.isNone(yield* ops.workingOn(idle)))
 
           const details = yield* ops.taskDetails
-          assert.deepStrictEqual(details.queues, { hold: { length: 0 } })
+          assert.deepStrictEqual(details.queues, { hold: { length: 0, paused: false } })
           assert.deepStrictEqual(details.workers.map((w) => [w.name, w.workingOn?.job.action ?? null]),
             [...worker.names].sort().map((n) => [n, n === running?.worker ? "hold" : null]))
           assert.strictEqual(details.leader, null)

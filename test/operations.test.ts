@@ -102,7 +102,7 @@ for (const backend of backends) {
         yield* pushPayloads("math", [Job.encode("math", "add", { a: 1, b: 0 }, { fanOut: "F", index: 3, attempt: 2 }), "not json"])
         yield* actions.enqueue(flaky, { key: "k" })
 
-        assert.deepStrictEqual(yield* ops.queues, [{ name: "math", length: 6 }, { name: "ops", length: 1 }])
+        assert.deepStrictEqual(yield* ops.queues, [{ name: "math", length: 6, paused: false }, { name: "ops", length: 1, paused: false }])
         assert.strictEqual(yield* ops.length("math"), 6)
         const jobs = yield* ops.queued("math", 0, -1)
         assert.deepStrictEqual(jobs.map((j) => j.action), ["add", "add", "add", "explode", "add", null])
@@ -126,8 +126,8 @@ for (const backend of backends) {
         assert.strictEqual(yield* ops.del("math", "retired-action"), 0)
         assert.deepStrictEqual((yield* ops.queued("math", 0, -1)).map((j) => j.action), ["add", null])
         assert.strictEqual(yield* ops.delQueue("math"), 2)
-        assert.deepStrictEqual(yield* ops.queues, [{ name: "ops", length: 1 }])
-        assert.deepStrictEqual((yield* ops.taskDetails).queues, { ops: { length: 1 } })
+        assert.deepStrictEqual(yield* ops.queues, [{ name: "ops", length: 1, paused: false }])
+        assert.deepStrictEqual((yield* ops.taskDetails).queues, { ops: { length: 1, paused: false } })
       }).pipe(Effect.provide(app())))
   })
 

@@ -182,6 +182,10 @@ const cases: ReadonlyArray<Case> = [
     ...queued(keys),
     ["set", keys.working("host:1.1", workerQueues), heldBy(keys, 7)]
   ], (keys) => ({ keys, queues: ["high"], slots: idleSlots(keys, 3).map((slot, i) => (i === 0 ? { ...slot, mayHold: false } : slot)) })),
+  scriptCase("pick: paused queues are skipped, named or under `*`", Pick.pickMany, (keys) => [
+    ...queued(keys),
+    ["hset", keys.paused, "high", 1, "b-other", 2]
+  ], (keys) => ({ keys, queues: ["high", "*"], slots: idleSlots(keys, 4) })),
   scriptCase("pick: nothing to pick", Pick.pickMany, () => [], (keys) => ({ keys, queues: ["high", "*"], slots: idleSlots(keys, 3) })),
 
   scriptCase("complete many: applies each completion, sums the counters, keeps the last hset, picks each slot's next job", Completion.completeMany, (keys) =>
@@ -200,6 +204,10 @@ const cases: ReadonlyArray<Case> = [
       plan(keys, 2, 22)
     ]
   })),
+  scriptCase("complete many: the next jobs come from the queues that are not paused", Completion.completeMany, (keys) => [
+    ...withCompletionState(keys, [heldBy(keys, 20), heldBy(keys, 21)]),
+    ["hset", keys.paused, "high", 1]
+  ], (keys) => ({ keys, queues: ["high", "low"], plans: [plan(keys, 0, 20), plan(keys, 1, 21)] })),
   scriptCase("complete many: stopping slots pick nothing and their records are deleted", Completion.completeMany, (keys) =>
     withCompletionState(keys, [heldBy(keys, 20), heldBy(keys, 21)]), (keys) => ({
     keys, queues: ["high"], plans: [plan(keys, 0, 20, { next: undefined }), plan(keys, 1, 21)]
@@ -323,7 +331,8 @@ const cases: ReadonlyArray<Case> = [
     ["set", keys.stat("processed"), 5],
     ["sadd", keys.workers, "host:1.0:high,low", "host:1.1:*"],
     ["set", keys.working("host:1.0", workerQueues), record(keys, "high", job(keys, "high", 1))],
-    ["set", keys.stat("processed", "host:1.0"), 3]
+    ["set", keys.stat("processed", "host:1.0"), 3],
+    ["hset", keys.paused, "low", 1]
   ], (keys) => keys),
   scriptCase("retry failed: a record there is re-enqueued once, one gone is not", OperationsScripts.retryFailed, (keys) => [
     ["rpush", keys.failed, "r1", "r2", "r1"]

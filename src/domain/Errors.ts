@@ -179,6 +179,19 @@ export class NotRecurring extends Schema.TaggedError<NotRecurring>()("NotRecurri
 }
 
 /**
+ * A queue name that cannot be paused or resumed: empty, or `*` (which is every queue to a worker, not a queue).
+ *
+ * @category errors
+ */
+export class InvalidQueue extends Schema.TaggedError<InvalidQueue>()("InvalidQueue", {
+  queue: Schema.String
+}) {
+  override get message(): string {
+    return `invalid queue name ${JSON.stringify(this.queue)}: give a queue's own name (not empty, not "*")`
+  }
+}
+
+/**
  * A job named by its id (and the position it was listed at) is no longer in its list: it ran, was retried or
  * removed, or the list changed too much since it was read. `list` is the queue name, `delayed:<ms>` or `failed`.
  *

@@ -30,6 +30,11 @@ export interface Keys {
    * not write it: their jobs are found by the worker's poll interval.
    */
   readonly wake: string
+  /**
+   * Paused queues (a hash: queue name -> epoch ms it was paused at), a key of our own. The pick scripts read
+   * it with the queues they pick from, so a paused queue keeps its jobs and costs no round trip.
+   */
+  readonly paused: string
   /** Token of the live copy of a recurring action (absent: none is waiting or running). */
   readonly recurring: (action: string) => string
   /** Set while a recurring action is stopped, so the leader does not start it again. */
@@ -75,6 +80,7 @@ export const make = (namespace: string): Keys => {
     timestamps: (payload) => key(`timestamps:${payload}`),
     leaderLock: key("resque_scheduler_leader_lock"),
     wake: key("wake"),
+    paused: key("paused"),
     recurring: (action) => key("recurring", action),
     recurringStopped: (action) => key("recurring", action, "stopped"),
     fanOut: (id) => key("fanout", id),

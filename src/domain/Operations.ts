@@ -59,10 +59,15 @@ export const FailedJob = Schema.Struct({
 /** @category models */
 export type FailedJob = typeof FailedJob.Type
 
-/** A queue and its length. @category models */
-export const QueueInfo = Schema.Struct({ name: Schema.String, length: Schema.Number })
+/** A queue, its length, and whether it is paused (workers take none of its jobs). @category models */
+export const QueueInfo = Schema.Struct({ name: Schema.String, length: Schema.Number, paused: Schema.Boolean })
 /** @category models */
 export type QueueInfo = typeof QueueInfo.Type
+
+/** A paused queue and when it was paused (epoch ms). @category models */
+export const PausedQueue = Schema.Struct({ queue: Schema.String, pausedAt: Schema.Number })
+/** @category models */
+export type PausedQueue = typeof PausedQueue.Type
 
 /** Delayed jobs due at one timestamp (ms, whole seconds as Resque rounds). @category models */
 export const DelayedJobs = Schema.Struct({ at: Schema.Number, jobs: Schema.Array(QueuedJob) })
@@ -133,7 +138,7 @@ export type WorkerStatus = typeof WorkerStatus.Type
 
 /** The overview: queues with lengths, workers, global counters and the scheduler leader. @category models */
 export const TaskDetails = Schema.Struct({
-  queues: Schema.Record(Schema.String, Schema.Struct({ length: Schema.Number })),
+  queues: Schema.Record(Schema.String, Schema.Struct({ length: Schema.Number, paused: Schema.Boolean })),
   workers: Schema.Array(WorkerStatus),
   stats: Counters,
   /** Name of the scheduler holding the leader lock; null when there is none. */
@@ -244,7 +249,7 @@ export const workingOn = (raw: string | null | undefined, worker: string): Worki
 }
 
 /**
- * Decodes the reply of the overview script: `{leader, processed, failed, #queues, (queue, length)...,
+ * Decodes the reply of the overview script: `{leader, processed, failed, #queues, (queue, length, paused)...,
  * #workers, (member, working-on, processed, failed)...}`.
  *
  * @category decoding
@@ -258,11 +263,11 @@ export const overview = (reply: ReadonlyArray<unknown>): TaskDetails => {
   }
   const leader = text()
   const stats = { processed: Resque.count(next()), failed: Resque.count(next()) }
-  const queues: Record<string, { readonly length: number }> = {}
+  const queues: Record<string, { readonly length: number; readonly paused: boolean }> = {}
   const queueCount = Resque.count(next())
   for (let q = 0; q < queueCount; q++) {
     const name = text()
-    queues[name] = { length: Resque.count(next()) }
+    queues[name] = { length: Resque.count(next()), paused: Resque.count(next()) === 1 }
   }
   const workers: Array<WorkerStatus> = []
   const workerCount = Resque.count(next())

@@ -362,7 +362,7 @@ return 1
  *
  * Counters (`incrby`, `hincrby`) of the applied completions are summed and written once per key and field.
  *
- * KEYS: queues set, wake-up marker. ARGV: queue key prefix, number of completions, the table of the batch's
+ * KEYS: queues set, wake-up marker, paused queues. ARGV: queue key prefix, number of completions, the table of the batch's
  * distinct writes (their number, then per write its op, argument count and arguments), then per completion
  * its working-on key, expected record start, worker name, pick (`1`/`0`), run_at of the next record, and the
  * positions of its writes in the table (comma-separated); then the queue names to pick
@@ -373,7 +373,7 @@ return 1
 export const completeMany = Script.make({
   name: "completeMany",
   lua: String.raw`${Pick.luaPick}${FanOutScripts.luaRecordChild}${Recurring.luaContinueChain}${luaWrites}
-local queues_key, wake_key = KEYS[1], KEYS[2]
+local queues_key, wake_key, paused_key = KEYS[1], KEYS[2], KEYS[3]
 local prefix, count = ARGV[1], tonumber(ARGV[2])
 local writes, first = readWrites(3)
 local queues = nil
@@ -393,7 +393,7 @@ for i = 1, count do
     job = held(current, worker) or false
   end
   if not job and pick == '1' and not drained then
-    queues = queues or expandQueues(queues_key, first + 6 * count)
+    queues = queues or expandQueues(queues_key, paused_key, first + 6 * count)
     job = popFrom(queues, working, prefix, run_at, worker, popped)
     fresh = true
     if not job then drained = true end
@@ -419,10 +419,10 @@ return picked
       args.push(plan.working, plan.expected, plan.worker, plan.next === undefined ? "0" : "1", plan.next?.runAt ?? "", refs.join(","))
     })
     args.push(...input.queues)
-    return { keys: [input.keys.queues, input.keys.wake], args }
+    return { keys: [input.keys.queues, input.keys.wake, input.keys.paused], args }
   },
   decode: Pick.decodeBySlot,
-  twin: (redis, [queuesKey = "", wakeKey = ""], args) => {
+  twin: (redis, [queuesKey = "", wakeKey = "", pausedKey = ""], args) => {
     const [prefix = "", countText = "0"] = args
     const count = Number(countText)
     const w = writes(redis, args)
@@ -441,7 +441,7 @@ return picked
         for (const ref of refs.match(/\d+/g) ?? []) w.apply(table[Number(ref) - 1]!, counters)
       } else if (current !== "") job = Pick.held(current, worker)
       if (job === undefined && pick === "1" && !drained) {
-        queues ??= Pick.expandQueues(redis, queuesKey, args.slice(first + 6 * count))
+        queues ??= Pick.expandQueues(redis, queuesKey, pausedKey, args.slice(first + 6 * count))
         job = Pick.popFrom(redis, queues, { working, prefix, runAt, worker }, popped)
         fresh = true
         if (job === undefined) drained = true

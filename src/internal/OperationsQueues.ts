@@ -33,8 +33,9 @@ export const make = (context: Context) => {
   const queues = Effect.gen(function*() {
     const names = yield* redis.send<ReadonlyArray<string>>("smembers", keys.queues)
     if (names.length === 0) return []
-    const lengths = yield* redis.pipeline(names.map((name) => ["llen", keys.queue(name)]))
-    return names.map((name, i): Ops.QueueInfo => ({ name, length: Resque.count(lengths[i]) })).sort(byName)
+    const replies = yield* redis.pipeline([["hkeys", keys.paused], ...names.map((name) => ["llen", keys.queue(name)] as const)])
+    const paused = new Set(strings(replies[0]))
+    return names.map((name, i): Ops.QueueInfo => ({ name, length: Resque.count(replies[i + 1]), paused: paused.has(name) })).sort(byName)
   })
 
   const queued = (queue: string, start: number, stop: number) =>

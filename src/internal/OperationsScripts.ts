@@ -15,7 +15,7 @@ import * as Script from "./Script.ts"
 const sorted = (members: Reply): ReadonlyArray<string> => [...Script.toStrings(members)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
 
 /**
- * The overview in one round trip: `{ leader or '', processed, failed, #queues, (queue, length)..., #workers,
+ * The overview in one round trip: `{ leader or '', processed, failed, #queues, (queue, length, paused 0/1)..., #workers,
  * (member, working-on or '', processed, failed)... }` (decoded by `Operations.overview`).
  *
  * @category scripts
@@ -23,7 +23,7 @@ const sorted = (members: Reply): ReadonlyArray<string> => [...Script.toStrings(m
 export const overview = Script.make({
   name: "overview",
   lua: String.raw`
-local leader_key, processed_key, failed_key, queues_key, workers_key = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local leader_key, processed_key, failed_key, queues_key, workers_key, paused_key = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local queue_prefix, worker_prefix, processed_prefix, failed_prefix = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local function workerName(m)
   local a = string.find(m, ':', 1, true)
@@ -43,6 +43,7 @@ out[#out + 1] = #queues
 for _, q in ipairs(queues) do
   out[#out + 1] = q
   out[#out + 1] = redis.call('llen', queue_prefix .. q)
+  out[#out + 1] = redis.call('hexists', paused_key, q)
 end
 local workers = redis.call('smembers', workers_key)
 table.sort(workers)
@@ -57,16 +58,16 @@ end
 return out
 `,
   encode: (keys: Keys) => ({
-    keys: [keys.leaderLock, keys.stat("processed"), keys.stat("failed"), keys.queues, keys.workers],
+    keys: [keys.leaderLock, keys.stat("processed"), keys.stat("failed"), keys.queues, keys.workers, keys.paused],
     args: [keys.queue(""), keys.key("worker", ""), keys.stat("processed", ""), keys.stat("failed", "")]
   }),
   decode: Script.toArray,
-  twin: (redis, [leaderKey = "", processedKey = "", failedKey = "", queuesKey = "", workersKey = ""], [queuePrefix = "", workerPrefix = "", processedPrefix = "", failedPrefix = ""]) => {
+  twin: (redis, [leaderKey = "", processedKey = "", failedKey = "", queuesKey = "", workersKey = "", pausedKey = ""], [queuePrefix = "", workerPrefix = "", processedPrefix = "", failedPrefix = ""]) => {
     const get = (key: string, fallback: string): Reply => redis.call("get", key) ?? fallback
     const out: Array<Reply> = [get(leaderKey, ""), get(processedKey, "0"), get(failedKey, "0")]
     const queues = sorted(redis.call("smembers", queuesKey))
     out.push(queues.length)
-    for (const queue of queues) out.push(queue, redis.call("llen", queuePrefix + queue))
+    for (const queue of queues) out.push(queue, redis.call("llen", queuePrefix + queue), redis.call("hexists", pausedKey, queue))
     const workers = sorted(redis.call("smembers", workersKey))
     out.push(workers.length)
     for (const member of workers) {

@@ -116,7 +116,7 @@ export const make = (context: Context) => {
     )
 
   const summary = Effect.gen(function*() {
-    const [queueNames, workerMembers, leader, processed, failed, failedCount, newest, delayedTimes] = yield* redis.multi([
+    const [queueNames, workerMembers, leader, processed, failed, failedCount, newest, delayedTimes, pausedNames] = yield* redis.multi([
       ["smembers", keys.queues],
       ["smembers", keys.workers],
       ["get", keys.leaderLock],
@@ -124,7 +124,8 @@ export const make = (context: Context) => {
       ["get", keys.stat("failed")],
       ["llen", keys.failed],
       ["lrange", keys.failed, -recentFailures, -1],
-      ["zcard", keys.delayedSchedule]
+      ["zcard", keys.delayedSchedule],
+      ["hkeys", keys.paused]
     ])
     const queues = [...strings(queueNames)].sort()
     const workers = strings(workerMembers).map(Resque.workerMember)
@@ -134,11 +135,12 @@ export const make = (context: Context) => {
         ...queues.map((q) => ["llen", keys.queue(q)] as const),
         ...workers.map((w) => ["exists", keys.working(w.name, w.queues)] as const)
       ])
+    const paused = new Set(strings(pausedNames))
     const busy = workers.filter((_, i) => Resque.count(counts[queues.length + i]) > 0).length
     const total = Resque.count(failedCount)
     const raws = strings(newest)
     return {
-      queues: queues.map((name, i): Ops.QueueInfo => ({ name, length: Resque.count(counts[i]) })),
+      queues: queues.map((name, i): Ops.QueueInfo => ({ name, length: Resque.count(counts[i]), paused: paused.has(name) })),
       stats: { processed: Resque.count(processed), failed: Resque.count(failed) },
       failedCount: total,
       workers: { total: workers.length, busy, idle: workers.length - busy },

@@ -1,6 +1,6 @@
 /**
  * Picking up jobs: one script pops the first jobs of a worker pool's queues, in order (left to right; `*`
- * expands to every known queue, sorted), one for each idle slot, and stores each slot's "working on" record
+ * expands to every known queue, sorted; paused queues, `Keys.paused`, are skipped), one for each idle slot, and stores each slot's "working on" record
  * in the same atomic step, as node-resque's `popAndStoreJob` does for one worker, so a worker that dies
  * mid-job is found by the dead-worker check and no popped job is ever invisible. A slot whose record still
  * holds a job gets that job back instead of a new one: a pick re-sent after a dropped connection never
@@ -52,7 +52,8 @@ end
 
 /**
  * `held(record, worker)`: the job in this worker's record, `{queue, payload, record}`, or nil.
- * `expandQueues(queues_key, first)`: the queue names of `ARGV[first..]`, `*` expanded (sorted).
+ * `expandQueues(queues_key, paused_key, first)`: the queue names of `ARGV[first..]`, `*` expanded (sorted),
+ * without the paused ones (one `HKEYS` of the paused hash: empty, and nearly free, unless a queue is paused).
  * `popFrom(queues, working, prefix, run_at, worker, popped)`: pops the first job of `queues` and stores the
  * worker's record; `{queue, payload, record}` or false; notes the queue in `popped`.
  * `rewake(wake_key, prefix, popped)`: marks again the popped queues that still have jobs.
@@ -67,14 +68,18 @@ local function held(current, worker)
   end
   return nil
 end
-local function expandQueues(queues_key, first)
+local function expandQueues(queues_key, paused_key, first)
+  local paused = {}
+  for _, q in ipairs(redis.call('hkeys', paused_key)) do paused[q] = true end
   local queues = {}
   for i = first, #ARGV do
     if ARGV[i] == '*' then
       local all = redis.call('smembers', queues_key)
       table.sort(all)
-      for _, q in ipairs(all) do queues[#queues + 1] = q end
-    else
+      for _, q in ipairs(all) do
+        if not paused[q] then queues[#queues + 1] = q end
+      end
+    elseif not paused[ARGV[i]] then
       queues[#queues + 1] = ARGV[i]
     end
   end
@@ -125,8 +130,16 @@ export const held = (current: string, worker: string): Picked | undefined => {
 const byteOrder = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
 
 /** `expandQueues` of the Lua. */
-export const expandQueues = (redis: Script.ScriptRedis, queuesKey: string, queues: ReadonlyArray<string>): ReadonlyArray<string> =>
-  queues.flatMap((name) => (name === "*" ? [...Script.toStrings(redis.call("smembers", queuesKey))].sort(byteOrder) : [name]))
+export const expandQueues = (
+  redis: Script.ScriptRedis,
+  queuesKey: string,
+  pausedKey: string,
+  queues: ReadonlyArray<string>
+): ReadonlyArray<string> => {
+  const paused = new Set(Script.toStrings(redis.call("hkeys", pausedKey)))
+  const expanded = queues.flatMap((name) => (name === "*" ? [...Script.toStrings(redis.call("smembers", queuesKey))].sort(byteOrder) : [name]))
+  return paused.size === 0 ? expanded : expanded.filter((name) => !paused.has(name))
+}
 
 /** `popFrom` of the Lua. */
 export const popFrom = (
@@ -209,8 +222,8 @@ export interface IdleSlot {
 
 /**
  * Picks for the idle slots of a pool, in one step: each slot whose record still holds a job gets it back
- * (only slots that may hold one are read); the others get the next jobs of the queues, in priority order,
- * while there are any. Answers the jobs by
+ * (only slots that may hold one are read); the others get the next jobs of the queues that are not paused,
+ * in priority order, while there are any. Answers the jobs by
  * slot index (slots that got none are left out).
  *
  * @category scripts
@@ -218,9 +231,9 @@ export interface IdleSlot {
 export const pickMany = Script.make({
   name: "pickMany",
   lua: String.raw`${luaPick}
-local queues_key, wake_key = KEYS[1], KEYS[2]
+local queues_key, wake_key, paused_key = KEYS[1], KEYS[2], KEYS[3]
 local prefix, count = ARGV[1], tonumber(ARGV[2])
-local queues = expandQueues(queues_key, 3 + 4 * count)
+local queues = expandQueues(queues_key, paused_key, 3 + 4 * count)
 local picked = {}
 local popped = {}
 local drained = false
@@ -245,7 +258,7 @@ rewake(wake_key, prefix, popped)
 return picked
 `,
   encode: (input: { readonly keys: Keys; readonly slots: ReadonlyArray<IdleSlot>; readonly queues: ReadonlyArray<string> }) => ({
-    keys: [input.keys.queues, input.keys.wake],
+    keys: [input.keys.queues, input.keys.wake, input.keys.paused],
     args: [
       input.keys.queue(""),
       input.slots.length,
@@ -254,9 +267,9 @@ return picked
     ]
   }),
   decode: decodeBySlot,
-  twin: (redis, [queuesKey = "", wakeKey = ""], [prefix = "", countText = "0", ...rest]) => {
+  twin: (redis, [queuesKey = "", wakeKey = "", pausedKey = ""], [prefix = "", countText = "0", ...rest]) => {
     const count = Number(countText)
-    const queues = expandQueues(redis, queuesKey, rest.slice(4 * count))
+    const queues = expandQueues(redis, queuesKey, pausedKey, rest.slice(4 * count))
     const picked: Array<readonly [number, Picked, boolean]> = []
     const popped = new Set<string>()
     let drained = false

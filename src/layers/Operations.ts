@@ -17,6 +17,7 @@ import type {
   CorruptPayload,
   FailedJobNotFound,
   InvalidInputs,
+  InvalidQueue,
   JobNotFound,
   NotRecurring,
   RedisError,
@@ -30,6 +31,7 @@ import * as OperationsActivity from "../internal/OperationsActivity.ts"
 import * as OperationsFailed from "../internal/OperationsFailed.ts"
 import * as OperationsFailedPages from "../internal/OperationsFailedPages.ts"
 import * as OperationsFanOuts from "../internal/OperationsFanOuts.ts"
+import * as OperationsPaused from "../internal/OperationsPaused.ts"
 import * as OperationsQueuePages from "../internal/OperationsQueuePages.ts"
 import * as OperationsQueues from "../internal/OperationsQueues.ts"
 import * as OperationsRecurring from "../internal/OperationsRecurring.ts"
@@ -106,6 +108,16 @@ export class Operations extends Context.Service<Operations, {
   readonly stopRecurrentAction: (action: ActionRef) => Effect.Effect<Model.RecurringStopped, JobRefError | NotRecurring>
   /** Resumes a stopped recurring action: enqueues a copy now unless one is live. Returns whether it did. */
   readonly startRecurrentAction: (action: ActionRef) => Effect.Effect<boolean, JobRefError | NotRecurring>
+  /**
+   * Pauses a queue: workers take none of its jobs (they stay queued, new ones are added) until
+   * {@link resumeQueue}; it holds for every worker of this runtime in every process, and across restarts.
+   * Answers whether it was running until now. 1 round trip.
+   */
+  readonly pauseQueue: (queue: string) => Effect.Effect<boolean, RedisError | InvalidQueue>
+  /** Resumes a paused queue; idle workers wake and take its jobs at once. Answers whether it was paused. 1 round trip. */
+  readonly resumeQueue: (queue: string) => Effect.Effect<boolean, RedisError | InvalidQueue>
+  /** The paused queues, by name, with the time each was paused. 1 round trip. */
+  readonly pausedQueues: Effect.Effect<ReadonlyArray<Model.PausedQueue>, RedisError>
   /** Processed/failed counters (global and per worker) and per-action runs, failures and total duration. */
   readonly stats: Effect.Effect<Model.Stats, RedisError>
   /** The overview: queues with lengths, workers (with current job and counters), counters, leader. 1 round trip. */
@@ -202,6 +214,7 @@ export const makeWith = (context: OperationsContext): Operations["Service"] => {
   const fanOuts = OperationsFanOuts.make(context)
   const workerPages = OperationsWorkerPages.make(context)
   const activity = OperationsActivity.make(context)
+  const paused = OperationsPaused.make(context)
   return Operations.of({
     scheduledAt: (action, inputs, options) => queues.scheduledAt(action, inputs, options?.queue),
     delDelayed: (action, inputs, options) => queues.delDelayed(action, inputs, options?.queue),
@@ -224,6 +237,9 @@ export const makeWith = (context: OperationsContext): Operations["Service"] => {
     workingOn: workers.workingOn,
     allWorkingOn: workers.allWorkingOn,
     cleanOldWorkers: workers.cleanOldWorkers,
+    pauseQueue: paused.pauseQueue,
+    resumeQueue: paused.resumeQueue,
+    pausedQueues: paused.pausedQueues,
     stats: workers.stats,
     taskDetails: workers.taskDetails,
     recurring: recurring.recurring,

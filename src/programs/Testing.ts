@@ -73,13 +73,14 @@ export class JobsStillPending extends Schema.TaggedError<JobsStillPending>()("Jo
 /** One turn of the event loop, so fibers and real I/O that are ready run. */
 const turn = Effect.promise(() => new Promise<void>((resolve) => setImmediate(resolve)))
 
-/** Where the worker's work stands: jobs waiting in its queues, delayed jobs due now, jobs running. */
+/** Where the worker's work stands: jobs waiting in its queues (paused ones aside), delayed jobs due now, jobs running. */
 const pending = Effect.gen(function*() {
   const worker = yield* Worker
   const ops = yield* Operations
   const redis = yield* Redis
   const all = worker.queues.includes("*")
-  const queued = (yield* ops.queues).filter((q) => all || worker.queues.includes(q.name)).reduce((n, q) => n + q.length, 0)
+  // a paused queue's jobs wait for a resume, not for the worker
+  const queued = (yield* ops.queues).filter((q) => !q.paused && (all || worker.queues.includes(q.name))).reduce((n, q) => n + q.length, 0)
   const nowSeconds = Math.round((yield* Clock.currentTimeMillis) / 1000)
   const due = yield* redis.send<number>("zcount", redis.keys.delayedSchedule, "-inf", nowSeconds)
   const [processed, failed] = yield* redis.send<ReadonlyArray<string | null>>("mget", redis.keys.stat("processed"), redis.keys.stat("failed"))

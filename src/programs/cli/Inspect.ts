@@ -1,6 +1,6 @@
 /**
  * Inspection and management commands, on the shared Redis: `status`, `queue`, `failed`, `fanout-status`,
- * `workers` and `recurring`. Each prints a readable table, or the data as JSON with `--json`.
+ * `workers`, `pause`/`resume` (a queue) and `recurring`. Each prints a readable table, or the data as JSON with `--json`.
  *
  * @since 0.1.0
  */
@@ -37,7 +37,7 @@ const status = (app: App) =>
         const failed = yield* ops.failedCount
         yield* show(json, { ...details, failedJobs: failed }, (d) =>
           [
-            Table.section("QUEUES", Table.render(["queue", "jobs"], Object.entries(d.queues).map(([name, q]) => [name, q.length]))),
+            Table.section("QUEUES", Table.render(["queue", "jobs", "state"], Object.entries(d.queues).map(([name, q]) => [name, q.length, q.paused ? "paused" : "running"]))),
             Table.section("WORKERS", Table.render(
               ["worker", "queues", "processed", "failed", "working on"],
               d.workers.map((w) => [w.name, w.queues.join(","), w.processed, w.failed, w.workingOn ? `${w.workingOn.job.action ?? "?"} ${Table.cell(w.workingOn.job.inputs)}` : "idle"])
@@ -183,13 +183,25 @@ const recurring = (app: App) => {
   )
 }
 
+const queueArgument = Argument.String("queue").pipe(Argument.withDescription("A queue's name"))
+
+const pause = (app: App) =>
+  Command.make("pause", { queue: queueArgument }, ({ queue }) =>
+    handler(withOperations(app, "pause", (ops) => Effect.flatMap(ops.pauseQueue(queue), (changed) => printJson({ queue, paused: true, changed }))))
+  ).pipe(Command.withDescription("Pause a queue: workers take none of its jobs (they stay queued) until `resume`; survives restarts"))
+
+const resume = (app: App) =>
+  Command.make("resume", { queue: queueArgument }, ({ queue }) =>
+    handler(withOperations(app, "resume", (ops) => Effect.flatMap(ops.resumeQueue(queue), (changed) => printJson({ queue, paused: false, changed }))))
+  ).pipe(Command.withDescription("Resume a paused queue: workers take its jobs again at once"))
+
 /**
  * The inspection commands.
  *
  * @category commands
  */
 export const commands = (app: App) => {
-  const always = [status(app), queue(app), failed(app), fanoutStatus(app), workers(app)] as const
+  const always = [status(app), queue(app), failed(app), fanoutStatus(app), workers(app), pause(app), resume(app)] as const
   // recurring actions are the application's: an operator's tool without actions has none to list
   return app.actions.some((a) => a.task?.frequency !== undefined) ? [...always, recurring(app)] : always
 }

@@ -95,7 +95,7 @@ ${table(["when", "action", "error"], data.recentFailures.map((f) => html`<tr><td
 /** Every queue with its length. @category pages */
 export const queues = (view: View, list: ReadonlyArray<Ops.QueueInfo>): Html => {
   const body = html`<section data-live id="queues" class="panel">
-${table(["queue", "jobs#"], list.map((q) => html`<tr><td><a href="${queueLink(view, q.name)}">${q.name}</a></td><td class="num">${count(q.length)}</td></tr>`), "No queues yet.")}
+${table(["queue", "jobs#"], list.map((q) => html`<tr><td><a href="${queueLink(view, q.name)}">${q.name}</a>${q.paused ? html` ${badge("paused", "warn")}` : ""}</td><td class="num">${count(q.length)}</td></tr>`), "No queues yet.")}
 </section>`
   return page(view.frame, { section: "queues", title: "Queues", roundTrips: "2 Redis round trips", live: true, body })
 }

@@ -1,0 +1,21 @@
+/**
+ * The runnable example of job control (examples/schedules-and-limits.ts) does what it says, on both backends.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Effect } from "effect"
+import * as Example from "../examples/schedules-and-limits.ts"
+import { backends } from "./support/backends.ts"
+
+for (const backend of backends) {
+  describe(`examples/schedules-and-limits.ts (${backend.name})`, () => {
+    it.live("pausing holds the mail queue's job while the urgent one runs; resuming runs it", () =>
+      Effect.gen(function*() {
+        const lines = yield* Example.main
+        assert.deepStrictEqual(lines.slice(0, 3), [
+          "paused mail; ran send on urgent",
+          "queues: mail 1 job(s) (paused), urgent 0 job(s)",
+          "resumed mail; ran send on mail"
+        ])
+      }).pipe(Effect.provide(Example.app(backend.layer()))))
+  })
+}
