@@ -129,7 +129,7 @@ const failedWrites = (keys: Keys.Keys): ReadonlyArray<Completion.Write> => [
       payload: job(keys, "high", 9),
       outcome: { _tag: "Failure", exception: "Boom", error: "boom", data: { _tag: "Boom" }, backtrace: ["at x"], final: true, durationMs: 5 },
       now: 1_764_000_000_000,
-      countForWorker: true,
+      countFor: `${worker}:high`,
       retry: { queue: "high", payload: job(keys, "high", 9, { attempt: 2 }), at: 1_764_000_005_000 }
     }),
     ["hincrby", keys.actionStats("add"), "runs", 1],
@@ -137,7 +137,7 @@ const failedWrites = (keys: Keys.Keys): ReadonlyArray<Completion.Write> => [
     Completion.continueChain(keys, { chain, token: "t1", next: "t2", now: 1_764_000_000_000 })
 ]
 const successWrites = (keys: Keys.Keys, n: number): ReadonlyArray<Completion.Write> => [
-  ...Completion.bookkeeping(keys, { worker, queue: "high", payload: job(keys, "high", n), outcome: { _tag: "Success", result: "1", durationMs: 2 }, now: 1, countForWorker: true }),
+  ...Completion.bookkeeping(keys, { worker, queue: "high", payload: job(keys, "high", n), outcome: { _tag: "Success", result: "1", durationMs: 2 }, now: 1, countFor: `${worker}:high` }),
   ["hincrby", keys.actionStats("add"), "runs", 1],
   ["hincrby", keys.actionStats("add"), "durationMs", 2],
   ["hset", keys.actionStats("add"), "lastAt", n],

@@ -82,7 +82,7 @@ for (const backend of backends) {
         assert.deepStrictEqual(yield* notes, ["late"])
       }).pipe(Effect.provide(app())))
 
-    it.live("names are host:pid.N and unique across two pools; both pools register and unregister", () =>
+    it.live("names are host~effect:pid.N and unique across two pools; both pools register and unregister", () =>
       Effect.gen(function*() {
         const operations = yield* Operations
         const registeredNames = Effect.map(operations.workers, (workers) => workers.map((w) => w.name))
@@ -96,7 +96,7 @@ for (const backend of backends) {
         }))
         const all = [...first, ...second]
         assert.strictEqual(new Set(all).size, 4)
-        for (const name of all) assert.match(name, new RegExp(`^${hostname()}:${process.pid}\\.\\d+$`))
+        for (const name of all) assert.match(name, new RegExp(`^${hostname()}~effect:${process.pid}\\.\\d+$`))
         assert.deepStrictEqual(yield* registeredNames, [])
       }).pipe(Effect.provide(app())))
 

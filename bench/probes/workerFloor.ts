@@ -39,7 +39,7 @@ try {
   }
   const slots = Array.from({ length: concurrency }, (_, slot) => {
     const worker = `probe:${process.pid}.${slot}`
-    return { worker, working: keys.working(worker, ours.QUEUE), lastRunAt: 0 }
+    return { worker, id: `${worker}:${ours.QUEUE}`, working: keys.working(worker, ours.QUEUE), lastRunAt: 0 }
   })
   const runAt = (slot: (typeof slots)[number]) => {
     slot.lastRunAt = Math.max(Date.now(), slot.lastRunAt + 1)
@@ -87,7 +87,7 @@ try {
       const now = Date.now()
       const outcome = Outcome.success("null", 0)
       const writes = [
-        ...Completion.bookkeeping(keys, { worker: slot.worker, queue, payload: raw, outcome, now, countForWorker: true }),
+        ...Completion.bookkeeping(keys, { worker: slot.worker, queue, payload: raw, outcome, now, countFor: slot.id }),
         ...WorkerMiddleware.writes(WorkerMiddleware.defaults, { job, outcome, worker: slot.worker }, { keys, now })
       ]
       current = await complete({ working: slot.working, expected: Pick.recordStart(record), worker: slot.worker, writes, next: { runAt: runAt(slot) } })

@@ -17,6 +17,8 @@ export interface Keys {
   readonly working: (worker: string, queues: string) => string
   readonly started: (worker: string, queues: string) => string
   readonly ping: (worker: string) => string
+  /** Ruby Resque's heartbeats: a hash of worker id (`NAME:QUEUES`) to time (`workers:heartbeat`). */
+  readonly heartbeats: string
   readonly stat: (...parts: ReadonlyArray<string>) => string
   /** Per-action run/failure/duration counters (hash). */
   readonly actionStats: (action: string) => string
@@ -73,6 +75,7 @@ export const make = (namespace: string): Keys => {
     working: (worker, queues) => key("worker", worker, queues),
     started: (worker, queues) => key("worker", worker, queues, "started"),
     ping: (worker) => key("worker", "ping", worker),
+    heartbeats: key("workers", "heartbeat"),
     stat: (...parts) => statOf(parts.join(":")),
     actionStats: remembered((action) => key("actionstat", action)),
     delayed: (timestampSeconds) => key(`delayed:${timestampSeconds}`),

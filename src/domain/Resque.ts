@@ -33,12 +33,17 @@ export const FailedRecord = Schema.Struct({
   failed_at: Schema.optionalKey(Schema.String)
 })
 
-/** A worker's "working on" record (`worker:NAME:QUEUES`). @category wire */
+/**
+ * A worker's "working on" record (`worker:NAME:QUEUES`). node-resque and this runtime add the worker's name
+ * (`worker`); Ruby Resque's record has only `queue`, `run_at` and `payload`.
+ *
+ * @category wire
+ */
 export const WorkingOnRecord = Schema.Struct({
   run_at: Schema.String,
   queue: Schema.String,
   payload: Schema.Unknown,
-  worker: Schema.String
+  worker: Schema.optionalKey(Schema.String)
 })
 
 /** A worker's ping record: `time` in seconds. @category wire */
@@ -98,6 +103,32 @@ export const queueList = (queues: string): ReadonlyArray<string> => queues.split
 
 /** The member of the workers set for a worker: `NAME:QUEUES`. @category encoding */
 export const member = (worker: string, queues: string): string => `${worker}:${queues}`
+
+const pad = (n: number): string => (n < 10 ? `0${n}` : `${n}`)
+
+/** `YYYY-MM-DD HH:MM:SS` of an epoch-ms time, in UTC. */
+const utcText = (ms: number): string => {
+  const d = new Date(ms)
+  return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`
+}
+
+/**
+ * A worker's start time as Ruby Resque writes it (`Time.now.to_s`, e.g. `2026-12-01 05:21:09 +0000`), the
+ * text resque-web shows and parses in the browser (`new Date(text)`); a number of seconds, node-resque's
+ * form, reads there as `NaN days ago`. This runtime reads both.
+ *
+ * @category encoding
+ */
+export const startedTime = (ms: number): string => `${utcText(ms)} +0000`
+
+/**
+ * A worker's heartbeat as Ruby Resque writes it in the `workers:heartbeat` hash (`Time#iso8601` on a UTC
+ * server, e.g. `2026-12-01T05:21:09+00:00`): resque-web shows it, and Ruby workers prune a worker whose
+ * heartbeat is older than their prune interval (5 minutes by default).
+ *
+ * @category encoding
+ */
+export const heartbeatTime = (ms: number): string => `${utcText(ms).replace(" ", "T")}+00:00`
 
 /** A ping record as node-resque writes it (`time` in seconds). @category encoding */
 export const pingRecord = (worker: string, queues: string, seconds: number): string =>

@@ -39,7 +39,7 @@ export interface CompletedJob {
 }
 
 /** The plain commands a write may be. */
-export type WriteCommand = "incrby" | "hincrby" | "rpush" | "sadd" | "srem" | "del" | "set" | "hset" | "pexpire" | "zadd"
+export type WriteCommand = "incrby" | "hincrby" | "rpush" | "sadd" | "srem" | "del" | "set" | "hset" | "hdel" | "pexpire" | "zadd"
 
 /** A write that is a plain Redis command (also valid in a MULTI). */
 export type PlainWrite = readonly [command: WriteCommand, ...args: ReadonlyArray<Arg>]
@@ -95,7 +95,7 @@ export const retryWrites = (
 
 /**
  * A job's own bookkeeping: the global counter of its outcome (and the worker's, for a worker that stays
- * registered), its failed record when it failed for good, its next attempt when it is retried.
+ * registered: `countFor`), its failed record when it failed for good, its next attempt when it is retried.
  *
  * @category constructors
  */
@@ -106,12 +106,16 @@ export const bookkeeping = (keys: Keys, options: {
   readonly payload: string | unknown
   readonly outcome: Outcome.Outcome
   readonly now: number
-  readonly countForWorker: boolean
+  /**
+   * The id (`NAME:QUEUES`) of the worker whose counters count the job, for a worker that stays registered:
+   * `stat:processed:ID` / `stat:failed:ID` with the full id, as Ruby Resque writes and resque-web reads them.
+   */
+  readonly countFor?: string | undefined
   readonly retry?: { readonly queue: string; readonly payload: string; readonly at?: number } | undefined
 }): ReadonlyArray<Write> => {
   const status = options.outcome._tag === "Success" ? "processed" : "failed"
   const writes: Array<Write> = [countOne(keys.stat(status))]
-  if (options.countForWorker) writes.push(countOne(keys.stat(status, options.worker)))
+  if (options.countFor !== undefined) writes.push(countOne(keys.stat(status, options.countFor)))
   if (options.outcome._tag === "Failure" && options.outcome.final) {
     const record = Resque.failedRecord({
       worker: options.worker,
@@ -127,14 +131,19 @@ export const bookkeeping = (keys: Keys, options: {
 }
 
 /**
- * The writes that unregister a worker: its member of the workers set and every key Resque keeps for it.
+ * The writes that unregister a worker: its member of the workers set and every key Resque keeps for it, as
+ * node-resque (counters by name, ping) and Ruby Resque (counters by full id, heartbeat) keep them.
  *
  * @category constructors
  */
-export const unregister = (keys: Keys, worker: string, queues: string): ReadonlyArray<PlainWrite> => [
-  ["srem", keys.workers, Resque.member(worker, queues)],
-  ["del", keys.ping(worker), keys.working(worker, queues), keys.started(worker, queues), keys.stat("failed", worker), keys.stat("processed", worker)]
-]
+export const unregister = (keys: Keys, worker: string, queues: string): ReadonlyArray<PlainWrite> => {
+  const id = Resque.member(worker, queues)
+  return [
+    ["srem", keys.workers, id],
+    ["del", keys.ping(worker), keys.working(worker, queues), keys.started(worker, queues), keys.stat("failed", worker), keys.stat("processed", worker), keys.stat("failed", id), keys.stat("processed", id)],
+    ["hdel", keys.heartbeats, id]
+  ]
+}
 
 /**
  * A guarded completion: a reclaim of a dead worker's job, or an operator failing a stuck one.
@@ -171,7 +180,7 @@ export interface Plan {
   readonly next?: { readonly runAt: string } | undefined
 }
 
-const knownWrites = new Set<string>(["incrby", "hincrby", "rpush", "sadd", "srem", "del", "set", "hset", "pexpire", "zadd", "fanout", "recur"])
+const knownWrites = new Set<string>(["incrby", "hincrby", "rpush", "sadd", "srem", "del", "set", "hset", "hdel", "pexpire", "zadd", "fanout", "recur"])
 
 /**
  * A batch's writes as a table of the distinct ones, and each completion's writes as positions (1-based) in
@@ -212,7 +221,7 @@ const writeTable = (lists: ReadonlyArray<ReadonlyArray<Write>>) => {
  * completions of one action writes its stats once, and the children of one fan-out are recorded together.
  */
 const luaWrites = String.raw`
-local known = { incrby = true, hincrby = true, rpush = true, sadd = true, srem = true, del = true, set = true, hset = true, pexpire = true, zadd = true, fanout = true, recur = true }
+local known = { incrby = true, hincrby = true, rpush = true, sadd = true, srem = true, del = true, set = true, hset = true, hdel = true, pexpire = true, zadd = true, fanout = true, recur = true }
 local unpack = unpack or table.unpack
 local function readWrites(at)
   local n = tonumber(ARGV[at])

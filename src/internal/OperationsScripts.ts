@@ -16,7 +16,8 @@ const sorted = (members: Reply): ReadonlyArray<string> => [...Script.toStrings(m
 
 /**
  * The overview in one round trip: `{ leader or '', processed, failed, #queues, (queue, length, paused 0/1)..., #workers,
- * (member, working-on or '', processed, failed)... }` (decoded by `Operations.overview`).
+ * (member, working-on or '', processed, failed)... }` (decoded by `Operations.overview`). A worker's
+ * counters are those under its full id (Ruby Resque, this runtime) plus those under its name (node-resque).
  *
  * @category scripts
  */
@@ -31,6 +32,10 @@ local function workerName(m)
   local b = string.find(m, ':', a + 1, true)
   if not b then return string.sub(m, 1, a - 1) end
   return string.sub(m, 1, b - 1)
+end
+-- a worker's counter: by full id (Ruby Resque, this runtime) plus by name (node-resque)
+local function count(prefix, id, name)
+  return (tonumber(redis.call('get', prefix .. id)) or 0) + (tonumber(redis.call('get', prefix .. name)) or 0)
 end
 local out = {}
 out[#out + 1] = redis.call('get', leader_key) or ''
@@ -52,8 +57,8 @@ for _, m in ipairs(workers) do
   local name = workerName(m)
   out[#out + 1] = m
   out[#out + 1] = redis.call('get', worker_prefix .. m) or ''
-  out[#out + 1] = redis.call('get', processed_prefix .. name) or '0'
-  out[#out + 1] = redis.call('get', failed_prefix .. name) or '0'
+  out[#out + 1] = count(processed_prefix, m, name)
+  out[#out + 1] = count(failed_prefix, m, name)
 end
 return out
 `,
@@ -72,7 +77,8 @@ return out
     out.push(workers.length)
     for (const member of workers) {
       const { name } = Resque.workerMember(member)
-      out.push(member, get(workerPrefix + member, ""), get(processedPrefix + name, "0"), get(failedPrefix + name, "0"))
+      const count = (prefix: string) => Resque.count(redis.call("get", prefix + member)) + Resque.count(redis.call("get", prefix + name))
+      out.push(member, get(workerPrefix + member, ""), count(processedPrefix), count(failedPrefix))
     }
     return out
   }

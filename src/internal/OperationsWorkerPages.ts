@@ -18,6 +18,7 @@ import * as Ops from "../domain/Operations.ts"
 import * as Resque from "../domain/Resque.ts"
 import { byName, type Context, strings } from "./Operations.ts"
 import { listedAt, page } from "./OperationsListing.ts"
+import { countersOf, workerCounters } from "./OperationsWorkers.ts"
 import * as SchedulerReclaim from "./SchedulerReclaim.ts"
 
 /** Default ping age past which a worker counts as stale: a dozen missed pings at the default 5 s interval. */
@@ -69,19 +70,17 @@ export const make = (context: Context) => {
         : yield* redis.pipeline(shown.flatMap((w) => [
           ["get", keys.started(w.name, w.queues)],
           ["get", keys.working(w.name, w.queues)],
-          ["get", keys.stat("processed", w.name)],
-          ["get", keys.stat("failed", w.name)]
+          ...workerCounters(keys, w)
         ] as const))
       const workers = shown.map((w, i): Ops.WorkerDetails => {
-        const started = details[4 * i]
-        const working = details[4 * i + 1]
+        const started = details[6 * i]
+        const working = details[6 * i + 1]
         return {
           name: w.name,
           queues: Resque.queueList(w.queues),
           startedAt: typeof started === "string" ? Resque.millis(started) : null,
           lastPingAt: w.lastPingAt,
-          processed: Resque.count(details[4 * i + 2]),
-          failed: Resque.count(details[4 * i + 3]),
+          ...countersOf(details, 6 * i + 2),
           stale: w.stale,
           workingOn: Ops.workingOn(typeof working === "string" ? working : null, w.name)
         }

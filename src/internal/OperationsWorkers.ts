@@ -12,6 +12,7 @@
 import { Clock, Duration, Effect, Option, Result } from "effect"
 import { UnknownWorker } from "../domain/Errors.ts"
 import * as Job from "../domain/Job.ts"
+import type { Keys } from "../domain/Keys.ts"
 import * as Ops from "../domain/Operations.ts"
 import * as Resque from "../domain/Resque.ts"
 import * as Completion from "./Completion.ts"
@@ -25,6 +26,24 @@ interface Member {
   readonly name: string
   readonly queues: string
 }
+
+/**
+ * The reads of a worker's counters: under its full id (`stat:processed:NAME:QUEUES`, as Ruby Resque and this
+ * runtime write them) and under its name (node-resque's); a worker writes one of the two, so they add up.
+ */
+export const workerCounters = (keys: Keys, worker: { readonly member: string; readonly name: string }) =>
+  [
+    ["get", keys.stat("processed", worker.member)],
+    ["get", keys.stat("processed", worker.name)],
+    ["get", keys.stat("failed", worker.member)],
+    ["get", keys.stat("failed", worker.name)]
+  ] as const
+
+/** The counters read by {@link workerCounters}, from the replies starting at `at`. */
+export const countersOf = (replies: ReadonlyArray<unknown>, at: number): Ops.Counters => ({
+  processed: Resque.count(replies[at]) + Resque.count(replies[at + 1]),
+  failed: Resque.count(replies[at + 2]) + Resque.count(replies[at + 3])
+})
 
 /** The worker operations on a context. */
 export const make = (context: Context) => {
@@ -81,7 +100,7 @@ export const make = (context: Context) => {
       ? context.middlewareWrites({ job: parsed.success, outcome, worker: w.worker }, now)
       : []
     const writes = [
-      ...Completion.bookkeeping(keys, { worker: w.worker, queue: w.queue, payload: w.payload, outcome, now, countForWorker: false }),
+      ...Completion.bookkeeping(keys, { worker: w.worker, queue: w.queue, payload: w.payload, outcome, now }),
       ...recorded,
       ...Completion.unregister(keys, member.name, member.queues)
     ]
@@ -106,16 +125,16 @@ export const make = (context: Context) => {
     const r = yield* redis.pipeline([
       ["get", keys.stat("processed")],
       ["get", keys.stat("failed")],
-      ...all.flatMap((w) => [["get", keys.stat("processed", w.name)], ["get", keys.stat("failed", w.name)]] as const),
+      ...all.flatMap((w) => workerCounters(keys, w)),
       ...actions.map((action) => ["hgetall", keys.actionStats(action)] as const)
     ])
     const hash = (u: unknown): Record<string, unknown> => (typeof u === "object" && u !== null ? { ...u } : {})
     return {
       processed: Resque.count(r[0]),
       failed: Resque.count(r[1]),
-      workers: all.map((w, i) => ({ name: w.name, processed: Resque.count(r[2 + 2 * i]), failed: Resque.count(r[3 + 2 * i]) })).sort(byName),
+      workers: all.map((w, i) => ({ name: w.name, ...countersOf(r, 2 + 4 * i) })).sort(byName),
       actions: actions.map((action, i) => {
-        const h = hash(r[2 + 2 * all.length + i])
+        const h = hash(r[2 + 4 * all.length + i])
         return { action, runs: Resque.count(h["runs"]), failures: Resque.count(h["failures"]), durationMs: Resque.count(h["durationMs"]) }
       })
     } satisfies Ops.Stats

@@ -106,7 +106,6 @@ const reclaimWrites = (options: Options, stale: Stale, raw: string | null, now: 
         payload,
         outcome,
         now,
-        countForWorker: false,
         retry: next === undefined ? undefined : Retry.target(next, now)
       }),
       ...(job === undefined ? [] : options.middlewareWrites({ job, outcome, worker: stale.name }, now)),

@@ -3,6 +3,10 @@
  * start time and first ping) and refreshing their pings. node-resque and Resque's tools read one record per
  * worker, so each slot of a pool keeps its own; the pool writes them all with one command, not two per slot.
  *
+ * Each slot also keeps Ruby Resque's records, which resque-web shows and Ruby workers act on: the start time
+ * as Ruby writes it (`Resque.startedTime`) and a heartbeat in the `workers:heartbeat` hash, refreshed with
+ * every ping (a Ruby worker prunes a worker whose heartbeat is older than its prune interval).
+ *
  * @since 0.2.0
  */
 import type { Keys } from "../domain/Keys.ts"
@@ -21,8 +25,15 @@ export interface Pool {
 }
 
 const poolArgs = (pool: Pool) => ({
-  keys: [pool.keys.workers],
-  args: [pool.keys.key("worker", ""), pool.queues, pool.seconds, ...pool.names]
+  keys: [pool.keys.workers, pool.keys.heartbeats],
+  args: [
+    pool.keys.key("worker", ""),
+    pool.queues,
+    pool.seconds,
+    Resque.startedTime(pool.seconds * 1000),
+    Resque.heartbeatTime(pool.seconds * 1000),
+    ...pool.names
+  ]
 })
 
 /** Lua: the ping record of a worker, as `Resque.pingRecord` builds it. */
@@ -33,60 +44,65 @@ end
 `
 
 /**
- * Registers a pool's workers: each joins the workers set (`NAME:QUEUES`), with its start time and a first
- * ping. KEYS: workers set. ARGV: worker key prefix (`ns:worker:`), queue string, seconds, names...
+ * Registers a pool's workers: each joins the workers set (`NAME:QUEUES`), with its start time, a first ping
+ * and a first heartbeat. KEYS: workers set, heartbeats hash. ARGV: worker key prefix (`ns:worker:`), queue
+ * string, seconds, start time text, heartbeat text, names...
  *
  * @category scripts
  */
 export const register = Script.make({
   name: "registerWorkers",
   lua: String.raw`${luaPing}
-local workers_key = KEYS[1]
-local prefix, queues, seconds = ARGV[1], ARGV[2], ARGV[3]
-for i = 4, #ARGV do
+local workers_key, heartbeats_key = KEYS[1], KEYS[2]
+local prefix, queues, seconds, started, heartbeat = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+for i = 6, #ARGV do
   local name = ARGV[i]
   redis.call('sadd', workers_key, name .. ':' .. queues)
-  redis.call('set', prefix .. name .. ':' .. queues .. ':started', seconds)
+  redis.call('set', prefix .. name .. ':' .. queues .. ':started', started)
   redis.call('set', prefix .. 'ping:' .. name, pingRecord(seconds, name, queues))
+  redis.call('hset', heartbeats_key, name .. ':' .. queues, heartbeat)
 end
-return #ARGV - 3
+return #ARGV - 5
 `,
   encode: poolArgs,
   decode: Script.toNumber,
-  twin: (redis, [workersKey = ""], [prefix = "", queues = "", seconds = "", ...names]) => {
+  twin: (redis, [workersKey = "", heartbeatsKey = ""], [prefix = "", queues = "", seconds = "", started = "", heartbeat = "", ...names]) => {
     for (const name of names) {
       redis.call("sadd", workersKey, Resque.member(name, queues))
-      redis.call("set", `${prefix}${name}:${queues}:started`, seconds)
+      redis.call("set", `${prefix}${name}:${queues}:started`, started)
       redis.call("set", `${prefix}ping:${name}`, Resque.pingRecord(name, queues, Number(seconds)))
+      redis.call("hset", heartbeatsKey, Resque.member(name, queues), heartbeat)
     }
     return names.length
   }
 })
 
 /**
- * Refreshes the pings of a pool's workers, and brings back to the workers set one a scheduler took for dead
- * (re-registering is idempotent). Same KEYS and ARGV as {@link register}.
+ * Refreshes the pings and heartbeats of a pool's workers, and brings back to the workers set one a scheduler
+ * took for dead (re-registering is idempotent). Same KEYS and ARGV as {@link register}.
  *
  * @category scripts
  */
 export const ping = Script.make({
   name: "pingWorkers",
   lua: String.raw`${luaPing}
-local workers_key = KEYS[1]
-local prefix, queues, seconds = ARGV[1], ARGV[2], ARGV[3]
-for i = 4, #ARGV do
+local workers_key, heartbeats_key = KEYS[1], KEYS[2]
+local prefix, queues, seconds, heartbeat = ARGV[1], ARGV[2], ARGV[3], ARGV[5]
+for i = 6, #ARGV do
   local name = ARGV[i]
   redis.call('set', prefix .. 'ping:' .. name, pingRecord(seconds, name, queues))
   redis.call('sadd', workers_key, name .. ':' .. queues)
+  redis.call('hset', heartbeats_key, name .. ':' .. queues, heartbeat)
 end
-return #ARGV - 3
+return #ARGV - 5
 `,
   encode: poolArgs,
   decode: Script.toNumber,
-  twin: (redis, [workersKey = ""], [prefix = "", queues = "", seconds = "", ...names]) => {
+  twin: (redis, [workersKey = "", heartbeatsKey = ""], [prefix = "", queues = "", seconds = "", _started = "", heartbeat = "", ...names]) => {
     for (const name of names) {
       redis.call("set", `${prefix}ping:${name}`, Resque.pingRecord(name, queues, Number(seconds)))
       redis.call("sadd", workersKey, Resque.member(name, queues))
+      redis.call("hset", heartbeatsKey, Resque.member(name, queues), heartbeat)
     }
     return names.length
   }

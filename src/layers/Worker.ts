@@ -1,8 +1,9 @@
 /**
  * The worker: a pool of Resque workers in one process. Each slot registers as a Resque worker named
- * `host:pid.N` (unique across processes), drains its queues left to right (`*` for all), and keeps the
- * records node-resque keeps (workers set, ping, working-on record, stats, failed list), so node-resque's and
- * Resque's tools see each slot and the job it runs.
+ * `host~effect:pid.N` (unique across processes; `defaultName` says why the host part is marked), drains
+ * its queues left to right (`*` for all), and keeps the records node-resque and Ruby Resque keep (workers
+ * set, ping, heartbeat, start time, working-on record, counters, failed list), so node-resque's and Resque's
+ * tools (resque-web) see each slot and the job it runs.
  *
  * The Redis work is done per pool, not per slot:
  *
@@ -32,6 +33,7 @@ import { Cause, Clock, Context, Deferred, Duration, Effect, Exit, Fiber, Layer, 
 import { type CorruptPayload, UnknownAction } from "../domain/Errors.ts"
 import * as Job from "../domain/Job.ts"
 import * as Outcome from "../domain/Outcome.ts"
+import * as Resque from "../domain/Resque.ts"
 import type { Entry } from "../internal/ActionEntry.ts"
 import * as Completion from "../internal/Completion.ts"
 import type { Connection } from "../internal/Connection.ts"
@@ -65,7 +67,11 @@ export interface Options {
   readonly pingInterval?: Duration.Input
   /** How long running jobs may take to finish on shutdown before they are failed. Default 10 s. */
   readonly gracePeriod?: Duration.Input
-  /** Base worker name; default `hostname:pid`. Slots are named `BASE.N`. */
+  /**
+   * Base worker name; default `hostname~effect:pid` (see {@link defaultName}). Slots are named `BASE.N`.
+   * A name of the form `hostname:pid` on a host that also runs Ruby Resque workers gets these workers
+   * unregistered, and their running jobs failed as `Resque::DirtyExit`, by every Ruby worker that starts.
+   */
   readonly name?: string
 }
 
@@ -112,14 +118,27 @@ interface Settings {
   readonly writeDeadline: number
 }
 
-/** The next free slot number in this process (worker names are `host:pid.N`). */
+/** The next free slot number in this process (worker names are `host~effect:pid.N`). */
 let nextSlot = 0
+
+/**
+ * The default base name of a pool's workers: `hostname~effect:pid`. Ruby Resque ids are `host:pid:queues`,
+ * and a Ruby worker starting on a host unregisters every worker registered under that host name whose pid
+ * part is not one of its own running Ruby workers (its startup prune), failing their jobs as
+ * `Resque::DirtyExit`. The host part `hostname~effect` is never a host name (`~` is not allowed in one), so
+ * that prune passes these workers by, while resque-web and node-resque still list them (as
+ * `hostname~effect:pid.N`) with the job each runs. A dead worker is still pruned by the heartbeat it stops
+ * writing, as a Ruby worker would be.
+ *
+ * @category constructors
+ */
+export const defaultName = (): string => `${hostname()}~effect:${process.pid}`
 
 const settingsOf = (options: Options): Settings => {
   const queues = options.queues && options.queues.length > 0 ? options.queues : ["*"]
   const concurrency = Math.max(1, options.concurrency ?? 10)
   const graceMillis = Duration.toMillis(options.gracePeriod ?? "10 seconds")
-  const base = options.name ?? `${hostname()}:${process.pid}`
+  const base = options.name ?? defaultName()
   return {
     queues,
     queuesString: queues.join(","),
@@ -139,6 +158,8 @@ type Delivery = Pick.Picked | "stop"
 interface Slot {
   readonly index: number
   readonly name: string
+  /** Its Resque id, `NAME:QUEUES` (the workers set's member; Ruby Resque's and resque-web's worker id). */
+  readonly id: string
   readonly working: string
   readonly inbox: Queue.Queue<Delivery>
   /** The last run_at it wrote: a slot's records never repeat, so a re-sent completion tells them apart. */
@@ -219,7 +240,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
   const idleSlots = yield* Queue.unbounded<number>()
   const clock = yield* Clock.Clock
   const slots: ReadonlyArray<Slot> = yield* Effect.forEach(names, (name, index) =>
-    Effect.map(Queue.unbounded<Delivery>(), (inbox): Slot => ({ index, name, working: keys.working(name, queuesString), inbox, lastRunAt: 0, mayHold: true })))
+    Effect.map(Queue.unbounded<Delivery>(), (inbox): Slot => ({ index, name, id: Resque.member(name, queuesString), working: keys.working(name, queuesString), inbox, lastRunAt: 0, mayHold: true })))
   const state = {
     // set with `stop`: read on every job, where a plain flag is cheaper than the Deferred
     stopping: false,
@@ -281,7 +302,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
     const { job, entry, outcome, end } = ran
     const worker = slot.name
     const writes: Array<Completion.Write> = [
-      ...Completion.bookkeeping(keys, { worker, queue, payload: raw, outcome, now: end, countForWorker: true, retry: ran.retry })
+      ...Completion.bookkeeping(keys, { worker, queue, payload: raw, outcome, now: end, countFor: slot.id, retry: ran.retry })
     ]
     if (job !== undefined) {
       writes.push(...WorkerMiddleware.writes(middlewares, { job, outcome, worker }, { keys, now: end }))

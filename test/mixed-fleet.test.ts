@@ -1,0 +1,119 @@
+/**
+ * A mixed fleet on one Redis: our workers beside Ruby Resque's workers, resque-web and resque-scheduler,
+ * whose records are reproduced exactly from their sources (`support/rubyResque.ts`), and beside plain
+ * node-resque (real Redis only). Each test states what the other client does and what must hold for us.
+ */
+import { hostname } from "node:os"
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Latch, Option, PubSub } from "effect"
+import { Actions } from "../src/layers/Actions.ts"
+import { Operations } from "../src/layers/Operations.ts"
+import * as Worker from "../src/layers/Worker.ts"
+import { redisCall, takeEventsWithin, waitUntil } from "./support/app.ts"
+import { backends } from "./support/backends.ts"
+import { failedRecords, resqueWebWorkers, rubyPayload, rubyPrune, rubyWorker, rubyWorkerId } from "./support/rubyResque.ts"
+import { gates, opsApp } from "./support/tasksApp.ts"
+
+const heartbeats = redisCall((client, keys) => client.hgetall<Record<string, string>>(keys.key("workers", "heartbeat")))
+
+for (const backend of backends) {
+  const app = () => opsApp(backend.layer())
+
+  describe(`mixed fleet: Ruby Resque workers and resque-web (${backend.name})`, () => {
+    it.live("a Ruby worker starting on this host prunes its own dead workers but not ours, which keep their jobs", () =>
+      Effect.gen(function*() {
+        const ops = yield* Operations
+        const actions = yield* Actions
+        const gate = Latch.makeUnsafe(false)
+        gates.set(`prune-${backend.name}`, gate)
+        yield* Effect.scoped(Effect.gen(function*() {
+          const worker = yield* Worker.make({ queues: ["hold"], concurrency: 2 })
+          const events = yield* PubSub.subscribe(worker.events)
+          yield* actions.enqueue("hold", { id: `prune-${backend.name}` })
+          yield* waitUntil("our worker to run the job", ops.allWorkingOn, (all) => all.length === 1)
+          // a Ruby worker of this host that died mid-job, and a Ruby worker starting now on this host, on `*`
+          const dead = rubyWorkerId(hostname(), 999_999, ["hold"])
+          yield* rubyWorker({ id: dead, working: { queue: "hold", payload: { class: "hold", args: [{ id: "ruby" }] } } })
+          const pruned = yield* rubyPrune({ hostname: hostname(), queues: ["*"], pids: [] })
+
+          assert.deepStrictEqual(pruned, [{ id: dead, reason: "host" }])
+          assert.deepStrictEqual((yield* ops.workers).map((w) => w.name).sort(), [...worker.names].sort())
+          const running = yield* ops.allWorkingOn
+          assert.deepStrictEqual(running.map((w) => [w.worker, w.job.action]), [[running[0]?.worker, "hold"]])
+          assert.include(worker.names, running[0]?.worker)
+          assert.deepStrictEqual((yield* failedRecords).map((r) => [r.worker, r.exception]), [[dead, "Resque::DirtyExit"]])
+          yield* gate.open
+          const [done] = yield* takeEventsWithin(events, 1)
+          assert.strictEqual(done?.outcome._tag, "Success")
+        }))
+        assert.strictEqual(yield* ops.failedCount, 1)
+      }).pipe(Effect.provide(app())))
+
+    it.live("resque-web shows our workers' start time, heartbeat, counters and running job; none is left after they stop", () =>
+      Effect.gen(function*() {
+        const actions = yield* Actions
+        const ops = yield* Operations
+        const gate = Latch.makeUnsafe(false)
+        gates.set(`web-${backend.name}`, gate)
+        const names = yield* Effect.scoped(Effect.gen(function*() {
+          const worker = yield* Worker.make({ queues: ["hold", "math"], concurrency: 2 })
+          const events = yield* PubSub.subscribe(worker.events)
+          yield* actions.enqueue("add", { a: 1, b: 2 })
+          yield* actions.enqueue("explode", { why: "shown" })
+          yield* takeEventsWithin(events, 2)
+          yield* actions.enqueue("hold", { id: `web-${backend.name}` })
+          yield* waitUntil("the held job to run", ops.allWorkingOn, (all) => all.length === 1)
+
+          const shown = yield* resqueWebWorkers
+          assert.deepStrictEqual(shown.map((w) => w.id).sort(), worker.names.map((name) => `${name}:hold,math`).sort())
+          for (const w of shown) {
+            assert.strictEqual(w.host, `${hostname()}~effect`)
+            assert.match(w.pid, new RegExp(`^${process.pid}\\.\\d+$`))
+            assert.deepStrictEqual(w.queues, ["hold", "math"])
+            assert.isTrue(w.startedValid, `started: ${w.started}`)
+            assert.isNotNull(w.heartbeat)
+          }
+          assert.strictEqual(shown.reduce((n, w) => n + w.processed, 0), 1)
+          assert.strictEqual(shown.reduce((n, w) => n + w.failed, 0), 1)
+          assert.deepStrictEqual(shown.filter((w) => w.state === "working").map((w) => w.processing), ["hold"])
+          // our own operations read the same counters
+          const stats = yield* ops.stats
+          assert.deepStrictEqual([stats.workers.reduce((n, w) => n + w.processed, 0), stats.workers.reduce((n, w) => n + w.failed, 0)], [1, 1])
+          const overview = yield* ops.taskDetails
+          assert.deepStrictEqual([overview.workers.reduce((n, w) => n + w.processed, 0), overview.workers.reduce((n, w) => n + w.failed, 0)], [1, 1])
+          yield* gate.open
+          return worker.names
+        }))
+        assert.deepStrictEqual(yield* resqueWebWorkers, [])
+        assert.deepStrictEqual(Object.keys((yield* heartbeats) ?? {}), [])
+        const counters = yield* redisCall((client, keys) =>
+          Promise.all(names.flatMap((name) => [client.get(keys.key("stat", "processed", name, "hold,math")), client.get(keys.key("stat", "failed", name, "hold,math"))]))
+        )
+        assert.deepStrictEqual(counters.filter((c) => c !== null), [])
+      }).pipe(Effect.provide(app())))
+
+    it.live("the operations read a busy Ruby worker's record (no `worker` field) and clean it when it is stuck", () =>
+      Effect.gen(function*() {
+        const ops = yield* Operations
+        const id = rubyWorkerId("ruby-host", 4242, ["math"])
+        const payload = JSON.parse(rubyPayload("add", [{ a: 1, b: 2 }]))
+        yield* rubyWorker({ id, working: { queue: "math", payload, runAt: Date.now() - 2 * 3600_000 } })
+
+        const one = yield* ops.workingOn("ruby-host:4242")
+        assert.isTrue(Option.isSome(one))
+        const record = Option.getOrThrow(one)
+        assert.deepStrictEqual([record.worker, record.queue, record.job.action, record.job.inputs], ["ruby-host:4242", "math", "add", { a: 1, b: 2 }])
+        assert.isNotNull(record.runAt)
+        assert.deepStrictEqual((yield* ops.allWorkingOn).map((w) => w.worker), ["ruby-host:4242"])
+        const overview = yield* ops.taskDetails
+        assert.deepStrictEqual(overview.workers.map((w) => [w.name, w.workingOn?.job.action]), [["ruby-host:4242", "add"]])
+
+        const cleaned = yield* ops.cleanOldWorkers("1 hour")
+        assert.deepStrictEqual(cleaned.map((w) => w.worker), ["ruby-host:4242"])
+        assert.deepStrictEqual((yield* ops.failed(0, -1)).map((f) => [f.worker, f.action, f.exception]), [["ruby-host:4242", "add", "WorkerTimeout"]])
+        assert.deepStrictEqual(yield* ops.workers, [])
+        assert.deepStrictEqual(Object.keys((yield* heartbeats) ?? {}), [])
+        assert.isNull(yield* redisCall((client, keys) => client.get(keys.key("worker", id, "started"))))
+      }).pipe(Effect.provide(app())))
+  })
+}
