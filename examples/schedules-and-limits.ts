@@ -3,8 +3,9 @@
  * `REDIS_URL=redis://127.0.0.1:6379` runs it on a real one).
  *
  * - pause and resume a queue: its jobs wait, the other queues go on.
+ * - retry decisions per error: a timeout is retried, a bad address is unrecoverable.
  */
-import { Effect, Layer, PubSub, Schema } from "effect"
+import { Effect, Layer, PubSub, Ref, Schedule, Schema } from "effect"
 import { Action, Actions, Operations, Redis, RedisMemory, Resque, Worker } from "../src/index.ts"
 
 const send = Action.make({
@@ -15,7 +16,33 @@ const send = Action.make({
   task: { queue: "mail" }
 })
 
-export const actions = [send] as const
+class Timeout extends Schema.TaggedError<Timeout>()("Timeout", { to: Schema.String }) {}
+class BadAddress extends Schema.TaggedError<BadAddress>()("BadAddress", { to: Schema.String }) {
+  // never retried, whatever the policy says
+  readonly [Action.Unrecoverable] = true
+}
+
+/** Runs of `deliver` by address. */
+const deliveries = Ref.makeUnsafe<Record<string, number>>({})
+
+const deliver = Action.make({
+  name: "deliver",
+  description: "Delivers a mail; the server times out twice",
+  inputs: Schema.Struct({ to: Schema.String }),
+  error: Schema.Union([Timeout, BadAddress]),
+  run: ({ to }) =>
+    Effect.gen(function*() {
+      const runs = (yield* Ref.updateAndGet(deliveries, (all) => ({ ...all, [to]: (all[to] ?? 0) + 1 })))[to]!
+      if (!to.includes("@")) return yield* new BadAddress({ to })
+      if (runs < 3) return yield* new Timeout({ to })
+      return `delivered to ${to}`
+    }),
+  // retried only on timeouts (the policy sees the error), at once
+  retry: { attempts: 5, schedule: Schedule.spaced(0), while: (error) => error._tag === "Timeout" },
+  task: { queue: "mail" }
+})
+
+export const actions = [send, deliver] as const
 
 /** Pauses `mail`, shows that its job waits while `urgent` runs, then resumes it. */
 export const pauseAndResume = Effect.scoped(Effect.gen(function*() {
@@ -38,6 +65,23 @@ export const pauseAndResume = Effect.scoped(Effect.gen(function*() {
   return lines
 }))
 
+/** A timeout is retried until it succeeds; a bad address fails for good on its first run. */
+export const retryPerError = Effect.scoped(Effect.gen(function*() {
+  const worker = yield* Worker.Worker
+  const events = yield* PubSub.subscribe(worker.events)
+  yield* Ref.set(deliveries, {})
+  yield* (yield* Actions.Actions).enqueue(deliver, { to: "grace@example.com" })
+  yield* (yield* Actions.Actions).enqueue(deliver, { to: "nobody" })
+  // grace: 2 timeouts + 1 success; nobody: 1 run
+  for (let i = 0; i < 4; i++) yield* PubSub.take(events)
+  const runs = yield* Ref.get(deliveries)
+  const failed = yield* (yield* Operations.Operations).failed(0, -1)
+  return [
+    `deliver grace@example.com: ${runs["grace@example.com"]} runs (timeouts retried)`,
+    `deliver nobody: ${runs["nobody"]} run, failed for good: ${failed.map((f) => f.exception).join(", ")}`
+  ]
+}))
+
 /** The example's application on a Redis layer. */
 export const app = <E>(redis: Layer.Layer<Redis.Redis, E>) =>
   Worker.layer({ queues: ["mail", "urgent"], concurrency: 2 }).pipe(
@@ -47,7 +91,7 @@ export const app = <E>(redis: Layer.Layer<Redis.Redis, E>) =>
 
 /** Every part of the example, its lines in order. */
 export const main = Effect.gen(function*() {
-  return [...yield* pauseAndResume]
+  return [...yield* pauseAndResume, ...yield* retryPerError]
 })
 
 if (import.meta.filename === process.argv[1]) {

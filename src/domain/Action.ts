@@ -6,6 +6,7 @@
  * @since 0.1.0
  */
 import type { Duration, Effect, Schedule, Schema } from "effect"
+import type { JobTimedOut } from "./Errors.ts"
 
 /**
  * Where an action runs as a background job, and how often it recurs (omit `frequency` for one-off jobs).
@@ -20,14 +21,56 @@ export interface Task {
 
 /**
  * How a failed job is retried: up to `attempts` runs in all, each retry enqueued with a delay taken from
- * `schedule` (the n-th output of the schedule is the delay before attempt n + 1; default: 1 second).
+ * `schedule` (the n-th delay of the schedule is the one before attempt n + 1; default: 1 second).
+ *
+ * The policy sees the error (`E`: what `run` fails with, or `JobTimedOut` past the action's `timeout`):
+ * `while` decides per error whether to retry at all, and the schedule gets the error as its input (so
+ * `Schedule.while`, or a schedule built from the input, can give a delay per error). An error marked with
+ * {@link unrecoverable} (or whose class has {@link Unrecoverable}) is never retried, whatever the policy.
+ * Invalid inputs and defects are never retried either.
+ *
+ * Delays are kept as well as Resque's whole-second delayed schedule allows: a retry never runs before its
+ * delay, and at most about a second after it (the second it is filed under, plus the scheduler's poll); a
+ * delay of 0 re-enqueues it at once.
  *
  * @category models
  */
-export interface RetryPolicy {
+export interface RetryPolicy<E = unknown> {
   readonly attempts: number
-  readonly schedule?: Schedule.Schedule<Duration.Duration | number, unknown>
+  readonly schedule?: Schedule.Schedule<Duration.Duration | number, E>
+  /** Retries only the errors it answers `true` for (default: every typed error); the others fail for good now. */
+  readonly while?: (error: E) => boolean
 }
+
+/**
+ * The key of the mark that makes an error unrecoverable: a job failing with it is never retried. Give it to
+ * an error class (`readonly [Action.Unrecoverable] = true`) or to one error with {@link unrecoverable}.
+ *
+ * @category models
+ */
+export const Unrecoverable: unique symbol = Symbol.for("effect-resque/Unrecoverable") as never
+
+/**
+ * Marks an error unrecoverable (and answers it): the job fails for good at once, whatever its retry policy.
+ * The mark is not enumerable, so the error's data (its Schema encoding, its fields) is unchanged.
+ *
+ * @example
+ * run: ({ email }) => email.includes("@") ? send(email) : Effect.fail(Action.unrecoverable(new BadAddress({ email })))
+ *
+ * @category constructors
+ */
+export const unrecoverable = <E extends object>(error: E): E => {
+  Object.defineProperty(error, Unrecoverable, { value: true, enumerable: false, configurable: true })
+  return error
+}
+
+/**
+ * Whether an error is marked {@link Unrecoverable}.
+ *
+ * @category guards
+ */
+export const isUnrecoverable = (error: unknown): boolean =>
+  typeof error === "object" && error !== null && (error as { readonly [Unrecoverable]?: unknown })[Unrecoverable] === true
 
 /**
  * A typed action. `I` is the decoded input type that `run` receives, `IE` the encoded form that travels in
@@ -51,7 +94,7 @@ export interface Action<I, IE, A, E = never, R = never> {
   readonly task?: Task
   /** Per-run time limit; past it the job fails with "timed out" and the worker moves on. */
   readonly timeout?: Duration.Input
-  readonly retry?: RetryPolicy
+  readonly retry?: RetryPolicy<NoInfer<E> | JobTimedOut>
 }
 
 /**
@@ -69,7 +112,8 @@ export interface Any<R = unknown> {
   readonly error?: Schema.Codec<unknown, unknown>
   readonly task?: Task
   readonly timeout?: Duration.Input
-  readonly retry?: RetryPolicy
+  /** Its policy sees errors it cannot name: `never`, as `run` takes `never`. */
+  readonly retry?: RetryPolicy<never>
 }
 
 /** The decoded inputs of an action. @category models */

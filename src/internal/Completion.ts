@@ -86,12 +86,12 @@ export const countOne = (key: string, field?: string): Write => {
   return write
 }
 
-/** The writes that schedule a job's next attempt: at a time, or on its queue now. */
+/** The writes that schedule a job's next attempt: no earlier than a time, or on its queue now. */
 export const retryWrites = (
   keys: Keys,
   retry: { readonly queue: string; readonly payload: string; readonly at?: number }
 ): ReadonlyArray<Write> =>
-  (retry.at === undefined ? Enqueue.push(keys, retry.queue, [retry.payload]) : Enqueue.pushAt(keys, retry.at, retry.payload))
+  (retry.at === undefined ? Enqueue.push(keys, retry.queue, [retry.payload]) : Enqueue.pushNotBefore(keys, retry.at, retry.payload))
 
 /**
  * A job's own bookkeeping: the global counter of its outcome (and the worker's, for a worker that stays

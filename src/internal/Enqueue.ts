@@ -31,12 +31,30 @@ end
 /** The second a delayed job is filed under: Resque rounds the time to the nearest second. */
 export const delayedSecond = (timestampMs: number): number => Math.round(timestampMs / 1000)
 
-/** The commands that schedule `payload` at `timestampMs`, as node-resque's `enqueueAt` writes it. */
-export const pushAt = (keys: Keys, timestampMs: number, payload: string): ReadonlyArray<JobWrite> => {
-  const seconds = delayedSecond(timestampMs)
-  return [
-    ["rpush", keys.delayed(seconds), payload],
-    ["sadd", keys.timestamps(payload), `delayed:${seconds}`],
-    ["zadd", keys.delayedSchedule, seconds, String(seconds)]
-  ]
-}
+/**
+ * The second whose jobs this runtime's job scheduler promotes from `nowMs` on: the whole seconds that have
+ * begun (`floor`, as Ruby's resque-scheduler does), so a job filed under second `T` never starts before `T`.
+ * node-resque's scheduler promotes `round(now / 1000)`, from half a second earlier.
+ */
+export const promotedSecond = (nowMs: number): number => Math.floor(nowMs / 1000)
+
+/**
+ * The second to file a job under so that it never starts before `timestampMs` (rounded up): a retry or the
+ * next run of a schedule. Under this runtime's scheduler it starts within a second after, plus the poll.
+ */
+export const notBeforeSecond = (timestampMs: number): number => Math.ceil(timestampMs / 1000)
+
+/** The commands that schedule `payload` under a second of the delayed schedule. */
+export const pushAtSecond = (keys: Keys, seconds: number, payload: string): ReadonlyArray<JobWrite> => [
+  ["rpush", keys.delayed(seconds), payload],
+  ["sadd", keys.timestamps(payload), `delayed:${seconds}`],
+  ["zadd", keys.delayedSchedule, seconds, String(seconds)]
+]
+
+/** The commands that schedule `payload` at `timestampMs`, as node-resque's `enqueueAt` writes it (rounded). */
+export const pushAt = (keys: Keys, timestampMs: number, payload: string): ReadonlyArray<JobWrite> =>
+  pushAtSecond(keys, delayedSecond(timestampMs), payload)
+
+/** The commands that schedule `payload` to run no earlier than `timestampMs` (see {@link notBeforeSecond}). */
+export const pushNotBefore = (keys: Keys, timestampMs: number, payload: string): ReadonlyArray<JobWrite> =>
+  pushAtSecond(keys, notBeforeSecond(timestampMs), payload)

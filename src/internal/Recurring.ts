@@ -9,7 +9,7 @@
 import { randomUUID } from "node:crypto"
 import * as Job from "../domain/Job.ts"
 import type { Keys } from "../domain/Keys.ts"
-import { luaWake } from "./Enqueue.ts"
+import { luaWake, notBeforeSecond } from "./Enqueue.ts"
 import * as Script from "./Script.ts"
 
 /** How long a chain's marker outlives one period: covers queue wait, run time and scheduler lag. */
@@ -19,12 +19,11 @@ export const markerTtlMillis = (frequencyMillis: number): number => 2 * frequenc
 export const newToken = (): string => randomUUID()
 
 /**
- * The delayed-schedule second for a copy due at `dueMillis`, never early. Resque's schedulers promote second
- * `T` once `round(now / 1000) >= T`, i.e. from `T - 0.5 s`: rounding the due time as well would let a copy run
- * up to a second before its period is over (a 1 s action ran every ~0.4 s). Rounding up past the half second
- * keeps every period at least `frequency` long.
+ * The delayed-schedule second for a copy due at `dueMillis`, never early: this runtime's scheduler promotes
+ * second `T` once `T` has begun (`Enqueue.promotedSecond`), so rounding up keeps every period at least its
+ * length (rounding to the nearest second let a 1 s action run every ~0.4 s under node-resque's rule).
  */
-export const dueSecond = (dueMillis: number): number => Math.ceil(dueMillis / 1000 + 0.5)
+export const dueSecond = (dueMillis: number): number => notBeforeSecond(dueMillis)
 
 /** The payload of one copy of a recurring action. */
 export const payload = (queue: string, action: string, inputs: unknown, token: string): string =>

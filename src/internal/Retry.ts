@@ -7,19 +7,25 @@
  * @since 0.2.0
  */
 import { Duration, Effect, Exit, Schedule } from "effect"
-import type { RetryPolicy } from "../domain/Action.ts"
+import { isUnrecoverable, type RetryPolicy } from "../domain/Action.ts"
 import * as Job from "../domain/Job.ts"
 
 const defaultDelay = Schedule.spaced("1 second")
 
-/** The delay in ms before retrying after failed attempt `attempt` (1-based), or undefined if no retry is due. */
-export const retryDelayMillis = (policy: RetryPolicy, attempt: number): Effect.Effect<number | undefined> =>
+/** A policy of any action, as the runtime applies it: to errors it cannot name. */
+const anyPolicy = (policy: RetryPolicy<never>): RetryPolicy<unknown> => policy as RetryPolicy<unknown>
+
+/**
+ * The delay in ms before retrying after failed attempt `attempt` (1-based), or undefined if no retry is due.
+ * The schedule is stepped `attempt` times, each step with `error` (the error of this attempt) as its input.
+ */
+export const retryDelayMillis = (policy: RetryPolicy<never>, attempt: number, error?: unknown): Effect.Effect<number | undefined> =>
   Effect.gen(function*() {
     if (attempt >= policy.attempts) return undefined
-    const step = yield* Schedule.toStep(policy.schedule ?? defaultDelay)
+    const step = yield* Schedule.toStep(anyPolicy(policy).schedule ?? defaultDelay)
     let delay: number | undefined
     for (let i = 0; i < attempt; i++) {
-      const next = yield* Effect.exit(step(0, undefined))
+      const next = yield* Effect.exit(step(0, error))
       if (Exit.isFailure(next)) return undefined
       delay = Duration.toMillis(next.value[1])
     }
@@ -35,14 +41,25 @@ export interface NextAttempt {
 }
 
 /**
- * The next attempt of a failed job under `policy`, or undefined when no retry is due. Recurring copies never
- * retry: their chain schedules the next period instead.
+ * The next attempt of a failed job under `policy`, or undefined when no retry is due. With `failure` (the
+ * typed error the run failed with) the policy decides on it: an unrecoverable error is never retried, `while`
+ * may refuse it, the schedule gets it as input. Without one (a dead worker's job) only `attempts` and the
+ * schedule apply. Recurring copies never retry: their chain schedules the next run instead.
  */
-export const nextAttempt = (policy: RetryPolicy | undefined, job: Job.ParsedJob): Effect.Effect<NextAttempt | undefined> =>
+export const nextAttempt = (
+  policy: RetryPolicy<never> | undefined,
+  job: Job.ParsedJob,
+  failure?: { readonly error: unknown }
+): Effect.Effect<NextAttempt | undefined> =>
   Effect.gen(function*() {
     if (policy === undefined || job.meta.recurrence !== undefined) return undefined
+    if (failure !== undefined) {
+      if (isUnrecoverable(failure.error)) return undefined
+      const accepts = anyPolicy(policy).while
+      if (accepts !== undefined && !accepts(failure.error)) return undefined
+    }
     const attempt = job.meta.attempt ?? 1
-    const delayMillis = yield* retryDelayMillis(policy, attempt)
+    const delayMillis = yield* retryDelayMillis(policy, attempt, failure?.error)
     if (delayMillis === undefined) return undefined
     return {
       attempt: attempt + 1,
@@ -53,7 +70,8 @@ export const nextAttempt = (policy: RetryPolicy | undefined, job: Job.ParsedJob)
   })
 
 /**
- * Where a retry goes: on its queue now when it has no delay, else delayed until `now + delay`.
+ * Where a retry goes: on its queue now when it has no delay, else delayed until `now + delay` (filed under
+ * the first whole second at or after it: never early, see `Enqueue.pushNotBefore`).
  *
  * @category constructors
  */

@@ -14,6 +14,7 @@
 import { hostname } from "node:os"
 import { Clock, Context, Duration, Effect, Fiber, Layer, Schedule, Semaphore } from "effect"
 import type { RedisError } from "../domain/Errors.ts"
+import * as Enqueue from "../internal/Enqueue.ts"
 import * as OperationsRecurring from "../internal/OperationsRecurring.ts"
 import * as Recurring from "../internal/Recurring.ts"
 import * as SchedulerReclaim from "../internal/SchedulerReclaim.ts"
@@ -79,7 +80,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
   const registry = yield* ActionRegistry
   const middlewares = yield* WorkerMiddleware.WorkerMiddleware
   const name = options.name ?? `${hostname()}:${process.pid}`
-  const pollMillis = Duration.toMillis(options.pollInterval ?? "1 second")
+  const pollMillis = Math.max(1, Duration.toMillis(options.pollInterval ?? "1 second"))
   const lockSeconds = Math.max(1, Math.round(Duration.toMillis(options.leaderLockTimeout ?? "60 seconds") / 1000))
   const state = { leader: false }
 
@@ -114,7 +115,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
 
   /** Promotes every due delayed job, a batch per call. */
   const promoteDue = Effect.gen(function*() {
-    const nowSeconds = Math.round((yield* Clock.currentTimeMillis) / 1000)
+    const nowSeconds = Enqueue.promotedSecond(yield* Clock.currentTimeMillis)
     for (let i = 0; i < 10_000; i++) {
       const moved = yield* redis.eval(SchedulerScripts.promote, { keys, nowSeconds, limit: promoteBatch })
       if (moved < promoteBatch) return
@@ -148,7 +149,10 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
   /** One poll at a time: the loop and a caller asking for a pass never interleave. */
   const exclusive = <A, E, R>(effect: Effect.Effect<A, E, R>) => polling.withPermits(1)(effect)
 
-  const loop = yield* exclusive(poll).pipe(Effect.repeat(Schedule.spaced(pollMillis)), Effect.forkDetach)
+  // polls fall on multiples of the interval (with the default 1 s: just after each second begins, when that
+  // second's delayed jobs and scheduled runs become due), not a poll's duration later each time
+  const untilNextPoll = Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.sleep(pollMillis - (now % pollMillis)))
+  const loop = yield* Effect.forever(Effect.andThen(exclusive(poll), untilNextPoll)).pipe(Effect.forkDetach)
   yield* Effect.addFinalizer(() =>
     Fiber.interrupt(loop).pipe(
       Effect.andThen(redis.eval(SchedulerScripts.resign, { keys, name })),

@@ -81,7 +81,8 @@ const pending = Effect.gen(function*() {
   const all = worker.queues.includes("*")
   // a paused queue's jobs wait for a resume, not for the worker
   const queued = (yield* ops.queues).filter((q) => !q.paused && (all || worker.queues.includes(q.name))).reduce((n, q) => n + q.length, 0)
-  const nowSeconds = Math.round((yield* Clock.currentTimeMillis) / 1000)
+  // the seconds the job scheduler promotes now
+  const nowSeconds = Math.floor((yield* Clock.currentTimeMillis) / 1000)
   const due = yield* redis.send<number>("zcount", redis.keys.delayedSchedule, "-inf", nowSeconds)
   const [processed, failed] = yield* redis.send<ReadonlyArray<string | null>>("mget", redis.keys.stat("processed"), redis.keys.stat("failed"))
   const running = yield* worker.busy
