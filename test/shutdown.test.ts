@@ -49,8 +49,8 @@ const exitOf = (exited: Promise<number | string>, output: () => string) =>
 /** What the child left in Redis: its registered workers, the leader lock, failed jobs and what is still queued. */
 const leftovers = (pid: number) =>
   redisCall(async (client, keys) => ({
-    workers: (await client.smembers<ReadonlyArray<string>>(keys.workers)).filter((w) => w.startsWith(`${hostname()}:${pid}.`)),
-    pings: (await client.keys<ReadonlyArray<string>>(`${keys.namespace}:worker:ping:${hostname()}:${pid}.*`)).length,
+    workers: (await client.smembers<ReadonlyArray<string>>(keys.workers)).filter((w) => w.startsWith(`${hostname()}~effect:${pid}.`)),
+    pings: (await client.keys<ReadonlyArray<string>>(`${keys.namespace}:worker:ping:${hostname()}~effect:${pid}.*`)).length,
     lock: await client.get<string | null>(keys.leaderLock),
     failed: (await client.lrange<ReadonlyArray<string>>(keys.failed, 0, -1)).map((f) => JSON.parse(f) as { exception: string; error: string }),
     queued: await client.llen<number>(keys.queue("notes"))
