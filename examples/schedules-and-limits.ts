@@ -2,11 +2,12 @@
  * Job control, runnable: `npx tsx examples/schedules-and-limits.ts` (in-memory Redis, no server needed;
  * `REDIS_URL=redis://127.0.0.1:6379` runs it on a real one).
  *
+ * - a cron schedule: runs on its seconds.
  * - pause and resume a queue: its jobs wait, the other queues go on.
  * - retry decisions per error: a timeout is retried, a bad address is unrecoverable.
  */
-import { Effect, Layer, PubSub, Ref, Schedule, Schema } from "effect"
-import { Action, Actions, Operations, Redis, RedisMemory, Resque, Worker } from "../src/index.ts"
+import { Clock, Effect, Layer, PubSub, Ref, Schedule, Schema } from "effect"
+import { Action, Actions, JobScheduler, Operations, Redis, RedisMemory, Resque, Worker } from "../src/index.ts"
 
 const send = Action.make({
   name: "send",
@@ -42,38 +43,57 @@ const deliver = Action.make({
   task: { queue: "mail" }
 })
 
-export const actions = [send, deliver] as const
+/** When each `tick` started (epoch ms). */
+const ticks = Ref.makeUnsafe<ReadonlyArray<number>>([])
+
+const tick = Action.make({
+  name: "tick",
+  description: "Runs at every second (a 6-field cron: seconds first)",
+  inputs: Schema.Struct({}),
+  run: () => Effect.flatMap(Clock.currentTimeMillis, (now) => Ref.update(ticks, (all) => [...all, now])),
+  task: { queue: "clock", cron: "* * * * * *" }
+})
+
+export const actions = [send, deliver, tick] as const
+
+/** The next job event of the mail queues (the clock's runs aside). */
+const nextMailEvent = (events: PubSub.Subscription<Worker.JobEvent>) =>
+  Effect.gen(function*() {
+    while (true) {
+      const event = yield* PubSub.take(events)
+      if (event.queue !== "clock") return event
+    }
+  })
 
 /** Pauses `mail`, shows that its job waits while `urgent` runs, then resumes it. */
 export const pauseAndResume = Effect.scoped(Effect.gen(function*() {
   const ops = yield* Operations.Operations
   const enqueue = yield* Actions.Actions
   const worker = yield* Worker.Worker
-  const events = yield* PubSub.subscribe(worker.events)
+  const nextMail = nextMailEvent(yield* PubSub.subscribe(worker.events))
   yield* ops.pauseQueue("mail")
   yield* enqueue.enqueue(send, { to: "ada@example.com" })
   yield* enqueue.enqueue(send, { to: "ops@example.com" }, { queue: "urgent" })
-  const first = yield* PubSub.take(events)
-  const queues = yield* ops.queues
+  const first = yield* nextMail
+  const queues = (yield* ops.queues).filter((q) => q.name !== "clock")
   const lines = [
     `paused mail; ran ${first.job?.action} on ${first.queue}`,
     `queues: ${queues.map((q) => `${q.name} ${q.length} job(s)${q.paused ? " (paused)" : ""}`).join(", ")}`
   ]
   yield* ops.resumeQueue("mail")
-  const second = yield* PubSub.take(events)
+  const second = yield* nextMail
   lines.push(`resumed mail; ran ${second.job?.action} on ${second.queue}`)
   return lines
 }))
 
 /** A timeout is retried until it succeeds; a bad address fails for good on its first run. */
 export const retryPerError = Effect.scoped(Effect.gen(function*() {
-  const worker = yield* Worker.Worker
-  const events = yield* PubSub.subscribe(worker.events)
+  const nextMail = nextMailEvent(yield* PubSub.subscribe((yield* Worker.Worker).events))
   yield* Ref.set(deliveries, {})
   yield* (yield* Actions.Actions).enqueue(deliver, { to: "grace@example.com" })
   yield* (yield* Actions.Actions).enqueue(deliver, { to: "nobody" })
   // grace: 2 timeouts + 1 success; nobody: 1 run
-  for (let i = 0; i < 4; i++) yield* PubSub.take(events)
+  for (let i = 0; i < 4; i++) yield* nextMail
   const runs = yield* Ref.get(deliveries)
   const failed = yield* (yield* Operations.Operations).failed(0, -1)
   return [
@@ -82,16 +102,25 @@ export const retryPerError = Effect.scoped(Effect.gen(function*() {
   ]
 }))
 
+/** Waits for three runs of `tick`: each starts just after its second, a second after the last. */
+export const cronRuns = Effect.gen(function*() {
+  while ((yield* Ref.get(ticks)).length < 3) yield* Effect.sleep("50 millis")
+  const [first = 0, second = 0, third = 0] = yield* Ref.get(ticks)
+  return [
+    `cron "* * * * * *": runs ${second - first} ms and ${third - second} ms apart, each started ${[first, second, third].map((t) => t % 1000).join("/")} ms after its second`
+  ]
+})
+
 /** The example's application on a Redis layer. */
 export const app = <E>(redis: Layer.Layer<Redis.Redis, E>) =>
-  Worker.layer({ queues: ["mail", "urgent"], concurrency: 2 }).pipe(
+  Layer.mergeAll(Worker.layer({ queues: ["mail", "urgent", "clock"], concurrency: 2 }), JobScheduler.layer()).pipe(
     Layer.provideMerge(Resque.layer({ actions })),
     Layer.provideMerge(redis)
   )
 
 /** Every part of the example, its lines in order. */
 export const main = Effect.gen(function*() {
-  return [...yield* pauseAndResume, ...yield* retryPerError]
+  return [...yield* pauseAndResume, ...yield* retryPerError, ...yield* cronRuns]
 })
 
 if (import.meta.filename === process.argv[1]) {

@@ -334,7 +334,7 @@ for (const backend of backends) {
       Effect.gen(function*() {
         const ops = yield* Operations
         const before = ok(yield* get("/api/recurring"), "recurring")
-        assert.deepStrictEqual(before, [{ action: "heartbeat", queue: "ticks", frequencyMs: 1000, stopped: false, live: false, nextRunAt: null, queued: false, lastRun: null }])
+        assert.deepStrictEqual(before, [{ action: "heartbeat", queue: "ticks", frequencyMs: 1000, schedule: "every 1s", stopped: false, live: false, nextRunAt: null, queued: false, lastRun: null }])
         assert.deepStrictEqual(ok(yield* post("/api/recurring/heartbeat/start"), "start"), { action: "heartbeat", started: true })
         const queued = ok(yield* get("/api/recurring"), "queued")[0]
         assert.deepStrictEqual({ live: queued.live, queued: queued.queued }, { live: true, queued: true })
@@ -647,7 +647,7 @@ describe("the command line: `web`, and `--json` agreeing with the API (redis)", 
       assert.deepStrictEqual({ queue: view.queue, length: view.length, jobs: view.jobs.map(strip) }, queue)
       const recurring = yield* cli(["recurring", "--json"])
       const details = ok(yield* get("/api/recurring"), "recurring")
-      assert.deepStrictEqual(details.map((r: Record<string, unknown>) => ({ action: r["action"], queue: r["queue"], frequencyMs: r["frequencyMs"], stopped: r["stopped"], live: r["live"] })), recurring)
+      assert.deepStrictEqual(details.map((r: Record<string, unknown>) => ({ action: r["action"], queue: r["queue"], frequencyMs: r["frequencyMs"], schedule: r["schedule"], stopped: r["stopped"], live: r["live"] })), recurring)
       const workers = yield* cli(["workers", "--json"])
       const workerPage = ok(yield* get("/api/workers"), "workers")
       assert.deepStrictEqual(

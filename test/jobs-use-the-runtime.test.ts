@@ -6,7 +6,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, type Layer, PubSub } from "effect"
-import type { DuplicateAction } from "../src/domain/Errors.ts"
+import type { DuplicateAction, InvalidSchedule } from "../src/domain/Errors.ts"
 import { Actions } from "../src/layers/Actions.ts"
 import type { Redis } from "../src/layers/Redis.ts"
 import * as RedisMemory from "../src/layers/RedisMemory.ts"
@@ -20,7 +20,7 @@ import { backends } from "./support/backends.ts"
 const users = ["ada", "grace", "ghost-1", "linus"]
 
 /** Compile-time check: the runtime's own services are not among what the application must provide. */
-export const requirements: Layer.Layer<Resque.Services, DuplicateAction, Redis | App.Users | App.Reports> = Resque.layer({
+export const requirements: Layer.Layer<Resque.Services, DuplicateAction | InvalidSchedule, Redis | App.Users | App.Reports> = Resque.layer({
   actions: App.actions
 })
 

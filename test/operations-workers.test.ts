@@ -166,7 +166,7 @@ for (const backend of backends) {
         assert.strictEqual((yield* Effect.flip(ops.stopRecurrentAction("add")))._tag, "NotRecurring")
         assert.strictEqual((yield* Effect.flip(ops.stopRecurrentAction("nope")))._tag, "UnknownAction")
         assert.strictEqual((yield* Effect.flip(ops.startRecurrentAction(add)))._tag, "NotRecurring")
-        assert.deepStrictEqual(yield* ops.recurring, [{ action: "tick", queue: "ticks", frequencyMs: 1000, stopped: false, live: false }])
+        assert.deepStrictEqual(yield* ops.recurring, [{ action: "tick", queue: "ticks", frequencyMs: 1000, schedule: "every 1s", stopped: false, live: false }])
 
         yield* Effect.scoped(Effect.gen(function*() {
           yield* Worker.make({ queues: ["ticks"], concurrency: 1, pollInterval: "20 millis" })
@@ -177,7 +177,7 @@ for (const backend of backends) {
           const stopped = yield* ops.stopRecurrentAction("tick")
           const stoppedAt = Date.now()
           assert.isTrue(stopped.wasLive)
-          assert.deepStrictEqual(yield* ops.recurring, [{ action: "tick", queue: "ticks", frequencyMs: 1000, stopped: true, live: false }])
+          assert.deepStrictEqual(yield* ops.recurring, [{ action: "tick", queue: "ticks", frequencyMs: 1000, schedule: "every 1s", stopped: true, live: false }])
 
           // the one bounded wait: three periods in which nothing may start
           yield* Effect.sleep("3 seconds")

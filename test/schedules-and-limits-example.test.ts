@@ -8,7 +8,7 @@ import { backends } from "./support/backends.ts"
 
 for (const backend of backends) {
   describe(`examples/schedules-and-limits.ts (${backend.name})`, () => {
-    it.live("pausing holds the mail queue's job while the urgent one runs, resuming runs it; a timeout is retried, a bad address is not", () =>
+    it.live("pausing holds the mail queue's job while the urgent one runs, resuming runs it; a timeout is retried, a bad address is not; a cron runs on its seconds", () =>
       Effect.gen(function*() {
         const lines = yield* Example.main
         assert.deepStrictEqual(lines.slice(0, 3), [
@@ -20,6 +20,15 @@ for (const backend of backends) {
           "deliver grace@example.com: 3 runs (timeouts retried)",
           "deliver nobody: 1 run, failed for good: BadAddress"
         ])
+        // on their seconds: exactly a second apart, started within 300 ms after the second (a loaded machine)
+        const cron = /^cron "\* \* \* \* \* \*": runs (\d+) ms and (\d+) ms apart, each started (\d+)\/(\d+)\/(\d+) ms after its second$/.exec(lines[5] ?? "")
+        assert.isNotNull(cron, lines[5])
+        const [, gap1, gap2, ...late] = cron!.map(Number)
+        assert.isAtLeast(gap1!, 700)
+        assert.isAtMost(gap1!, 1300)
+        assert.isAtLeast(gap2!, 700)
+        assert.isAtMost(gap2!, 1300)
+        for (const ms of late) assert.isBelow(ms, 300)
       }).pipe(Effect.provide(Example.app(backend.layer()))))
   })
 }

@@ -15,6 +15,7 @@ import * as FanOutScripts from "../src/internal/FanOutScripts.ts"
 import * as OperationsPageScripts from "../src/internal/OperationsPageScripts.ts"
 import * as OperationsScripts from "../src/internal/OperationsScripts.ts"
 import * as Pick from "../src/internal/Pick.ts"
+import * as Recurrence from "../src/internal/Recurrence.ts"
 import * as Recurring from "../src/internal/Recurring.ts"
 import * as SchedulerScripts from "../src/internal/SchedulerScripts.ts"
 import * as WorkerScripts from "../src/internal/WorkerScripts.ts"
@@ -120,7 +121,10 @@ const ok = (n: number) => `o["add",{"a":${n}},${n}]`
 const err = (n: number) => `e["add",{"a":${n}},"boom","Boom",{"_tag":"Boom"}]`
 /** Payloads by queue, as a batch takes them. */
 const byQueue = (...entries: ReadonlyArray<readonly [queue: string, payloads: ReadonlyArray<string>]>) => entries
-const chain: Recurring.Chain = { action: "tick", queue: "ticks", inputs: {}, frequencyMillis: 60_000 }
+const chain: Recurring.Chain = { action: "tick", queue: "ticks", inputs: {}, recurrence: { _tag: "Every", millis: 60_000 } }
+/** The second of the first 03:00 UTC after 1 764 000 000 000 ms. */
+const nightlySecond = Recurring.dueSecond(Date.parse("2025-11-25T03:00:00Z"))
+const cronChain: Recurring.Chain = { ...chain, action: "nightly", recurrence: Recurrence.fromTaskUnsafe("nightly", { queue: "ticks", cron: "0 3 * * *" }) }
 
 const failedWrites = (keys: Keys.Keys): ReadonlyArray<Completion.Write> => [
     ...Completion.bookkeeping(keys, {
@@ -134,7 +138,7 @@ const failedWrites = (keys: Keys.Keys): ReadonlyArray<Completion.Write> => [
     }),
     ["hincrby", keys.actionStats("add"), "runs", 1],
     Completion.recordChild(keys, child("f1", 0, ok(1))),
-    Completion.continueChain(keys, { chain, token: "t1", next: "t2", now: 1_764_000_000_000 })
+    Completion.continueChain(keys, { chain, token: "t1@1763999999000", random: "t2", now: 1_764_000_000_000 })
 ]
 const successWrites = (keys: Keys.Keys, n: number): ReadonlyArray<Completion.Write> => [
   ...Completion.bookkeeping(keys, { worker, queue: "high", payload: job(keys, "high", n), outcome: { _tag: "Success", result: "1", durationMs: 2 }, now: 1, countFor: `${worker}:high` }),
@@ -303,11 +307,14 @@ const cases: ReadonlyArray<Case> = [
     starts: [
       { chain, token: "a" },
       { chain: { ...chain, action: "live" }, token: "b" },
-      { chain: { ...chain, action: "stopped" }, token: "c" }
-    ]
+      { chain: { ...chain, action: "stopped" }, token: "c" },
+      // a cron's first copy waits in the delayed schedule for its time
+      { chain: cronChain, token: Recurring.newToken(nightlySecond * 1000, "n"), second: nightlySecond }
+    ],
+    now: 1_764_000_000_000
   })),
   scriptCase("recurring ensure: a resumed action starts again", Recurring.ensure, (keys) => [["set", keys.recurringStopped("tick"), "1"]], (keys) => ({
-    keys, starts: [{ chain, token: "a" }], clearStopped: true
+    keys, starts: [{ chain, token: "a" }], clearStopped: true, now: 1_764_000_000_000
   })),
 
   scriptCase("leader: a free lock is taken", SchedulerScripts.lead, () => [], (keys) => ({ keys, name: "s1", seconds: 60 })),

@@ -5,18 +5,28 @@
  *
  * @since 0.1.0
  */
-import type { Duration, Effect, Schedule, Schema } from "effect"
+import type { Cron, Duration, Effect, Schedule, Schema } from "effect"
 import type { JobTimedOut } from "./Errors.ts"
 
 /**
- * Where an action runs as a background job, and how often it recurs (omit `frequency` for one-off jobs).
+ * Where an action runs as a background job, and when it recurs: every `frequency`, or at the times of a
+ * `cron` expression (omit both for one-off jobs). A recurring action is started by the job scheduler's
+ * leader; it has one live copy at a time, and each run's successor is due at the schedule's next time (not
+ * a period after the run ended: no drift). See docs/schedules-and-limits.md.
  *
  * @category models
  */
 export interface Task {
   readonly queue: string
-  /** A Duration, or milliseconds. An action with a frequency is enqueued by the scheduler's leader. */
+  /** A Duration, or milliseconds: the first run at once, then one every `frequency`. */
   readonly frequency?: Duration.Input
+  /**
+   * A cron expression (`"0 * * * *"`: 5 fields, minute first; or 6, second first), or a `Cron` from Effect's
+   * `Cron.parse`: runs at its times only (the first at its next time after the scheduler starts the chain).
+   */
+  readonly cron?: string | Cron.Cron
+  /** The IANA time zone of a `cron` string (`"Europe/Paris"`); default UTC. */
+  readonly timeZone?: string
 }
 
 /**

@@ -179,6 +179,21 @@ export class NotRecurring extends Schema.TaggedError<NotRecurring>()("NotRecurri
 }
 
 /**
+ * An action's recurrence cannot be used: a cron expression or time zone that does not parse, `frequency` and
+ * `cron` both given, or a frequency that is not a positive duration. Found when the runtime is built.
+ *
+ * @category errors
+ */
+export class InvalidSchedule extends Schema.TaggedError<InvalidSchedule>()("InvalidSchedule", {
+  action: Schema.String,
+  detail: Schema.String
+}) {
+  override get message(): string {
+    return `invalid schedule for action ${this.action}: ${this.detail}`
+  }
+}
+
+/**
  * A queue name that cannot be paused or resumed: empty, or `*` (which is every queue to a worker, not a queue).
  *
  * @category errors

@@ -156,7 +156,10 @@ export type LockInfo = typeof LockInfo.Type
 export const RecurringStatus = Schema.Struct({
   action: Schema.String,
   queue: Schema.String,
+  /** The period of an action that recurs every `frequency`; 0 for a cron schedule. */
   frequencyMs: Schema.Number,
+  /** The schedule as text: `every 5s`, or `cron 0 9 * * * (Europe/Paris)`. */
+  schedule: Schema.String,
   /** Stopped by `stopRecurrentAction`: the leader does not start it. */
   stopped: Schema.Boolean,
   /** A copy is waiting or running (the chain's marker exists). */

@@ -13,6 +13,7 @@ import { Context, Duration, Effect, Result, Schema } from "effect"
 import type * as Action from "../domain/Action.ts"
 import { InvalidInputs, JobTimedOut, ResultNotEncodable } from "../domain/Errors.ts"
 import * as JobError from "../domain/JobError.ts"
+import type * as Recurrence from "./Recurrence.ts"
 
 /**
  * One compiled action.
@@ -24,8 +25,10 @@ export interface Entry {
   readonly name: string
   /** The queue its jobs go to unless told otherwise: `task.queue`, else `default`. */
   readonly queue: string
-  /** The recurrence period in ms, if the action recurs. */
+  /** The recurrence period in ms, if the action recurs every `frequency` (not for a cron schedule). */
   readonly frequencyMillis: number | undefined
+  /** When it recurs (`frequency` or `cron`), if it does. */
+  readonly recurrence: Recurrence.Recurrence | undefined
   /** Decodes travelled (encoded) inputs: coercion, defaults, refinements. */
   readonly decode: (inputs: unknown) => Effect.Effect<unknown, InvalidInputs>
   /**
@@ -57,6 +60,12 @@ export interface Entry {
   /** Stored error data, decoded by the `error` Schema when there is one (the data as it is otherwise). */
   readonly decodeError: (data: unknown) => unknown
 }
+
+/** An entry of an action that recurs. */
+export type Recurring = Entry & { readonly recurrence: Recurrence.Recurrence }
+
+/** Whether an entry's action recurs (a `frequency` or a `cron`). @category guards */
+export const recurs = (entry: Entry): entry is Recurring => entry.recurrence !== undefined
 
 /** The readable message of a Schema failure (or of anything thrown). */
 export const issueMessage = (error: unknown): string => (Schema.isSchemaError(error) ? error.message : JobError.message(error))
@@ -130,7 +139,7 @@ const errorCodec = (action: Action.Any) => {
  *
  * @category constructors
  */
-export const make = <R>(action: Action.Any<R>, context: Context.Context<R>): Entry => {
+export const make = <R>(action: Action.Any<R>, context: Context.Context<R>, recurrence?: Recurrence.Recurrence): Entry => {
   const name = action.name
   const decodeInputs = Schema.decodeUnknownEffect(action.inputs)
   const encodeInputs = Schema.encodeUnknownEffect(action.inputs)
@@ -161,7 +170,8 @@ export const make = <R>(action: Action.Any<R>, context: Context.Context<R>): Ent
     action,
     name,
     queue: action.task?.queue ?? "default",
-    frequencyMillis: action.task?.frequency === undefined ? undefined : Duration.toMillis(action.task.frequency),
+    frequencyMillis: recurrence?._tag === "Every" ? recurrence.millis : undefined,
+    recurrence,
     decode,
     decodeSync: (inputs) => {
       const fast = decodeSync(inputs)

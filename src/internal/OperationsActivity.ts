@@ -12,9 +12,10 @@
 import { Effect } from "effect"
 import type * as Ops from "../domain/Operations.ts"
 import * as Resque from "../domain/Resque.ts"
-import type { Entry } from "./ActionEntry.ts"
+import * as ActionEntry from "./ActionEntry.ts"
 import type { Context } from "./Operations.ts"
 import * as OperationsRecurring from "./OperationsRecurring.ts"
+import * as Recurrence from "./Recurrence.ts"
 import * as Recurring from "./Recurring.ts"
 
 const asRecord = (reply: unknown): Readonly<Record<string, unknown>> =>
@@ -30,7 +31,7 @@ const lastRunOf = (lastAt: unknown, lastOk: unknown): Ops.LastRun | null => {
 export const make = (context: Context) => {
   const { redis, keys } = context
   const entries = [...context.entries.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-  const recurringEntries = entries.filter((e) => e.frequencyMillis !== undefined)
+  const recurringEntries = entries.filter(ActionEntry.recurs)
 
   const actionActivity = Effect.gen(function*() {
     if (entries.length === 0) return []
@@ -54,7 +55,7 @@ export const make = (context: Context) => {
   })
 
   /** Where a live chain's waiting copy is: the seconds it is delayed at, and whether it waits in its queue. */
-  const whereWaiting = (live: ReadonlyArray<{ readonly entry: Entry; readonly token: string }>) =>
+  const whereWaiting = (live: ReadonlyArray<{ readonly entry: ActionEntry.Recurring; readonly token: string }>) =>
     Effect.gen(function*() {
       if (live.length === 0) return []
       // the chain's inputs are its Schema's defaults, as the leader starts it (they decode, or it never started)
@@ -101,6 +102,7 @@ export const make = (context: Context) => {
         action: c.entry.name,
         queue: c.entry.queue,
         frequencyMs: c.entry.frequencyMillis ?? 0,
+        schedule: Recurrence.describe(c.entry.recurrence),
         stopped: c.stopped,
         live: c.token !== undefined,
         nextRunAt: at?.nextRunAt ?? null,

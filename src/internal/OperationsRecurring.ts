@@ -7,28 +7,29 @@
  *
  * @since 0.2.0
  */
-import { Effect } from "effect"
+import { Clock, Effect } from "effect"
 import { NotRecurring } from "../domain/Errors.ts"
 import type * as Ops from "../domain/Operations.ts"
 import * as Resque from "../domain/Resque.ts"
-import type { Entry } from "./ActionEntry.ts"
+import * as ActionEntry from "./ActionEntry.ts"
 import { type ActionRef, type Context, nameOf } from "./Operations.ts"
 import * as OperationsScripts from "./OperationsScripts.ts"
+import * as Recurrence from "./Recurrence.ts"
 import * as Recurring from "./Recurring.ts"
 
 /** A registered recurring action as a chain the leader keeps alive (its inputs are the Schema's defaults). */
-export const chainOf = (entry: Entry) =>
+export const chainOf = (entry: ActionEntry.Recurring) =>
   Effect.map(entry.normalize({}), (inputs): Recurring.Chain => ({
     action: entry.name,
     queue: entry.queue,
     inputs,
-    frequencyMillis: entry.frequencyMillis ?? 0
+    recurrence: entry.recurrence
   }))
 
 /** The recurring operations on a context. */
 export const make = (context: Context) => {
   const { redis, keys } = context
-  const recurringEntries = [...context.entries.values()].filter((e) => e.frequencyMillis !== undefined)
+  const recurringEntries = [...context.entries.values()].filter(ActionEntry.recurs)
 
   const recurring = Effect.gen(function*() {
     if (recurringEntries.length === 0) return []
@@ -39,6 +40,7 @@ export const make = (context: Context) => {
       action: e.name,
       queue: e.queue,
       frequencyMs: e.frequencyMillis ?? 0,
+      schedule: Recurrence.describe(e.recurrence),
       stopped: Resque.count(replies[2 * i]) > 0,
       live: Resque.count(replies[2 * i + 1]) > 0
     })).sort((a, b) => (a.action < b.action ? -1 : 1))
@@ -46,14 +48,14 @@ export const make = (context: Context) => {
 
   const recurringEntry = (action: ActionRef) =>
     Effect.flatMap(context.entry(nameOf(action)), (entry) =>
-      entry.frequencyMillis === undefined ? Effect.fail(new NotRecurring({ action: entry.name })) : Effect.succeed(entry))
+      ActionEntry.recurs(entry) ? Effect.succeed(entry) : Effect.fail(new NotRecurring({ action: entry.name })))
 
   const stopRecurrentAction = (action: ActionRef) =>
     Effect.gen(function*() {
       const entry = yield* recurringEntry(action)
       const chain = yield* chainOf(entry)
       // the copy's payload is deterministic given its token: split it around a placeholder token
-      const placeholder = Recurring.newToken()
+      const placeholder = Recurring.newToken(0)
       const [payloadPrefix = "", payloadSuffix = ""] = Recurring.payload(chain.queue, chain.action, chain.inputs, placeholder).split(placeholder)
       const stopped = yield* redis.eval(OperationsScripts.stopRecurring, { keys, action: entry.name, queue: chain.queue, payloadPrefix, payloadSuffix })
       return { action: entry.name, ...stopped } satisfies Ops.RecurringStopped
@@ -63,7 +65,8 @@ export const make = (context: Context) => {
     Effect.gen(function*() {
       const entry = yield* recurringEntry(action)
       const chain = yield* chainOf(entry)
-      const [started] = yield* redis.eval(Recurring.ensure, { keys, starts: Recurring.starts([chain]), clearStopped: true })
+      const now = yield* Clock.currentTimeMillis
+      const [started] = yield* redis.eval(Recurring.ensure, { keys, starts: Recurring.starts([chain], now), now, clearStopped: true })
       return started === true
     })
 

@@ -4,19 +4,31 @@
  * schedules its successor only while the marker still holds its own token (the completion's `recur` write).
  * A copy orphaned by an expired marker, a restart or a stop therefore ends its chain instead of doubling it.
  *
+ * A copy's token is `<random>@<due ms>`: unique per copy, and it carries the time the copy was due, so its
+ * successor is due at the schedule's next time after that (`Recurrence.nextRun`), not a period after the
+ * copy finished: runs do not drift. Every script compares tokens as opaque strings.
+ *
  * @since 0.2.0
  */
 import { randomUUID } from "node:crypto"
 import * as Job from "../domain/Job.ts"
 import type { Keys } from "../domain/Keys.ts"
 import { luaWake, notBeforeSecond } from "./Enqueue.ts"
+import * as Recurrence from "./Recurrence.ts"
 import * as Script from "./Script.ts"
 
 /** How long a chain's marker outlives one period: covers queue wait, run time and scheduler lag. */
-export const markerTtlMillis = (frequencyMillis: number): number => 2 * frequencyMillis + 5 * 60_000
+export const markerTtlMillis = (periodMillis: number): number => 2 * periodMillis + 5 * 60_000
 
-/** A fresh chain token. */
-export const newToken = (): string => randomUUID()
+/** A fresh chain token for a copy due at `dueMillis` (the random part may be given, for tests). */
+export const newToken = (dueMillis: number, random: string = randomUUID()): string => `${random}@${Math.round(dueMillis)}`
+
+/** The time a copy was due, read from its token; undefined for a token without one (an older version's). */
+export const dueOf = (token: string): number | undefined => {
+  const at = token.lastIndexOf("@")
+  const due = at < 0 ? Number.NaN : Number(token.slice(at + 1))
+  return Number.isFinite(due) ? due : undefined
+}
 
 /**
  * The delayed-schedule second for a copy due at `dueMillis`, never early: this runtime's scheduler promotes
@@ -35,34 +47,53 @@ export interface Chain {
   readonly queue: string
   /** Its inputs, normalized by its Schema (recurring copies run with the Schema's defaults). */
   readonly inputs: unknown
-  readonly frequencyMillis: number
+  readonly recurrence: Recurrence.Recurrence
 }
 
-/** A chain to start, with the token its first copy gets. */
+/** A chain to start at `now`: its first copy's token, and the second it is delayed to (none: at once). */
 export interface Start {
   readonly chain: Chain
   readonly token: string
+  readonly second?: number | undefined
 }
 
-/** The chains to start, each with a fresh token. */
-export const starts = (chains: ReadonlyArray<Chain>): ReadonlyArray<Start> => chains.map((chain) => ({ chain, token: newToken() }))
+/**
+ * The chains to start at `now`: a frequency's first copy runs at once, a cron's at its next time (filed in
+ * the delayed schedule under that second).
+ */
+export const starts = (chains: ReadonlyArray<Chain>, now: number): ReadonlyArray<Start> =>
+  chains.map((chain) => {
+    if (chain.recurrence._tag === "Every") return { chain, token: newToken(now) }
+    const second = dueSecond(Recurrence.firstRun(chain.recurrence, now))
+    return { chain, token: newToken(second * 1000), second }
+  })
 
 /** The arguments of one chain in {@link ensure}. */
-const chainArgs = (keys: Keys, { chain, token }: Start, clearStopped: boolean): ReadonlyArray<string> => [
-  keys.recurring(chain.action),
-  keys.recurringStopped(chain.action),
-  keys.queue(chain.queue),
-  chain.queue,
-  token,
-  payload(chain.queue, chain.action, chain.inputs, token),
-  String(markerTtlMillis(chain.frequencyMillis)),
-  clearStopped ? "1" : "0"
-]
+const chainArgs = (keys: Keys, { chain, token, second }: Start, clearStopped: boolean, now: number): ReadonlyArray<string> => {
+  const body = payload(chain.queue, chain.action, chain.inputs, token)
+  return [
+    keys.recurring(chain.action),
+    keys.recurringStopped(chain.action),
+    keys.queue(chain.queue),
+    chain.queue,
+    token,
+    body,
+    String(markerTtlMillis(Recurrence.periodMillis(chain.recurrence, now))),
+    clearStopped ? "1" : "0",
+    second === undefined ? "" : keys.delayed(second),
+    keys.timestamps(body),
+    keys.delayedSchedule,
+    second === undefined ? "" : String(second)
+  ]
+}
+
+/** Arguments per chain in {@link ensure}. */
+const ensureArity = 12
 
 /**
  * Starts every chain that has no live copy and is not stopped (or, with `clearStopped`, is resumed): sets
- * its marker (SET NX) and enqueues a copy now. One round trip for all of them; answers, per chain, whether
- * it started one.
+ * its marker (SET NX) and enqueues its first copy, now or, for a cron, delayed to its next time. One round
+ * trip for all of them; answers, per chain, whether it started one.
  *
  * @category scripts
  */
@@ -71,36 +102,50 @@ export const ensure = Script.make({
   lua: String.raw`${luaWake}
 local queues_key, wake_key = KEYS[1], KEYS[2]
 local started = {}
-for i = 1, #ARGV, 8 do
+for i = 1, #ARGV, 12 do
   local marker, stopped, queue_key, queue = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
   local token, payload, ttl, clear = ARGV[i + 4], ARGV[i + 5], ARGV[i + 6], ARGV[i + 7]
+  local delayed_key, timestamps_key, schedule_key, second = ARGV[i + 8], ARGV[i + 9], ARGV[i + 10], ARGV[i + 11]
   if clear == '1' then redis.call('del', stopped) end
   local result = 0
   if redis.call('exists', stopped) == 0 and redis.call('set', marker, token, 'NX', 'PX', ttl) then
-    redis.call('sadd', queues_key, queue)
-    redis.call('rpush', queue_key, payload)
-    wake(wake_key, queue)
+    if second == '' then
+      redis.call('sadd', queues_key, queue)
+      redis.call('rpush', queue_key, payload)
+      wake(wake_key, queue)
+    else
+      redis.call('rpush', delayed_key, payload)
+      redis.call('sadd', timestamps_key, 'delayed:' .. second)
+      redis.call('zadd', schedule_key, second, second)
+    end
     result = 1
   end
   started[#started + 1] = result
 end
 return started
 `,
-  encode: (input: { readonly keys: Keys; readonly starts: ReadonlyArray<Start>; readonly clearStopped?: boolean }) => ({
+  encode: (input: { readonly keys: Keys; readonly starts: ReadonlyArray<Start>; readonly now: number; readonly clearStopped?: boolean }) => ({
     keys: [input.keys.queues, input.keys.wake],
-    args: input.starts.flatMap((start) => chainArgs(input.keys, start, input.clearStopped === true))
+    args: input.starts.flatMap((start) => chainArgs(input.keys, start, input.clearStopped === true, input.now))
   }),
   decode: (reply): ReadonlyArray<boolean> => Script.toArray(reply).map((started) => started === 1),
   twin: (redis, [queuesKey = "", wakeKey = ""], args) => {
     const started: Array<number> = []
-    for (let i = 0; i + 8 <= args.length; i += 8) {
+    for (let i = 0; i + ensureArity <= args.length; i += ensureArity) {
       const [marker = "", stopped = "", queueKey = "", queue = "", token = "", body = "", ttl = "", clear = ""] = args.slice(i, i + 8)
+      const [delayedKey = "", timestampsKey = "", scheduleKey = "", second = ""] = args.slice(i + 8, i + ensureArity)
       if (clear === "1") redis.call("del", stopped)
       let result = 0
       if (redis.call("exists", stopped) === 0 && redis.call("set", marker, token, "NX", "PX", ttl) !== null) {
-        redis.call("sadd", queuesKey, queue)
-        redis.call("rpush", queueKey, body)
-        redis.call("zadd", wakeKey, 0, queue)
+        if (second === "") {
+          redis.call("sadd", queuesKey, queue)
+          redis.call("rpush", queueKey, body)
+          redis.call("zadd", wakeKey, 0, queue)
+        } else {
+          redis.call("rpush", delayedKey, body)
+          redis.call("sadd", timestampsKey, `delayed:${second}`)
+          redis.call("zadd", scheduleKey, second, second)
+        }
         result = 1
       }
       started.push(result)
@@ -137,18 +182,20 @@ export const continueChain = (redis: Script.ScriptRedis, args: ReadonlyArray<str
 }
 
 /**
- * The nine arguments of `continueChain` for the copy that just finished (`token`): its successor (`next`) is
- * due one period after `now`.
+ * The nine arguments of `continueChain` for the copy that just finished (`token`) at `now`: its successor is
+ * due at the schedule's next time after the copy's own due time (`Recurrence.nextRun`), filed under that
+ * second; `random` is the random part of the successor's token (a fresh one by default).
  */
 export const continueArgs = (
   keys: Keys,
-  options: { readonly chain: Chain; readonly token: string; readonly next: string; readonly now: number }
+  options: { readonly chain: Chain; readonly token: string; readonly now: number; readonly random?: string }
 ): ReadonlyArray<string> => {
-  const next = options.next
-  const body = payload(options.chain.queue, options.chain.action, options.chain.inputs, next)
-  const second = dueSecond(options.now + options.chain.frequencyMillis)
+  const { chain, now } = options
+  const second = dueSecond(Recurrence.nextRun(chain.recurrence, dueOf(options.token), now))
+  const next = newToken(second * 1000, options.random)
+  const body = payload(chain.queue, chain.action, chain.inputs, next)
   return [
-    keys.recurring(options.chain.action),
+    keys.recurring(chain.action),
     options.token,
     next,
     body,
@@ -156,6 +203,6 @@ export const continueArgs = (
     keys.timestamps(body),
     keys.delayedSchedule,
     String(second),
-    String(markerTtlMillis(options.chain.frequencyMillis))
+    String(markerTtlMillis(Recurrence.periodMillis(chain.recurrence, now)))
   ]
 }

@@ -1,14 +1,15 @@
 /**
- * The registry of actions a runtime knows: built once from a list of definitions (duplicate names are
- * rejected), each compiled (`internal/ActionEntry.ts`) with the application's services it needs captured,
+ * The registry of actions a runtime knows: built once from a list of definitions (duplicate names and
+ * schedules that do not parse are rejected), each compiled (`internal/ActionEntry.ts`) with the application's services it needs captured,
  * so the worker, the command line and direct calls run any action by name.
  *
  * @since 0.1.0
  */
-import { Context, Effect, Layer } from "effect"
+import { Context, Effect, Layer, Result } from "effect"
 import type * as Action from "../domain/Action.ts"
-import { DuplicateAction, UnknownAction } from "../domain/Errors.ts"
+import { DuplicateAction, type InvalidSchedule, UnknownAction } from "../domain/Errors.ts"
 import * as ActionEntry from "../internal/ActionEntry.ts"
+import * as Recurrence from "../internal/Recurrence.ts"
 
 /**
  * The action registry service.
@@ -28,13 +29,15 @@ export class ActionRegistry extends Context.Service<ActionRegistry, {
  */
 export const make = <R = never>(
   actions: ReadonlyArray<Action.Any>
-): Effect.Effect<ActionRegistry["Service"], DuplicateAction, R> =>
+): Effect.Effect<ActionRegistry["Service"], DuplicateAction | InvalidSchedule, R> =>
   Effect.gen(function*() {
     const context = yield* Effect.context<R>()
     const entries = new Map<string, ActionEntry.Entry>()
     for (const action of actions) {
       if (entries.has(action.name)) return yield* new DuplicateAction({ action: action.name })
-      entries.set(action.name, ActionEntry.make(action as Action.Any<R>, context))
+      const recurrence = Recurrence.fromTask(action.name, action.task)
+      if (Result.isFailure(recurrence)) return yield* recurrence.failure
+      entries.set(action.name, ActionEntry.make(action as Action.Any<R>, context, recurrence.success))
     }
     return ActionRegistry.of({
       entries,
@@ -50,5 +53,5 @@ export const make = <R = never>(
  *
  * @category layers
  */
-export const layer = <R = never>(actions: ReadonlyArray<Action.Any>): Layer.Layer<ActionRegistry, DuplicateAction, R> =>
+export const layer = <R = never>(actions: ReadonlyArray<Action.Any>): Layer.Layer<ActionRegistry, DuplicateAction | InvalidSchedule, R> =>
   Layer.effect(ActionRegistry, make<R>(actions))

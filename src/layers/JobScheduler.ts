@@ -14,6 +14,7 @@
 import { hostname } from "node:os"
 import { Clock, Context, Duration, Effect, Fiber, Layer, Schedule, Semaphore } from "effect"
 import type { RedisError } from "../domain/Errors.ts"
+import * as ActionEntry from "../internal/ActionEntry.ts"
 import * as Enqueue from "../internal/Enqueue.ts"
 import * as OperationsRecurring from "../internal/OperationsRecurring.ts"
 import * as Recurring from "../internal/Recurring.ts"
@@ -97,7 +98,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
   }
   const reclaim = SchedulerReclaim.reclaimDeadWorkers(reclaimOptions)
 
-  const recurringEntries = [...registry.entries.values()].filter((entry) => entry.frequencyMillis !== undefined)
+  const recurringEntries = [...registry.entries.values()].filter(ActionEntry.recurs)
 
   const ensureRecurring = Effect.gen(function*() {
     const chains: Array<Recurring.Chain> = []
@@ -109,7 +110,8 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
       if (chain._tag === "Some") chains.push(chain.value)
     }
     if (chains.length === 0) return 0
-    const started = yield* redis.eval(Recurring.ensure, { keys, starts: Recurring.starts(chains) })
+    const now = yield* Clock.currentTimeMillis
+    const started = yield* redis.eval(Recurring.ensure, { keys, starts: Recurring.starts(chains, now), now })
     return started.filter(Boolean).length
   })
 

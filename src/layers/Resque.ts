@@ -17,7 +17,7 @@
  */
 import { Cause, Exit, Layer, Runtime } from "effect"
 import type * as Action from "../domain/Action.ts"
-import type { DuplicateAction } from "../domain/Errors.ts"
+import type { DuplicateAction, InvalidSchedule } from "../domain/Errors.ts"
 import * as ActionRegistry from "./ActionRegistry.ts"
 import * as Actions from "./Actions.ts"
 import * as Operations from "./Operations.ts"
@@ -50,7 +50,7 @@ export type Requirements<Defs extends ReadonlyArray<Action.Any>> = Exclude<Actio
  */
 export const layer = <const Defs extends ReadonlyArray<Action.Any>>(
   options: Options<Defs>
-): Layer.Layer<Services, DuplicateAction, Redis | Requirements<Defs>> =>
+): Layer.Layer<Services, DuplicateAction | InvalidSchedule, Redis | Requirements<Defs>> =>
   Actions.layer(options).pipe(
     Layer.provideMerge(Operations.layer),
     Layer.provideMerge(ActionRegistry.layer<Requirements<Defs>>(options.actions))

@@ -38,7 +38,6 @@ import type { Entry } from "../internal/ActionEntry.ts"
 import * as Completion from "../internal/Completion.ts"
 import type { Connection } from "../internal/Connection.ts"
 import * as Pick from "../internal/Pick.ts"
-import * as Recurring from "../internal/Recurring.ts"
 import * as Retry from "../internal/Retry.ts"
 import * as RunOutcome from "../internal/RunOutcome.ts"
 import * as WorkerScripts from "../internal/WorkerScripts.ts"
@@ -307,9 +306,9 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
     if (job !== undefined) {
       writes.push(...WorkerMiddleware.writes(middlewares, { job, outcome, worker }, { keys, now: end }))
       const token = job.meta.recurrence
-      if (token !== undefined && entry?.frequencyMillis !== undefined) {
-        const chain = { action: job.action, queue: entry.queue, inputs: job.inputs, frequencyMillis: entry.frequencyMillis }
-        writes.push(Completion.continueChain(keys, { chain, token, next: Recurring.newToken(), now: end }))
+      if (token !== undefined && entry?.recurrence !== undefined) {
+        const chain = { action: job.action, queue: entry.queue, inputs: job.inputs, recurrence: entry.recurrence }
+        writes.push(Completion.continueChain(keys, { chain, token, now: end }))
       }
     }
     return {

@@ -157,16 +157,20 @@ const workers = (app: App) =>
       })))
   ).pipe(Command.withDescription("Registered workers, their queues, last ping and current job"))
 
+/** Whether an action recurs: a `frequency` or a `cron`. */
+const recursTask = (action: { readonly task?: { readonly frequency?: unknown; readonly cron?: unknown } | undefined }) =>
+  action.task?.frequency !== undefined || action.task?.cron !== undefined
+
 const recurring = (app: App) => {
-  const names = app.actions.filter((a) => a.task?.frequency !== undefined).map((a) => a.name)
+  const names = app.actions.filter(recursTask).map((a) => a.name)
   const actionArgument = Argument.Literals("action", names).pipe(Argument.withDescription("A recurring action"))
   const list = (json: boolean) =>
     withOperations(app, "recurring", (ops) =>
       Effect.flatMap(ops.recurring, (all) =>
         show(json, all, (d) =>
           Table.section("RECURRING ACTIONS", Table.render(
-            ["action", "queue", "every", "state"],
-            d.map((r) => [r.action, r.queue, `${r.frequencyMs / 1000}s`, r.stopped ? "stopped" : r.live ? "running" : "not started (a scheduler starts it)"])
+            ["action", "queue", "schedule", "state"],
+            d.map((r) => [r.action, r.queue, r.schedule, r.stopped ? "stopped" : r.live ? "running" : "not started (a scheduler starts it)"])
           )))))
   return Command.make("recurring", { json: jsonFlag }, ({ json }) => handler(list(json))).pipe(
     Command.withDescription("Recurring actions: list them (the default), stop or start one"),
@@ -203,5 +207,5 @@ const resume = (app: App) =>
 export const commands = (app: App) => {
   const always = [status(app), queue(app), failed(app), fanoutStatus(app), workers(app), pause(app), resume(app)] as const
   // recurring actions are the application's: an operator's tool without actions has none to list
-  return app.actions.some((a) => a.task?.frequency !== undefined) ? [...always, recurring(app)] : always
+  return app.actions.some(recursTask) ? [...always, recurring(app)] : always
 }

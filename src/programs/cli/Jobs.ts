@@ -24,7 +24,7 @@ const globalNames = ["help", "version", "wizard", "completions", "log-level", "r
 
 const describe = (action: Action.Any) => {
   const queue = action.task?.queue ?? "default"
-  const every = action.task?.frequency === undefined ? "" : ", recurring"
+  const every = action.task?.frequency === undefined && action.task?.cron === undefined ? "" : ", recurring"
   return `${action.description} (queue ${queue}${every})`
 }
 

@@ -337,7 +337,7 @@ const recurringState = (r: Ops.RecurringDetails): Html =>
 export const recurring = (view: View, list: ReadonlyArray<Ops.RecurringDetails>): Html => {
   const { readOnly } = view.frame
   const rows = list.map((r) => html`<tr data-action="${r.action}">
-<td><strong>${r.action}</strong><div class="muted small">${r.queue}</div></td><td>every ${duration(r.frequencyMs)}</td><td class="state">${recurringState(r)}</td>
+<td><strong>${r.action}</strong><div class="muted small">${r.queue}</div></td><td>${r.schedule}</td><td class="state">${recurringState(r)}</td>
 <td>${r.stopped ? html`<span class="muted">–</span>` : r.queued ? "now (queued)" : when(r.nextRunAt, view.now)}</td>
 <td>${r.lastRun === null ? html`<span class="muted">never</span>` : html`${when(r.lastRun.at, view.now)} ${r.lastRun.ok ? badge("ok", "ok") : badge("failed", "bad")}`}</td>
 <td class="actions">${r.stopped
@@ -345,7 +345,7 @@ export const recurring = (view: View, list: ReadonlyArray<Ops.RecurringDetails>)
     : postButton({ label: "Stop", path: `/api/recurring/${encodeURIComponent(r.action)}/stop`, confirm: `Stop ${r.action}? Its waiting copy is removed and it is not started again until you start it.`, tone: "danger", readOnly, name: "stop" })}</td>
 </tr>`)
   const body = html`<section data-live id="recurring" class="panel">
-${table(["action", "frequency", "state", "next run", "last run", ""], rows, "No recurring action is registered with this dashboard.")}
+${table(["action", "schedule", "state", "next run", "last run", ""], rows, "No recurring action is registered with this dashboard.")}
 </section>`
   return page(view.frame, { section: "recurring", title: "Recurring actions", roundTrips: "2 Redis round trips", live: true, body })
 }
