@@ -200,9 +200,13 @@ layer(
         await form.locator(".form-ok").getByText("Enqueued resize on images").waitFor()
         assert.isTrue(await error.isHidden())
         // the job runs: the runs column moves on the live page
+        // a function, not a string: the page's CSP forbids the eval a string predicate needs on every poll
         await page.waitForFunction(
-          `Number(document.querySelector('tr[data-action="resize"] .runs')?.textContent?.replace(/,/g, "")) >= ${before + 1}`,
-          undefined,
+          (wanted) => {
+            const page = globalThis as unknown as { document: { querySelector: (s: string) => { textContent: string | null } | null } }
+            return Number(page.document.querySelector('tr[data-action="resize"] .runs')?.textContent?.replace(/,/g, "")) >= wanted
+          },
+          before + 1,
           { timeout: 15_000 }
         )
         await shot(page, "enqueue-valid")
