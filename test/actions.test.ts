@@ -7,7 +7,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Context, Effect, Layer, PubSub, Schema } from "effect"
 import * as Action from "../src/domain/Action.ts"
-import type { InvalidInputs } from "../src/domain/Errors.ts"
+import type { InvalidInputs, JobTimedOut } from "../src/domain/Errors.ts"
 import * as ActionRegistry from "../src/layers/ActionRegistry.ts"
 import { Actions } from "../src/layers/Actions.ts"
 import { Operations } from "../src/layers/Operations.ts"
@@ -44,7 +44,16 @@ const untasked = Action.make({
 /** Every key under the test's namespace. */
 const storedKeys = redisCall((client, keys) => client.keys<ReadonlyArray<string>>(`${keys.namespace}:*`))
 
-const actionsUnderTest = [add, explode, greet, untasked] as const
+/** Sleeps past its own timeout. */
+const dawdle = Action.make({
+  name: "dawdle",
+  description: "Sleeps longer than its timeout",
+  inputs: Schema.Struct({}),
+  run: () => Effect.as(Effect.sleep("1 hour"), "woke up"),
+  timeout: "100 millis"
+})
+
+const actionsUnderTest = [add, explode, greet, untasked, dawdle] as const
 const greetingLayer = Layer.succeed(Greeting, { word: "hello" })
 
 /** Compile-time checks only: never called. */
@@ -72,10 +81,10 @@ export const typeChecks = (actions: Actions["Service"]) => {
   actions.enqueueAt(greet, Date.now(), { who: "x" })
   // by name, inputs are unknown: checked at run time
   actions.enqueue("add", { anything: 1 })
-  const ran: Effect.Effect<number, InvalidInputs> = actions.run(add, { a: 1 })
+  const ran: Effect.Effect<number, InvalidInputs | JobTimedOut> = actions.run(add, { a: 1 })
   // @ts-expect-error greet needs the Greeting service: the requirement shows in the type
   const unprovided: Effect.Effect<string, unknown> = actions.run(greet, { who: "x" })
-  const failing: Effect.Effect<never, Boom | InvalidInputs> = actions.run(explode, { why: "x" })
+  const failing: Effect.Effect<never, Boom | InvalidInputs | JobTimedOut> = actions.run(explode, { why: "x" })
   return [ran, unprovided, failing]
 }
 
@@ -122,6 +131,19 @@ for (const backend of backends) {
         const invalid = yield* Effect.flip(actions.run(add, { a: "x" }))
         assert.strictEqual(invalid._tag, "InvalidInputs")
         assert.include(invalid.message, "at [\"a\"]")
+      }).pipe(Effect.provide(app())))
+
+    it.live("applies the action's timeout by definition as by name: JobTimedOut past it", () =>
+      Effect.gen(function*() {
+        const actions = yield* Actions
+        const bounded = <A, E>(effect: Effect.Effect<A, E>) =>
+          Effect.flip(effect).pipe(Effect.timeoutOrElse({ duration: "5 seconds", orElse: () => Effect.die(new Error("the timeout was not applied")) }))
+        const byDefinition = yield* bounded(actions.run(dawdle, {}))
+        const byName = yield* bounded(actions.run("dawdle", {}))
+        for (const error of [byDefinition, byName]) {
+          assert.strictEqual(error instanceof Error ? error.message : "", "dawdle timed out after 100 ms")
+        }
+        assert.strictEqual(byDefinition._tag, "JobTimedOut")
       }).pipe(Effect.provide(app())))
 
     it.live("runs by name with services from the registry and inputs checked at run time", () =>

@@ -20,6 +20,7 @@ import { join } from "node:path"
 import { performance } from "node:perf_hooks"
 import { Redis as IORedis } from "ioredis"
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest"
+import { startRedisServer } from "./support/redisServer.ts"
 
 const root = join(import.meta.dirname, "..")
 const redisUrl = inject("redisUrl")
@@ -82,8 +83,8 @@ const timed = async (label: string, run: () => Promise<Result>): Promise<Result>
 const shared = { REDIS_URL: redisUrl, RESQUE_NAMESPACE: namespace }
 
 /** A long-running CLI process (a worker), with its output collected and a way to wait for a line. */
-const background = (args: ReadonlyArray<string>) => {
-  const child = start(appBin, args, shared)
+const background = (args: ReadonlyArray<string>, env: Record<string, string> = shared) => {
+  const child = start(appBin, args, env)
   let output = ""
   const waiters: Array<() => void> = []
   const collect = (chunk: Buffer) => {
@@ -382,5 +383,29 @@ describe("an application's CLI (Cli.runMain with its own actions)", () => {
     const status = await timed("application CLI `status`", () => cli(["status"], own))
     expect(status.code).toBe(0)
     expect(status.stdout).toMatch(/math\s+1/)
+  })
+})
+
+describe("the worker command stops on time", () => {
+  it("with Redis gone, worker --grace-period 1s exits 0 within 1 s of SIGTERM, the scheduler included", slow, async () => {
+    const server = await startRedisServer()
+    try {
+      const worker = background(["worker", "--queues", "math", "--grace-period", "1s", "--poll-interval", "1s"], {
+        REDIS_URL: server.url,
+        RESQUE_NAMESPACE: namespace
+      })
+      await worker.waitFor(/workers on math with the scheduler/)
+      await worker.waitFor(/is the leader/)
+      await server.stop()
+      const started = performance.now()
+      const code = await worker.stop()
+      const millis = Math.round(performance.now() - started)
+      console.log(`worker --grace-period 1s, Redis gone: exited ${millis} ms after SIGTERM`)
+      expect(code).toBe(0)
+      // the grace period, and the process's own exit; generous for a loaded machine (it took 11.6 s before)
+      expect(millis).toBeLessThan(3000)
+    } finally {
+      await server.stop()
+    }
   })
 })

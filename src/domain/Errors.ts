@@ -34,7 +34,12 @@ export const describeCause = (cause: unknown): string => {
  */
 export class RedisError extends Schema.TaggedError<RedisError>()("RedisError", {
   op: Schema.String,
-  cause: Schema.Defect()
+  cause: Schema.Defect(),
+  /**
+   * Set when the request got no reply within the request timeout: it may still have run on the server, and
+   * retrying it costs another timeout.
+   */
+  timedOut: Schema.optional(Schema.Boolean)
 }) {
   override get message(): string {
     return `Redis ${this.op} failed: ${describeCause(this.cause)}`

@@ -74,11 +74,14 @@ const isReplyError = (error: RedisError): boolean => {
     /^(ERR|WRONGTYPE|EXECABORT|OOM|NOSCRIPT|READONLY|BUSY|NOPERM|MISCONF|LOADING)\b/.test(message)
 }
 
-/** Retries transport failures (connection lost, timeout) a couple of times; never a Redis reply error. */
+/**
+ * Retries transport failures (connection lost) a couple of times; never a Redis reply error, nor a request
+ * that got no reply in time (another try would cost another request timeout: the caller's bound).
+ */
 const transportRetry = {
   schedule: Schedule.exponential("50 millis"),
   times: 2,
-  while: (error: RedisError) => !isReplyError(error)
+  while: (error: RedisError) => !isReplyError(error) && error.timedOut !== true
 } as const
 
 /** The `onComplete` job: checked against its action's Schema before anything is written. */
@@ -292,12 +295,24 @@ export const fanOut = (context: Context, jobs: ReadonlyArray<FanOut.Job>, option
     const [first, ...rest] = Arr.chunksOf(children, batchSize)
     const firstOutcome = yield* writeBatch(context, fanOutId, first!, ttlMillis, { meta, total: children.length })
     if (firstOutcome.conflict !== undefined) return yield* conflict(firstOutcome.conflict)
-    // the first batch failed as a whole: go on only if its meta hash landed, else nothing is tracked
+    // the first batch failed as a whole: go on only if its meta hash landed, else nothing is tracked. A batch
+    // that got no reply in time fails the call at once: Redis is not answering, and the caller's bound is one
+    // request timeout (an `id` makes a retry write only what is missing)
     if (firstOutcome.failed !== undefined) {
+      if (firstOutcome.failed.timedOut === true) return yield* firstOutcome.failed
       const exists = yield* context.redis.send<number>("hexists", context.keys.fanOut(fanOutId), "total")
       if (exists !== 1) return yield* firstOutcome.failed
     }
-    const restOutcomes = yield* Effect.forEach(rest, (batch) => writeBatch(context, fanOutId, batch, ttlMillis), { concurrency })
+    // once a batch fails on the transport, the batches not sent yet are not sent: each would wait its own
+    // request timeout. They are reported (and recorded) as not enqueued, like the failed one
+    let broken: RedisError | undefined
+    const restOutcomes = yield* Effect.forEach(rest, (batch) =>
+      broken !== undefined
+        ? Effect.succeed<BatchOutcome>({ unwritten: unwrittenAll(batch, broken.message), failed: broken })
+        : Effect.map(writeBatch(context, fanOutId, batch, ttlMillis), (outcome) => {
+          if (outcome.failed !== undefined) broken = outcome.failed
+          return outcome
+        }), { concurrency })
     const unwritten = [...firstOutcome.unwritten, ...restOutcomes.flatMap((outcome) => outcome.unwritten)]
     if (unwritten.length > 0) {
       yield* recordUnwritten(context, fanOutId, unwritten, yield* Clock.currentTimeMillis)

@@ -15,10 +15,10 @@
  */
 import { Clock, Context, Duration, Effect, Layer, Schema } from "effect"
 import type * as Action from "../domain/Action.ts"
-import { InvalidInputs, PayloadTooLarge, type RedisError, type UnknownAction } from "../domain/Errors.ts"
+import { InvalidInputs, type JobTimedOut, PayloadTooLarge, type RedisError, type UnknownAction } from "../domain/Errors.ts"
 import type * as FanOut from "../domain/FanOut.ts"
 import * as Job from "../domain/Job.ts"
-import type { Entry } from "../internal/ActionEntry.ts"
+import { type Entry, withTimeout } from "../internal/ActionEntry.ts"
 import * as Enqueue from "../internal/Enqueue.ts"
 import * as FanOutEngine from "../internal/FanOutEngine.ts"
 import { ActionRegistry } from "./ActionRegistry.ts"
@@ -87,12 +87,12 @@ export class Actions extends Context.Service<Actions, {
     (delay: Duration.Input, action: string, inputs: unknown, options?: EnqueueOptions): Effect.Effect<PreparedJob, EnqueueError>
   }
   /**
-   * Runs an action in the caller's fiber: decodes the inputs, runs it, returns its result. With a definition,
-   * the action's services come from the caller (but the runtime's own, which it is given); by name, from the
-   * registry.
+   * Runs an action in the caller's fiber: decodes the inputs, runs it under its `timeout` (`JobTimedOut` past
+   * it), returns its result. With a definition, the action's services come from the caller (but the runtime's
+   * own, which it is given); by name, from the registry.
    */
   readonly run: {
-    <I, IE, A, E, R>(action: Action.Action<I, IE, A, E, R>, inputs: IE): Effect.Effect<A, E | InvalidInputs, Exclude<R, Provided>>
+    <I, IE, A, E, R>(action: Action.Action<I, IE, A, E, R>, inputs: IE): Effect.Effect<A, E | InvalidInputs | JobTimedOut, Exclude<R, Provided>>
     (action: string, inputs: unknown): Effect.Effect<unknown, unknown>
   }
   /** Validates and encodes a job without writing it. */
@@ -210,14 +210,14 @@ export const make = (options: Options = {}) =>
           Effect.suspend(() => Schema.decodeUnknownEffect(action.inputs)(inputs)),
           (error) => new InvalidInputs({ action: action.name, detail: error.message })
         ),
-        (decoded) => action.run(decoded)
+        (decoded) => withTimeout(action)(action.run(decoded))
       ).pipe(
         Effect.withSpan(action.name),
         // the runtime's own services: `Exclude<R, Provided>` is what is left for the caller
         (effect) => Effect.provideContext(effect, runtime as Context.Context<Provided>)
       )
 
-    function run<I, IE, A, E, R>(action: Action.Action<I, IE, A, E, R>, inputs: IE): Effect.Effect<A, E | InvalidInputs, Exclude<R, Provided>>
+    function run<I, IE, A, E, R>(action: Action.Action<I, IE, A, E, R>, inputs: IE): Effect.Effect<A, E | InvalidInputs | JobTimedOut, Exclude<R, Provided>>
     function run(action: string, inputs: unknown): Effect.Effect<unknown, unknown>
     function run<I, IE, A, E, R>(action: Action.Action<I, IE, A, E, R> | string, inputs: IE | unknown) {
       return typeof action === "string" ? runByName(action, inputs) : runDefinition(action, inputs as IE)

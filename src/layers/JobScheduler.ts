@@ -6,8 +6,8 @@
  * action's policy, or failed with "worker died"; recorded through the worker middlewares, so into its
  * fan-out).
  *
- * Closing the scope stops polling and releases the leader lock (with a deadline, so shutdown ends even when
- * Redis is unreachable).
+ * Closing the scope stops polling and releases the leader lock within `stopTimeout` (1 s by default), even
+ * when Redis is unreachable.
  *
  * @since 0.1.0
  */
@@ -48,6 +48,13 @@ export interface Options {
   readonly retryStuckJobs?: boolean
   /** Runs in all for a dead worker's job when `retryStuckJobs` applies. Default 3. */
   readonly stuckJobAttempts?: number
+  /**
+   * How long stopping may take: the poll in progress is interrupted and the leader lock released within it
+   * (when Redis does not answer in time the lock expires by itself after `leaderLockTimeout`). Beside a
+   * worker pool in one `Layer.mergeAll`, both stop at once, so keep it at most the pool's grace period.
+   * Default 1 second.
+   */
+  readonly stopTimeout?: Duration.Input
   /** Scheduler name in the leader lock; default `hostname:pid`. */
   readonly name?: string
 }
@@ -155,10 +162,11 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
   // second's delayed jobs and scheduled runs become due), not a poll's duration later each time
   const untilNextPoll = Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.sleep(pollMillis - (now % pollMillis)))
   const loop = yield* Effect.forever(Effect.andThen(exclusive(poll), untilNextPoll)).pipe(Effect.forkDetach)
+  const stopMillis = Duration.toMillis(options.stopTimeout ?? "1 second")
   yield* Effect.addFinalizer(() =>
     Fiber.interrupt(loop).pipe(
       Effect.andThen(redis.eval(SchedulerScripts.resign, { keys, name })),
-      Effect.timeout("2 seconds"),
+      Effect.timeout(stopMillis),
       Effect.ignore,
       Effect.ensuring(Effect.sync(() => {
         state.leader = false

@@ -8,6 +8,13 @@
  * The live layer connects when it is built (a typed {@link RedisError} when it cannot) and quits when its
  * scope closes, with a deadline, so shutdown ends even when the server is unreachable.
  *
+ * Every request has a deadline (`requestTimeout`, 3 s by default): a command, transaction, pipeline or script
+ * that gets no reply in time fails with a {@link RedisError}. While the connection is down a request fails at
+ * once instead of waiting in a queue to be sent later, and a request in flight when the connection drops is
+ * failed, never sent again on reconnect: a caller told "failed" is never written behind its back by a
+ * reconnect. (A request that reached the server and got no reply may still have run: that is any network
+ * request's unknown outcome, and every write of this runtime is one atomic step, so it ran whole or not at all.)
+ *
  * @since 0.1.0
  */
 import { Config, Context, Duration, Effect, Layer, Option, Redacted, type Scope } from "effect"
@@ -49,9 +56,23 @@ export interface Options {
   readonly connectTimeout?: Duration.Input
   /** How long `QUIT` may take on shutdown before the socket is dropped. Default 2 seconds. */
   readonly quitTimeout?: Duration.Input
+  /**
+   * How long a request (command, transaction, pipeline, script) may wait for its reply before it fails with
+   * a `RedisError`. A blocking command (`BZPOPMIN`...) on a connection of its own gets its own timeout plus
+   * this. Default 3 seconds.
+   */
+  readonly requestTimeout?: Duration.Input
 }
 
-const clientOptions = (options: Options): RedisOptions => {
+/** The request deadline in ms (at least 1). */
+const requestMillis = (options: Options): number => Math.max(1, Duration.toMillis(options.requestTimeout ?? "3 seconds"))
+
+/**
+ * The client options. The shared connection bounds every request by the request timeout; a connection of
+ * one's own (`role: "own"`, opened for blocking commands) bounds a blocking command by its own timeout plus
+ * the request timeout, which ioredis resolves as the command's own "nothing came" reply.
+ */
+const clientOptions = (options: Options, role: "shared" | "own"): RedisOptions => {
   const password = options.password === undefined
     ? undefined
     : Redacted.isRedacted(options.password)
@@ -60,8 +81,13 @@ const clientOptions = (options: Options): RedisOptions => {
   return {
     lazyConnect: true,
     connectTimeout: Duration.toMillis(options.connectTimeout ?? "5 seconds"),
-    // fail queued commands after a few reconnect attempts instead of hanging: callers get a typed error
-    maxRetriesPerRequest: 3,
+    // fail fast while disconnected, and never re-send a request whose caller was already told it failed
+    enableOfflineQueue: false,
+    autoResendUnfulfilledCommands: false,
+    maxRetriesPerRequest: 0,
+    ...(role === "shared"
+      ? { commandTimeout: requestMillis(options) }
+      : { blockingTimeout: requestMillis(options), blockingTimeoutGrace: requestMillis(options) }),
     retryStrategy: (times) => Math.min(50 * 2 ** times, 2000),
     ...(password === undefined ? {} : { password }),
     ...(options.db === undefined ? {} : { db: options.db }),
@@ -72,26 +98,19 @@ const clientOptions = (options: Options): RedisOptions => {
 /** Hides the password of a Redis URL in messages. @category formatting */
 export const redactUrl = (url: string): string => url.replace(/\/\/([^@/]*)@/, "//***@")
 
-/** What a client is waiting for: a blocking command in flight makes its release drop the socket at once. */
-interface InFlight {
-  blocking: number
-}
-
-/** Commands that block on the server until their keys get data or their timeout passes. */
-const blockingCommands: ReadonlySet<string> = new Set(["bzpopmin", "bzpopmax", "blpop", "brpop", "blmove", "brpoplpush"])
-
 /**
  * Opens one ioredis client; the first connection attempt must succeed within the connect timeout. The client
- * quits when the scope closes: `QUIT` when it is connected (its reply comes once the server has closed its
- * side), an immediate disconnect when it is not, when `QUIT` takes longer than the quit timeout, or when a
- * blocking command is in flight (`QUIT` would wait behind it until its timeout).
+ * quits when the scope closes: `QUIT` when it is connected and no request waits for a reply (its reply comes
+ * once the server has closed its side), an immediate disconnect when it is not connected, when `QUIT` takes
+ * longer than the quit timeout, or when a request still waits for its reply: a blocking command, or one the
+ * server did not answer in time (`QUIT` would wait behind it).
  */
-const openClient = (options: Options, inFlight: InFlight): Effect.Effect<IORedis, RedisError, Scope.Scope> => {
+const openClient = (options: Options, role: "shared" | "own"): Effect.Effect<IORedis, RedisError, Scope.Scope> => {
   const url = options.url ?? "redis://127.0.0.1:6379"
   const quitMillis = Duration.toMillis(options.quitTimeout ?? "2 seconds")
   return Effect.acquireRelease(
     Effect.suspend(() => {
-      const client = new IORedis(url, clientOptions(options))
+      const client = new IORedis(url, clientOptions(options, role))
       // errors are reported through the commands that fail; an unhandled "error" event would crash the process.
       // The first connect keeps the last one: a refused AUTH otherwise surfaces as "Connection is closed."
       let lastError: unknown
@@ -107,7 +126,7 @@ const openClient = (options: Options, inFlight: InFlight): Effect.Effect<IORedis
       )
     }),
     (client) =>
-      client.status === "ready" && inFlight.blocking === 0
+      client.status === "ready" && client.commandQueue.length === 0
         ? Effect.promise(() => client.quit()).pipe(
           Effect.timeoutOption(quitMillis),
           Effect.flatMap((quit) => (quit._tag === "None" ? Effect.sync(() => client.disconnect()) : Effect.void)),
@@ -117,7 +136,19 @@ const openClient = (options: Options, inFlight: InFlight): Effect.Effect<IORedis
   )
 }
 
-const failure = (op: string) => (cause: unknown) => new RedisError({ op, cause })
+/**
+ * What ioredis's own failures mean here, said plainly (the original error stays the cause's `cause`): the
+ * deadline passed, the connection is down, or it dropped before the reply.
+ */
+const isTimeout = (cause: unknown): boolean => cause instanceof Error && cause.message === "Command timed out"
+
+const plainCause = (cause: unknown, timeoutMillis: number): unknown => {
+  if (!(cause instanceof Error)) return cause
+  if (isTimeout(cause)) return new Error(`no reply within ${timeoutMillis} ms (requestTimeout)`, { cause })
+  if (cause.message.startsWith("Stream isn't writeable")) return new Error("not connected (reconnecting)", { cause })
+  if (cause.name === "MaxRetriesPerRequestError") return new Error("the connection was lost before the reply", { cause })
+  return cause
+}
 
 /** The first error of a MULTI's or pipeline's replies, or their values. */
 const replies = (op: string, results: Array<[error: Error | null, result: unknown]> | null) => {
@@ -133,21 +164,14 @@ const replies = (op: string, results: Array<[error: Error | null, result: unknow
 const isNoScript = (cause: unknown): boolean => cause instanceof Error && cause.message.startsWith("NOSCRIPT")
 
 /** A {@link Connection} on an ioredis client. */
-const fromClient = (client: IORedis, inFlight: InFlight): Connection => {
+const fromClient = (client: IORedis, timeoutMillis: number): Connection => {
+  const failure = (op: string) => (cause: unknown) =>
+    isTimeout(cause)
+      ? new RedisError({ op, cause: plainCause(cause, timeoutMillis), timedOut: true })
+      : new RedisError({ op, cause: plainCause(cause, timeoutMillis) })
   const call = (command: string, args: ReadonlyArray<Arg>) => client.call(command, ...args)
-  const callBlocking = async (command: string, args: ReadonlyArray<Arg>) => {
-    inFlight.blocking++
-    try {
-      return await call(command, args)
-    } finally {
-      inFlight.blocking--
-    }
-  }
   const send = <A>(command: string, ...args: ReadonlyArray<Arg>): Effect.Effect<A, RedisError> =>
-    Effect.tryPromise({
-      try: () => (blockingCommands.has(command.toLowerCase()) ? callBlocking(command, args) : call(command, args)) as Promise<A>,
-      catch: failure(command)
-    })
+    Effect.tryPromise({ try: () => call(command, args) as Promise<A>, catch: failure(command) })
   const toArrays = (commands: ReadonlyArray<Command>) => commands.map(([command, ...args]) => [command, ...args])
   return {
     send,
@@ -180,11 +204,10 @@ const fromClient = (client: IORedis, inFlight: InFlight): Connection => {
  *
  * @category constructors
  */
-export const makeConnection = (options: Options): Effect.Effect<Connection, RedisError, Scope.Scope> =>
-  Effect.suspend(() => {
-    const inFlight: InFlight = { blocking: 0 }
-    return Effect.map(openClient(options, inFlight), (client) => fromClient(client, inFlight))
-  })
+export const makeConnection = (options: Options): Effect.Effect<Connection, RedisError, Scope.Scope> => open(options, "shared")
+
+const open = (options: Options, role: "shared" | "own"): Effect.Effect<Connection, RedisError, Scope.Scope> =>
+  Effect.map(openClient(options, role), (client) => fromClient(client, requestMillis(options)))
 
 /**
  * The live layer: a real Redis server.
@@ -194,16 +217,17 @@ export const makeConnection = (options: Options): Effect.Effect<Connection, Redi
 export const layer = (options: Options = {}): Layer.Layer<Redis, RedisError> =>
   Layer.effect(
     Redis,
-    Effect.map(makeConnection(options), (connection) =>
+    Effect.map(open(options, "shared"), (connection) =>
       Redis.of({
         ...connection,
         keys: Keys.make(options.namespace ?? "resque"),
-        connect: makeConnection(options)
+        connect: open(options, "own")
       }))
   )
 
 /**
- * Options read from the environment: `REDIS_URL`, `REDIS_PASSWORD`, `REDIS_DB`, `REDIS_TLS`, `RESQUE_NAMESPACE`.
+ * Options read from the environment: `REDIS_URL`, `REDIS_PASSWORD`, `REDIS_DB`, `REDIS_TLS`, `RESQUE_NAMESPACE`,
+ * `REDIS_REQUEST_TIMEOUT` (a duration such as `3 seconds` or `500 millis`).
  *
  * @category config
  */
@@ -212,12 +236,14 @@ export const config: Config.Config<Options> = Config.all({
   password: Config.option(Config.Redacted("REDIS_PASSWORD")),
   db: Config.option(Config.Int("REDIS_DB")),
   tls: Config.Boolean("REDIS_TLS").pipe(Config.withDefault(false)),
-  namespace: Config.String("RESQUE_NAMESPACE").pipe(Config.withDefault("resque"))
+  namespace: Config.String("RESQUE_NAMESPACE").pipe(Config.withDefault("resque")),
+  requestTimeout: Config.option(Config.Duration("REDIS_REQUEST_TIMEOUT"))
 }).pipe(
-  Config.map(({ db, password, ...rest }): Options => ({
+  Config.map(({ db, password, requestTimeout, ...rest }): Options => ({
     ...rest,
     ...(Option.isSome(password) ? { password: password.value } : {}),
-    ...(Option.isSome(db) ? { db: db.value } : {})
+    ...(Option.isSome(db) ? { db: db.value } : {}),
+    ...(Option.isSome(requestTimeout) ? { requestTimeout: requestTimeout.value } : {})
   }))
 )
 

@@ -23,8 +23,8 @@
  * inspect the queue that runs it.
  *
  * Interrupting the layer's scope stops picking up jobs, lets running ones finish within the grace period,
- * fails the rest with "shutdown", and unregisters the workers; every Redis call on that path has a deadline,
- * so shutdown ends even when Redis is unreachable.
+ * fails the rest with "shutdown", and unregisters the workers; the whole stop, a pick in flight included,
+ * ends within the grace period, even when Redis is unreachable.
  *
  * @since 0.1.0
  */
@@ -496,9 +496,12 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
     Effect.gen(function*() {
       state.stopping = true
       yield* Deferred.succeed(stop, undefined)
-      yield* Fiber.interrupt(dispatching)
+      const deadline = clock.currentTimeMillisUnsafe() + settings.graceMillis - settings.writeDeadline
+      const left = () => Math.max(0, deadline - clock.currentTimeMillisUnsafe())
+      // a pick in flight (one request, uninterruptible) is waited for within the grace period only
+      yield* Fiber.interrupt(dispatching).pipe(Effect.timeoutOption(left()))
       yield* Effect.forEach(slots, (slot) => Queue.offer(slot.inbox, "stop"), { discard: true })
-      const finished = yield* Fiber.joinAll(fibers).pipe(Effect.timeoutOption(settings.graceMillis - settings.writeDeadline))
+      const finished = yield* Fiber.joinAll(fibers).pipe(Effect.timeoutOption(left()))
       yield* Effect.gen(function*() {
         if (finished._tag === "None") {
           yield* Effect.logWarning(`shutdown grace period of ${settings.graceMillis} ms passed: failing unfinished jobs`)

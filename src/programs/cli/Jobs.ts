@@ -1,19 +1,17 @@
 /**
  * The commands that do work: `run` (in-process), `enqueue`, `fanout` (one subcommand per action each, so
- * every action has its own flags and `--help`) and `worker`.
+ * every action has its own flags and `--help`), and `worker` (`WorkerCommand.ts`).
  *
  * @since 0.1.0
  */
-import { Clock, Effect, FileSystem, Option, PubSub } from "effect"
+import { Clock, Effect, FileSystem, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import type * as Action from "../../domain/Action.ts"
-import type * as Outcome from "../../domain/Outcome.ts"
 import { ActionRegistry } from "../../layers/ActionRegistry.ts"
 import { Actions } from "../../layers/Actions.ts"
-import * as JobScheduler from "../../layers/JobScheduler.ts"
-import * as Worker from "../../layers/Worker.ts"
 import * as InputFlags from "./Flags.ts"
 import { watch } from "./Progress.ts"
+import * as WorkerCommand from "./WorkerCommand.ts"
 import { anyRedis, type App, BadArgument, handler, parseDelay, printJson, printRaw, sharedRedis } from "./Shared.ts"
 
 /**
@@ -151,48 +149,9 @@ const fanout = (app: App) =>
     ))
   )
 
-const describeOutcome = (event: Worker.JobEvent): string => {
-  const action = event.job?.action ?? "(unreadable job)"
-  const outcome: Outcome.Outcome = event.outcome
-  const base = `${action} on ${event.queue} by ${event.worker}`
-  return outcome._tag === "Success"
-    ? `ok ${base} in ${Math.round(outcome.durationMs)} ms -> ${outcome.result.length > 200 ? `${outcome.result.slice(0, 200)}...` : outcome.result}`
-    : `failed ${base} in ${Math.round(outcome.durationMs)} ms: ${outcome.exception}: ${outcome.error}${outcome.final ? "" : " (will retry)"}`
-}
-
-/** `worker [--queues a,b] [--concurrency n] [--no-scheduler]`: runs until interrupted. */
-const worker = (app: App) =>
-  Command.make("worker", {
-    queues: Flag.String("queues").pipe(Flag.withDefault("*"), Flag.withDescription("Queues in priority order, comma-separated; * for all (default)")),
-    concurrency: Flag.Int("concurrency").pipe(Flag.withDefault(10), Flag.withDescription("Jobs run at once (default 10)")),
-    scheduler: Flag.Boolean("scheduler").pipe(Flag.withDefault(true), Flag.withDescription("Also run the scheduler (delayed jobs, recurring actions, dead workers); --no-scheduler to leave it out"))
-  }, (flags) =>
-    handler(Effect.gen(function*() {
-      if (flags.concurrency < 1) return yield* new BadArgument({ detail: "--concurrency must be at least 1" })
-      const queues = flags.queues.split(",").map((q) => q.trim()).filter((q) => q.length > 0)
-      const redis = yield* sharedRedis("worker")
-      yield* Effect.gen(function*() {
-        if (flags.scheduler) yield* JobScheduler.make()
-        const running = yield* Worker.make({ queues, concurrency: flags.concurrency })
-        // subscribe before the slots' first pick completes (it is a Redis round trip away): no job goes unlogged
-        const events = yield* PubSub.subscribe(running.events)
-        yield* Effect.logInfo(
-          `${running.names.length} workers on ${queues.join(",")}${flags.scheduler ? " with the scheduler" : ""}; Ctrl-C to stop`
-        )
-        // one log line per job, until the process is interrupted (SIGINT/SIGTERM), which shuts the pool down
-        return yield* PubSub.take(events).pipe(
-          Effect.flatMap((event) =>
-            event.outcome._tag === "Success" ? Effect.logInfo(describeOutcome(event)) : Effect.logWarning(describeOutcome(event))
-          ),
-          Effect.forever
-        )
-      }).pipe(Effect.scoped, Effect.provide(app.runtime(redis)))
-    }))
-  ).pipe(Command.withDescription("Run workers (and the scheduler) until interrupted, logging each job"))
-
 /**
  * The work commands.
  *
  * @category commands
  */
-export const commands = (app: App) => [run(app), enqueue(app), fanout(app), worker(app)] as const
+export const commands = (app: App) => [run(app), enqueue(app), fanout(app), WorkerCommand.command(app)] as const
