@@ -127,10 +127,11 @@ const openClient = (options: Options, role: "shared" | "own"): Effect.Effect<IOR
     }),
     (client) =>
       client.status === "ready" && client.commandQueue.length === 0
-        ? Effect.promise(() => client.quit()).pipe(
+        ? Effect.tryPromise(() => client.quit()).pipe(
           Effect.timeoutOption(quitMillis),
           Effect.flatMap((quit) => (quit._tag === "None" ? Effect.sync(() => client.disconnect()) : Effect.void)),
-          Effect.ignore
+          // a socket that closed meanwhile refuses `QUIT` (no offline queue): it is closed either way
+          Effect.catch(() => Effect.sync(() => client.disconnect()))
         )
         : Effect.sync(() => client.disconnect())
   )
