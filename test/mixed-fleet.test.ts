@@ -6,13 +6,20 @@
 import { hostname } from "node:os"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Latch, Option, PubSub } from "effect"
+import { Scheduler as NodeResqueScheduler } from "node-resque"
 import { Actions } from "../src/layers/Actions.ts"
+import * as JobScheduler from "../src/layers/JobScheduler.ts"
 import { Operations } from "../src/layers/Operations.ts"
+import { Redis } from "../src/layers/Redis.ts"
 import * as Worker from "../src/layers/Worker.ts"
 import { redisCall, takeEventsWithin, waitUntil } from "./support/app.ts"
-import { backends } from "./support/backends.ts"
+import { backends, real } from "./support/backends.ts"
+import { nodeResqueConnection } from "./support/nodeResque.ts"
 import { failedRecords, resqueWebWorkers, rubyPayload, rubyPrune, rubyWorker, rubyWorkerId } from "./support/rubyResque.ts"
 import { gates, opsApp } from "./support/tasksApp.ts"
+
+/** Runs of the recurring `tick` so far. */
+const tickRuns = redisCall((client, keys) => client.llen<number>(keys.key("tick-started")))
 
 const heartbeats = redisCall((client, keys) => client.hgetall<Record<string, string>>(keys.key("workers", "heartbeat")))
 
@@ -117,3 +124,48 @@ for (const backend of backends) {
       }).pipe(Effect.provide(app())))
   })
 }
+
+describe(`mixed fleet: a plain node-resque scheduler holding the leader lock (${real.name} only: node-resque needs a real server)`, () => {
+  it.live("our recurring actions run and our dead-worker reclaim works; node-resque's scheduler promotes the delayed jobs", () =>
+    Effect.gen(function*() {
+      const actions = yield* Actions
+      const ops = yield* Operations
+      const { keys } = yield* Redis
+      const connection = yield* nodeResqueConnection
+      const theirs = new NodeResqueScheduler({ connection, name: "node-resque-scheduler", timeout: 50 })
+      theirs.on("error", () => {})
+      yield* Effect.acquireRelease(
+        Effect.promise(async () => {
+          await theirs.connect()
+          await theirs.start()
+        }),
+        () => Effect.promise(() => theirs.end())
+      )
+      yield* waitUntil("node-resque's scheduler to lead", Effect.sync(() => theirs.leader), (leader) => leader)
+      // a worker of ours that died ten minutes ago, mid-job
+      const silent = Date.now() - 10 * 60_000
+      yield* redisCall(async (client) => {
+        await client.sadd(keys.workers, "gone~effect:1.0:math")
+        await client.set(keys.ping("gone~effect:1.0"), JSON.stringify({ time: Math.round(silent / 1000), name: "gone~effect:1.0", queues: "math" }))
+        await client.set(keys.working("gone~effect:1.0", "math"), JSON.stringify({ run_at: new Date(silent).toISOString(), queue: "math", payload: { class: "add", queue: "math", args: [{ a: 1 }] }, worker: "gone~effect:1.0" }))
+      })
+      const scheduler = yield* JobScheduler.make({ pollInterval: "100 millis", stuckWorkerTimeout: "1 minute" })
+      const worker = yield* Worker.make({ queues: ["ticks", "math"], concurrency: 2 })
+      const events = yield* PubSub.subscribe(worker.events)
+      yield* actions.enqueueAt(Date.now() - 1000, "add", { a: 20, b: 22 })
+
+      yield* waitUntil("the recurring action to run", tickRuns, (n) => n >= 1)
+      yield* waitUntil("the dead worker to be reclaimed", ops.workers, (all) => all.every((w) => w.name !== "gone~effect:1.0"))
+      assert.deepStrictEqual((yield* ops.failed(0, -1)).map((f) => [f.worker, f.exception]), [["gone~effect:1.0", "WorkerDied"]])
+      const promoted = yield* Effect.gen(function*() {
+        while (true) {
+          const [event] = yield* takeEventsWithin(events, 1)
+          if (event?.job?.action === "add") return event
+        }
+      })
+      assert.strictEqual(promoted.outcome._tag === "Success" ? promoted.outcome.result : "", "42")
+      assert.isFalse(yield* scheduler.isLeader)
+      assert.isTrue(yield* scheduler.hasDuties)
+      assert.strictEqual(yield* redisCall((client) => client.get(keys.leaderLock)), "node-resque-scheduler")
+    }).pipe(Effect.scoped, Effect.provide(opsApp(real.layer()))))
+})

@@ -320,6 +320,9 @@ const cases: ReadonlyArray<Case> = [
   scriptCase("leader: a free lock is taken", SchedulerScripts.lead, () => [], (keys) => ({ keys, name: "s1", seconds: 60 })),
   scriptCase("leader: the holder renews it", SchedulerScripts.lead, (keys) => [["set", keys.leaderLock, "s1", "EX", 5]], (keys) => ({ keys, name: "s1", seconds: 60 })),
   scriptCase("leader: another's lock is left alone", SchedulerScripts.lead, (keys) => [["set", keys.leaderLock, "s2", "EX", 5]], (keys) => ({ keys, name: "s1", seconds: 60 })),
+  scriptCase("leader: the duties lock is another's, the leader lock free", SchedulerScripts.lead, (keys) => [["set", keys.dutiesLock, "s2", "EX", 5]], (keys) => ({ keys, name: "s1", seconds: 60 })),
+  scriptCase("leader: the leader lock is node-resque's, the duties lock free", SchedulerScripts.lead, (keys) => [["set", keys.leaderLock, "node-resque", "EX", 5]], (keys) => ({ keys, name: "s1", seconds: 60 })),
+  scriptCase("resign: the holder releases both locks", SchedulerScripts.resign, (keys) => [["set", keys.leaderLock, "s1"], ["set", keys.dutiesLock, "s1"]], (keys) => ({ keys, name: "s1" })),
   scriptCase("resign: the holder releases it", SchedulerScripts.resign, (keys) => [["set", keys.leaderLock, "s1"]], (keys) => ({ keys, name: "s1" })),
   scriptCase("resign: another's lock is left alone", SchedulerScripts.resign, (keys) => [["set", keys.leaderLock, "s2"]], (keys) => ({ keys, name: "s1" })),
 

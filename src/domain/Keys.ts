@@ -27,6 +27,11 @@ export interface Keys {
   readonly timestamps: (payload: string) => string
   readonly leaderLock: string
   /**
+   * The lock of this runtime's own scheduler duties (recurring actions, dead-worker reclaim, fan-out
+   * deadlines): ours alone, so a node-resque scheduler holding {@link leaderLock} does not stop them.
+   */
+  readonly dutiesLock: string
+  /**
    * The wake-up marker: a sorted set of queue names that got jobs. Every write path of this runtime adds the
    * queue it pushed to; an idle worker blocks on it (`BZPOPMIN`) instead of polling. Other Resque clients do
    * not write it: their jobs are found by the worker's poll interval.
@@ -82,6 +87,7 @@ export const make = (namespace: string): Keys => {
     delayedSchedule: key("delayed_queue_schedule"),
     timestamps: (payload) => key(`timestamps:${payload}`),
     leaderLock: key("resque_scheduler_leader_lock"),
+    dutiesLock: key("duties_lock"),
     wake: key("wake"),
     paused: key("paused"),
     recurring: (action) => key("recurring", action),

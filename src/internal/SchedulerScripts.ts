@@ -1,7 +1,9 @@
 /**
  * The scheduler's scripts: the leader lock, with node-resque's key (`resque_scheduler_leader_lock`) and
  * semantics (the holder's name, `SET NX EX`, renewed by its holder, released only by it), so a fleet mixing
- * our schedulers and node-resque's elects one leader; and the promotion of due delayed jobs, atomic where
+ * our schedulers and node-resque's elects one leader to promote delayed jobs; the lock of this runtime's own
+ * duties (`duties_lock`, same semantics), which only our schedulers take, so those duties run whoever holds
+ * the shared lock; and the promotion of due delayed jobs, atomic where
  * node-resque's is not (it pops a job and enqueues it in a second round trip: a leader killed between the two
  * loses the job).
  *
@@ -11,59 +13,84 @@ import type { Keys } from "../domain/Keys.ts"
 import { luaWake } from "./Enqueue.ts"
 import * as Script from "./Script.ts"
 
+/** Which of the two locks a scheduler holds. */
+export interface Held {
+  /** The shared leader lock (node-resque's): this scheduler promotes delayed jobs. */
+  readonly leader: boolean
+  /** This runtime's duties lock: this scheduler runs recurring actions, the reclaim, fan-out deadlines. */
+  readonly duties: boolean
+}
+
 /**
- * Takes the leader lock if it is free, renews it if this scheduler holds it. Answers whether it holds it.
+ * Takes each lock (the shared leader lock, the duties lock) if it is free, renews it if this scheduler holds
+ * it: one call for both. Answers which it holds.
  *
  * @category scripts
  */
 export const lead = Script.make({
   name: "schedulerLead",
   lua: String.raw`
-local lock = KEYS[1]
 local name, seconds = ARGV[1], ARGV[2]
-if redis.call('set', lock, name, 'NX', 'EX', seconds) then return 1 end
-if redis.call('get', lock) == name then
-  redis.call('expire', lock, seconds)
-  return 1
+local held = 0
+for i, lock in ipairs(KEYS) do
+  if redis.call('set', lock, name, 'NX', 'EX', seconds) then
+    held = held + i
+  elseif redis.call('get', lock) == name then
+    redis.call('expire', lock, seconds)
+    held = held + i
+  end
 end
-return 0
+return held
 `,
   encode: (input: { readonly keys: Keys; readonly name: string; readonly seconds: number }) => ({
-    keys: [input.keys.leaderLock],
+    keys: [input.keys.leaderLock, input.keys.dutiesLock],
     args: [input.name, input.seconds]
   }),
-  decode: (reply) => reply === 1,
-  twin: (redis, [lock = ""], [name = "", seconds = ""]) => {
-    if (redis.call("set", lock, name, "NX", "EX", seconds) !== null) return 1
-    if (redis.call("get", lock) === name) {
-      redis.call("expire", lock, seconds)
-      return 1
-    }
-    return 0
+  decode: (reply): Held => {
+    const held = typeof reply === "number" ? reply : 0
+    return { leader: (held & 1) === 1, duties: (held & 2) === 2 }
+  },
+  twin: (redis, locks, [name = "", seconds = ""]) => {
+    let held = 0
+    locks.forEach((lock, i) => {
+      if (redis.call("set", lock, name, "NX", "EX", seconds) !== null) held += i + 1
+      else if (redis.call("get", lock) === name) {
+        redis.call("expire", lock, seconds)
+        held += i + 1
+      }
+    })
+    return held
   }
 })
 
 /**
- * Releases the leader lock if this scheduler holds it. Answers whether it did.
+ * Releases each lock (leader, duties) this scheduler holds. Answers how many it released.
  *
  * @category scripts
  */
 export const resign = Script.make({
   name: "schedulerResign",
   lua: String.raw`
-local lock = KEYS[1]
-if redis.call('get', lock) == ARGV[1] then
-  redis.call('del', lock)
-  return 1
+local released = 0
+for _, lock in ipairs(KEYS) do
+  if redis.call('get', lock) == ARGV[1] then
+    redis.call('del', lock)
+    released = released + 1
+  end
 end
-return 0
+return released
 `,
-  encode: (input: { readonly keys: Keys; readonly name: string }) => ({ keys: [input.keys.leaderLock], args: [input.name] }),
-  decode: (reply) => reply === 1,
-  twin: (redis, [lock = ""], [name = ""]) => {
-    if (redis.call("get", lock) !== name) return 0
-    redis.call("del", lock)
-    return 1
+  encode: (input: { readonly keys: Keys; readonly name: string }) => ({ keys: [input.keys.leaderLock, input.keys.dutiesLock], args: [input.name] }),
+  decode: Script.toNumber,
+  twin: (redis, locks, [name = ""]) => {
+    let released = 0
+    for (const lock of locks) {
+      if (redis.call("get", lock) === name) {
+        redis.call("del", lock)
+        released++
+      }
+    }
+    return released
   }
 })
 

@@ -1,10 +1,13 @@
 /**
- * The job scheduler (named so beside Effect's own fiber `Scheduler`). Exactly one scheduler among all processes holds the leader lock, with node-resque's key and
- * semantics (`internal/SchedulerScripts.ts`), so a fleet mixing ours and node-resque's elects one leader. On
- * every poll the leader promotes due delayed jobs (atomically, a batch per script call), starts recurring
- * actions that have no live copy, and reclaims the jobs of workers that stopped pinging (retried under the
- * action's policy, or failed with "worker died"; recorded through the worker middlewares, so into its
- * fan-out).
+ * The job scheduler (named so beside Effect's own fiber `Scheduler`). Exactly one scheduler among all
+ * processes holds the leader lock, with node-resque's key and semantics (`internal/SchedulerScripts.ts`), so
+ * a fleet mixing ours and node-resque's elects one leader: on every poll it promotes due delayed jobs
+ * (atomically, a batch per script call). This runtime's own duties are not node-resque's to do, and a plain
+ * node-resque scheduler holding the leader lock must not stop them: they run under a second lock, the
+ * duties lock, which only our schedulers take (both locks in one script call per poll). Its holder starts
+ * recurring actions that have no live copy and reclaims the jobs of workers that stopped pinging (retried
+ * under the action's policy, or failed with "worker died"; recorded through the worker middlewares, so into
+ * its fan-out).
  *
  * Closing the scope stops polling and releases the leader lock within `stopTimeout` (1 s by default), even
  * when Redis is unreachable.
@@ -66,8 +69,10 @@ export interface Options {
  */
 export class JobScheduler extends Context.Service<JobScheduler, {
   readonly name: string
-  /** Whether this scheduler holds the leader lock right now. */
+  /** Whether this scheduler holds the leader lock right now (it promotes delayed jobs). */
   readonly isLeader: Effect.Effect<boolean>
+  /** Whether it holds the duties lock right now (it runs recurring actions and reclaims dead workers). */
+  readonly hasDuties: Effect.Effect<boolean>
   /** Starts any recurring action that has no live copy (the leader does this on every poll); returns how many. */
   readonly ensureRecurring: Effect.Effect<number, RedisError>
   /** Reclaims workers past the dead-worker timeout now (the leader does this on every poll); returns how many. */
@@ -90,7 +95,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
   const name = options.name ?? `${hostname()}:${process.pid}`
   const pollMillis = Math.max(1, Duration.toMillis(options.pollInterval ?? "1 second"))
   const lockSeconds = Math.max(1, Math.round(Duration.toMillis(options.leaderLockTimeout ?? "60 seconds") / 1000))
-  const state = { leader: false }
+  const state = { leader: false, duties: false }
 
   const reclaimOptions: SchedulerReclaim.Options = {
     redis,
@@ -132,18 +137,24 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
   })
 
   const lead = Effect.gen(function*() {
-    const leading = yield* redis.eval(SchedulerScripts.lead, { keys, name, seconds: lockSeconds })
-    if (leading && !state.leader) yield* Effect.logInfo(`scheduler ${name} is the leader`)
-    state.leader = leading
-    return leading
+    const held = yield* redis.eval(SchedulerScripts.lead, { keys, name, seconds: lockSeconds })
+    if (held.leader && !state.leader) yield* Effect.logInfo(`scheduler ${name} is the leader`)
+    if (held.duties && !state.duties) yield* Effect.logInfo(`scheduler ${name} runs the recurring actions and the dead-worker reclaim`)
+    state.leader = held.leader
+    state.duties = held.duties
+    return held
   })
 
   const warn = (what: string) => (error: RedisError) => Effect.logWarning(what, error)
 
-  /** One poll: take or renew the lock; as the leader, promote, start recurring actions, reclaim dead workers. */
+  /**
+   * One poll: take or renew the locks; as the leader, promote; with the duties, start recurring actions and
+   * reclaim dead workers.
+   */
   const poll = Effect.gen(function*() {
-    if (!(yield* lead)) return
-    yield* promoteDue.pipe(Effect.catch(warn("could not promote delayed jobs")))
+    const held = yield* lead
+    if (held.leader) yield* promoteDue.pipe(Effect.catch(warn("could not promote delayed jobs")))
+    if (!held.duties) return
     yield* ensureRecurring.pipe(Effect.catch(warn("could not start recurring actions")))
     yield* reclaim.pipe(
       Effect.tap((reclaimed) =>
@@ -170,17 +181,22 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
       Effect.ignore,
       Effect.ensuring(Effect.sync(() => {
         state.leader = false
+        state.duties = false
       }))
     )
   )
 
-  const isLeader = Effect.map(redis.send<string | null>("get", keys.leaderLock), (current) => current === name).pipe(
-    Effect.catch(() => Effect.sync(() => state.leader))
-  )
+  const holds = (lock: string, known: () => boolean) =>
+    Effect.map(redis.send<string | null>("get", lock), (current) => current === name).pipe(
+      Effect.catch(() => Effect.sync(known))
+    )
+  const isLeader = holds(keys.leaderLock, () => state.leader)
+  const hasDuties = holds(keys.dutiesLock, () => state.duties)
 
   return JobScheduler.of({
     name,
     isLeader,
+    hasDuties,
     ensureRecurring: exclusive(ensureRecurring),
     reclaimStuckWorkers: exclusive(Effect.map(reclaim, (reclaimed) => reclaimed.length))
   })
