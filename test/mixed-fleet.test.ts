@@ -12,10 +12,22 @@ import * as JobScheduler from "../src/layers/JobScheduler.ts"
 import { Operations } from "../src/layers/Operations.ts"
 import { Redis } from "../src/layers/Redis.ts"
 import * as Worker from "../src/layers/Worker.ts"
-import { redisCall, takeEventsWithin, waitUntil } from "./support/app.ts"
+import { pushPayloads, redisCall, takeEventsWithin, waitUntil } from "./support/app.ts"
 import { backends, real } from "./support/backends.ts"
 import { nodeResqueConnection } from "./support/nodeResque.ts"
-import { failedRecords, resqueWebWorkers, rubyPayload, rubyPrune, rubyWorker, rubyWorkerId } from "./support/rubyResque.ts"
+import {
+  failedRecords,
+  resqueWebWorkers,
+  rubyDestroy,
+  rubyEnqueue,
+  rubyPayload,
+  rubyPrune,
+  rubyWorker,
+  rubyWorkerId,
+  schedulerEnqueueAt,
+  schedulerRemoveDelayed,
+  schedulerScheduledAt
+} from "./support/rubyResque.ts"
 import { gates, opsApp } from "./support/tasksApp.ts"
 
 /** Runs of the recurring `tick` so far. */
@@ -121,6 +133,45 @@ for (const backend of backends) {
         assert.deepStrictEqual(yield* ops.workers, [])
         assert.deepStrictEqual(Object.keys((yield* heartbeats) ?? {}), [])
         assert.isNull(yield* redisCall((client, keys) => client.get(keys.key("worker", id, "started"))))
+      }).pipe(Effect.provide(app())))
+  })
+
+  describe(`mixed fleet: finding jobs written by other clients (${backend.name})`, () => {
+    it.live("del finds a job by value whatever its key order, with or without `queue`; Ruby's Job.destroy finds only its own spelling", () =>
+      Effect.gen(function*() {
+        const ops = yield* Operations
+        const actions = yield* Actions
+        // Ruby's `Job.create(:math, Add, {"b" => 2, "a" => 1})`, node-resque's and ours, of the same job
+        yield* rubyEnqueue("math", "add", [{ b: 2, a: 1 }])
+        yield* pushPayloads("math", [JSON.stringify({ class: "add", queue: "math", args: [{ a: "1", b: 2 }] })])
+        yield* actions.enqueue("add", { a: 1, b: 2 })
+        yield* actions.enqueue("add", { a: 1, b: 3 })
+        assert.strictEqual(yield* ops.del("math", "add", { b: 2, a: 1 }), 3)
+        assert.deepStrictEqual((yield* ops.queued("math", 0, -1)).map((j) => j.inputs), [{ a: 1, b: 3 }])
+
+        // Ruby's own destroy with args is an LREM of `{"class","args"}`: it misses our spelling of the same job
+        yield* actions.enqueue("add", { a: 5, b: 0 })
+        assert.strictEqual(yield* rubyDestroy("math", "add", [{ a: 5, b: 0 }]), 0)
+        yield* rubyEnqueue("math", "add", [{ a: 5, b: 0 }])
+        assert.strictEqual(yield* rubyDestroy("math", "add", [{ a: 5, b: 0 }]), 1)
+      }).pipe(Effect.provide(app())))
+
+    it.live("scheduledAt and delDelayed find resque-scheduler's delayed jobs; resque-scheduler's scheduled_at misses ours", () =>
+      Effect.gen(function*() {
+        const ops = yield* Operations
+        const actions = yield* Actions
+        const t = (Math.floor(Date.now() / 1000) + 3600) * 1000
+        yield* schedulerEnqueueAt(t / 1000, "math", "add", [{ b: 2, a: 1 }])
+        yield* actions.enqueueAt(t + 5000, "add", { a: 1, b: 2 })
+        yield* actions.enqueueAt(t + 9000, "add", { a: 1, b: 4 })
+        assert.deepStrictEqual(yield* ops.scheduledAt("add", { a: 1, b: 2 }), [t, t + 5000])
+        assert.deepStrictEqual(yield* ops.scheduledAt("add", { a: 1, b: 2 }, { queue: "other" }), [])
+        assert.deepStrictEqual(yield* schedulerScheduledAt("math", "add", [{ a: 1, b: 2 }]), [], "resque-scheduler looks for its own spelling only")
+        assert.deepStrictEqual(yield* schedulerScheduledAt("math", "add", [{ b: 2, a: 1 }]), [t / 1000])
+        assert.deepStrictEqual(yield* ops.delDelayed("add", { b: 2, a: 1 }), [t, t + 5000])
+        assert.deepStrictEqual(yield* ops.scheduledAt("add", { a: 1, b: 2 }), [])
+        assert.deepStrictEqual((yield* ops.allDelayed).map((d) => d.at), [t + 9000])
+        assert.deepStrictEqual(yield* schedulerRemoveDelayed("math", "add", [{ a: 1, b: 4 }]), 0)
       }).pipe(Effect.provide(app())))
   })
 }

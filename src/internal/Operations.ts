@@ -7,7 +7,7 @@
  */
 import { Effect } from "effect"
 import type { UnknownAction } from "../domain/Errors.ts"
-import * as Job from "../domain/Job.ts"
+import * as Ops from "../domain/Operations.ts"
 import type { Keys } from "../domain/Keys.ts"
 import type { Entry } from "./ActionEntry.ts"
 import type { CompletedJob, Write } from "./Completion.ts"
@@ -40,12 +40,41 @@ export const byName = <A extends { readonly name: string }>(a: A, b: A): number 
 /** A reply as an array of strings. */
 export const strings = (reply: unknown): ReadonlyArray<string> => (Array.isArray(reply) ? reply.map(String) : [])
 
-/** The payload `enqueue` would write for this action and inputs (no metadata). */
-export const payloadOf = (context: Context, action: ActionRef, inputs: unknown, queue?: string) =>
+/**
+ * Whether two JSON values are equal as values: objects by their keys whatever their order, arrays element by
+ * element. Ruby Resque writes `{"class","args"}`, resque-scheduler `{"class","args","queue"}`, node-resque
+ * and this runtime `{"class","queue","args"}`, and each client keeps its own key order inside the inputs: a
+ * job is found by what it says, not by how it was spelled.
+ */
+export const sameJson = (a: unknown, b: unknown): boolean => {
+  if (a === b) return true
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false
+  if (Array.isArray(a) || Array.isArray(b)) {
+    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => sameJson(x, b[i]))
+  }
+  const keysA = Object.keys(a)
+  const keysB = Object.keys(b)
+  return keysA.length === keysB.length && keysA.every((key) => Object.hasOwn(b, key) && sameJson(Reflect.get(a, key), Reflect.get(b, key)))
+}
+
+/**
+ * What finds a job of an action by its inputs: a stored payload matches when it names the action, its
+ * inputs (without `_job`), put through the action's Schema as an enqueue would (defaults filled in, `"3"`
+ * read as `3` where the Schema does), equal the wanted ones as values, and, with `forQueue` (a delayed job,
+ * whose list does not say its queue), it is for that queue or names none (as Ruby's payloads do). Without
+ * inputs every job of the action matches, registered or not.
+ */
+export const jobMatcher = (context: Context, action: ActionRef, options: { readonly inputs?: unknown; readonly forQueue?: string | undefined }) =>
   Effect.gen(function*() {
-    const entry = yield* context.entry(nameOf(action))
-    const encoded = yield* entry.normalize(inputs)
-    return Job.encode(queue ?? entry.queue, entry.name, encoded)
+    const name = nameOf(action)
+    const entry = options.inputs === undefined ? undefined : yield* context.entry(name)
+    const wanted = entry === undefined ? undefined : yield* entry.normalize(options.inputs)
+    return (raw: string): boolean => {
+      const job = Ops.queuedJob(raw, "")
+      if (job.action !== name) return false
+      if (options.forQueue !== undefined && job.queue !== "" && job.queue !== options.forQueue) return false
+      return entry === undefined || sameJson(entry.normalizeSync(job.inputs)?.value ?? job.inputs, wanted)
+    }
   })
 
 /** Every key matching `pattern` (SCAN, 1000 at a time). */

@@ -9,25 +9,45 @@ import { Clock, Effect } from "effect"
 import * as Ops from "../domain/Operations.ts"
 import * as Resque from "../domain/Resque.ts"
 import * as FanOutEngine from "./FanOutEngine.ts"
-import { type ActionRef, byName, type Context, nameOf, payloadOf, scan, strings } from "./Operations.ts"
+import { type ActionRef, byName, type Context, jobMatcher, nameOf, scan, strings } from "./Operations.ts"
 import * as OperationsScripts from "./OperationsScripts.ts"
 
 /** The queue operations on a context. */
 export const make = (context: Context) => {
   const { redis, keys } = context
 
-  const scheduledAt = (action: ActionRef, inputs: unknown, queue?: string) =>
+  /**
+   * The delayed copies of a job, found by value (`jobMatcher`) in the whole schedule: the stored payloads and
+   * the seconds each is at. One ZRANGE and one pipeline per 1000 seconds, as `allDelayed`.
+   */
+  const findDelayed = (action: ActionRef, inputs: unknown, queue?: string) =>
     Effect.gen(function*() {
-      const payload = yield* payloadOf(context, action, inputs, queue)
-      const members = yield* redis.send<ReadonlyArray<string>>("smembers", keys.timestamps(payload))
-      return members.map((m) => Number(m.slice("delayed:".length)) * 1000).filter(Number.isFinite).sort((a, b) => a - b)
+      const entry = yield* context.entry(nameOf(action))
+      const matches = yield* jobMatcher(context, action, { inputs, forQueue: queue ?? entry.queue })
+      const seconds = yield* scheduleSeconds
+      const found = new Map<string, Array<number>>()
+      for (let i = 0; i < seconds.length; i += 1000) {
+        const chunk = seconds.slice(i, i + 1000)
+        const lists = yield* redis.pipeline(chunk.map((s) => ["lrange", keys.delayed(s), 0, -1]))
+        chunk.forEach((s, j) => {
+          for (const raw of new Set(strings(lists[j]))) {
+            if (matches(raw)) found.set(raw, [...(found.get(raw) ?? []), s])
+          }
+        })
+      }
+      return found
     })
+
+  const scheduledAt = (action: ActionRef, inputs: unknown, queue?: string) =>
+    Effect.map(findDelayed(action, inputs, queue), (found) => [...found.values()].flat().map((s) => s * 1000).sort((a, b) => a - b))
 
   const delDelayed = (action: ActionRef, inputs: unknown, queue?: string) =>
     Effect.gen(function*() {
-      const payload = yield* payloadOf(context, action, inputs, queue)
-      const seconds = yield* redis.eval(OperationsScripts.delDelayed, { keys, payload })
-      return seconds.map((s) => s * 1000)
+      const found = yield* findDelayed(action, inputs, queue)
+      const removed: Array<number> = []
+      // one script per distinct stored payload: usually one, one per client that wrote its own spelling
+      for (const payload of found.keys()) removed.push(...yield* redis.eval(OperationsScripts.delDelayed, { keys, payload }))
+      return removed.map((s) => s * 1000).sort((a, b) => a - b)
     })
 
   const queues = Effect.gen(function*() {
@@ -52,15 +72,9 @@ export const make = (context: Context) => {
 
   const del = (queue: string, action: ActionRef, inputs?: unknown) =>
     Effect.gen(function*() {
-      const name = nameOf(action)
-      const wanted = inputs === undefined ? undefined : JSON.stringify(yield* (yield* context.entry(name)).normalize(inputs))
+      const matches = yield* jobMatcher(context, action, { inputs })
       const raws = yield* redis.send<ReadonlyArray<string>>("lrange", keys.queue(queue), 0, -1)
-      const targets = [
-        ...new Set(raws.filter((raw) => {
-          const job = Ops.queuedJob(raw, queue)
-          return job.action === name && (wanted === undefined || JSON.stringify(job.inputs) === wanted)
-        }))
-      ]
+      const targets = [...new Set(raws.filter(matches))]
       if (targets.length === 0) return 0
       const removed = yield* redis.multi(targets.map((raw) => ["lrem", keys.queue(queue), 0, raw]))
       yield* recordRemoved(targets.filter((_, i) => Resque.count(removed[i]) > 0), `removed from queue ${queue}`)

@@ -177,3 +177,33 @@ export const resqueWebWorkers = redisCall(async (client, keys): Promise<Readonly
 export const failedRecords = redisCall(async (client, keys) =>
   (await client.lrange<ReadonlyArray<string>>(keys.key("failed"), 0, -1)).map((raw) => JSON.parse(raw))
 )
+
+/** resque-scheduler's delayed item: `job_to_hash_with_queue`, `{"class","args","queue"}`. */
+export const schedulerPayload = (queue: string, klass: string, args: ReadonlyArray<unknown>) => JSON.stringify({ class: klass, args, queue })
+
+/** resque-scheduler's `enqueue_at_with_queue` of a future time: `delayed_push` (RPUSH, SADD timestamps, ZADD). */
+export const schedulerEnqueueAt = (seconds: number, queue: string, klass: string, args: ReadonlyArray<unknown>) =>
+  redisCall(async (client, keys) => {
+    const item = schedulerPayload(queue, klass, args)
+    await client.rpush(keys.key(`delayed:${seconds}`), item)
+    await client.sadd(keys.key(`timestamps:${item}`), `delayed:${seconds}`)
+    await client.zadd(keys.key("delayed_queue_schedule"), seconds, seconds)
+  })
+
+/** resque-scheduler's `scheduled_at`: the timestamps set of its own encoding, exactly. */
+export const schedulerScheduledAt = (queue: string, klass: string, args: ReadonlyArray<unknown>) =>
+  redisCall(async (client, keys) =>
+    (await client.smembers<ReadonlyArray<string>>(keys.key(`timestamps:${schedulerPayload(queue, klass, args)}`))).map((key) => Number(key.slice("delayed:".length)))
+  )
+
+/** resque-scheduler's `remove_delayed_in_queue` (`remove_delayed_job`): LREM of its own encoding at each time its set names. */
+export const schedulerRemoveDelayed = (queue: string, klass: string, args: ReadonlyArray<unknown>) =>
+  redisCall(async (client, keys) => {
+    const item = schedulerPayload(queue, klass, args)
+    let removed = 0
+    for (const key of await client.smembers<ReadonlyArray<string>>(keys.key(`timestamps:${item}`))) {
+      removed += await client.lrem<number>(keys.key(key), 0, item)
+      await client.srem(keys.key(`timestamps:${item}`), key)
+    }
+    return removed
+  })
