@@ -5,6 +5,7 @@
  * - a cron schedule: runs on its seconds.
  * - pause and resume a queue: its jobs wait, the other queues go on.
  * - retry decisions per error: a timeout is retried, a bad address is unrecoverable.
+ * - a rate limit: at most 5 runs start per second, the other jobs wait in their queue.
  */
 import { Clock, Effect, Layer, PubSub, Ref, Schedule, Schema } from "effect"
 import { Action, Actions, JobScheduler, Operations, Redis, RedisMemory, Resque, Worker } from "../src/index.ts"
@@ -54,14 +55,26 @@ const tick = Action.make({
   task: { queue: "clock", cron: "* * * * * *" }
 })
 
-export const actions = [send, deliver, tick] as const
+/** When each `notify` started (epoch ms). */
+const notified = Ref.makeUnsafe<ReadonlyArray<number>>([])
+
+const notify = Action.make({
+  name: "notify",
+  description: "Calls a rate-limited API: at most 5 calls start per second, across every worker",
+  inputs: Schema.Struct({ user: Schema.Finite }),
+  run: () => Effect.flatMap(Clock.currentTimeMillis, (now) => Ref.update(notified, (all) => [...all, now])),
+  limit: { rate: { limit: 5, per: "1 second" } },
+  task: { queue: "notify" }
+})
+
+export const actions = [send, deliver, tick, notify] as const
 
 /** The next job event of the mail queues (the clock's runs aside). */
 const nextMailEvent = (events: PubSub.Subscription<Worker.JobEvent>) =>
   Effect.gen(function*() {
     while (true) {
       const event = yield* PubSub.take(events)
-      if (event.queue !== "clock") return event
+      if (event.queue === "mail" || event.queue === "urgent") return event
     }
   })
 
@@ -75,7 +88,7 @@ export const pauseAndResume = Effect.scoped(Effect.gen(function*() {
   yield* enqueue.enqueue(send, { to: "ada@example.com" })
   yield* enqueue.enqueue(send, { to: "ops@example.com" }, { queue: "urgent" })
   const first = yield* nextMail
-  const queues = (yield* ops.queues).filter((q) => q.name !== "clock")
+  const queues = (yield* ops.queues).filter((q) => q.name === "mail" || q.name === "urgent")
   const lines = [
     `paused mail; ran ${first.job?.action} on ${first.queue}`,
     `queues: ${queues.map((q) => `${q.name} ${q.length} job(s)${q.paused ? " (paused)" : ""}`).join(", ")}`
@@ -111,16 +124,31 @@ export const cronRuns = Effect.gen(function*() {
   ]
 })
 
+/**
+ * 12 jobs of an action limited to 5 starts per second: none fails; they start in bursts of at most 5, a
+ * second apart (the limit counts when a worker takes a job, a few ms before it starts).
+ */
+export const rateLimited = Effect.gen(function*() {
+  yield* Ref.set(notified, [])
+  for (let user = 0; user < 12; user++) yield* (yield* Actions.Actions).enqueue(notify, { user })
+  while ((yield* Ref.get(notified)).length < 12) yield* Effect.sleep("50 millis")
+  const times = yield* Ref.get(notified)
+  // starts more than half a second after the previous one begin a new burst
+  const bursts = times.reduce<Array<number>>((sizes, t, i) => (i > 0 && t - times[i - 1]! > 500 ? [...sizes, 1] : [...sizes.slice(0, -1), (sizes.at(-1) ?? 0) + 1]), [])
+  const failed = (yield* (yield* Operations.Operations).failed(0, -1)).filter((f) => f.action === "notify").length
+  return [`rate 5/s: 12 jobs started in bursts of ${bursts.join(", ")}, in ${(Math.round((times[11]! - times[0]!) / 100) / 10).toFixed(1)} s; ${failed} failed`]
+})
+
 /** The example's application on a Redis layer. */
 export const app = <E>(redis: Layer.Layer<Redis.Redis, E>) =>
-  Layer.mergeAll(Worker.layer({ queues: ["mail", "urgent", "clock"], concurrency: 2 }), JobScheduler.layer()).pipe(
+  Layer.mergeAll(Worker.layer({ queues: ["mail", "urgent", "clock", "notify"], concurrency: 4 }), JobScheduler.layer()).pipe(
     Layer.provideMerge(Resque.layer({ actions })),
     Layer.provideMerge(redis)
   )
 
 /** Every part of the example, its lines in order. */
 export const main = Effect.gen(function*() {
-  return [...yield* pauseAndResume, ...yield* retryPerError, ...yield* cronRuns]
+  return [...yield* pauseAndResume, ...yield* retryPerError, ...yield* cronRuns, ...yield* rateLimited]
 })
 
 if (import.meta.filename === process.argv[1]) {

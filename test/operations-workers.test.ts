@@ -29,7 +29,7 @@ const deadWorker = (name: string, queue: string, runAt: number) =>
       ["set", keys.ping(name), JSON.stringify({ time: seconds, name, queues: queue })]
     ])
     const slot = { working: keys.working(name, queue), worker: name, runAt: new Date(runAt).toISOString() }
-    const handed = (yield* redis.eval(Pick.pickMany, { keys, queues: [queue], slots: [slot] })).get(0)
+    const handed = (yield* redis.eval(Pick.pickMany, { keys, queues: [queue], slots: [slot] })).bySlot.get(0)
     return handed === undefined ? undefined : Pick.pickedFor(handed, slot)
   })
 

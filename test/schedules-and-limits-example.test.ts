@@ -8,7 +8,7 @@ import { backends } from "./support/backends.ts"
 
 for (const backend of backends) {
   describe(`examples/schedules-and-limits.ts (${backend.name})`, () => {
-    it.live("pausing holds the mail queue's job while the urgent one runs, resuming runs it; a timeout is retried, a bad address is not; a cron runs on its seconds", () =>
+    it.live("pausing holds the mail queue's job while the urgent one runs, resuming runs it; a timeout is retried, a bad address is not; a cron runs on its seconds; a rate limit holds", () =>
       Effect.gen(function*() {
         const lines = yield* Example.main
         assert.deepStrictEqual(lines.slice(0, 3), [
@@ -29,6 +29,11 @@ for (const backend of backends) {
         assert.isAtLeast(gap2!, 700)
         assert.isAtMost(gap2!, 1300)
         for (const ms of late) assert.isBelow(ms, 300)
+        const rate = /^rate 5\/s: 12 jobs started in bursts of ([\d, ]+), in ([\d.]+) s; 0 failed$/.exec(lines[6] ?? "")
+        assert.isNotNull(rate, lines[6])
+        const bursts = rate![1]!.split(", ").map(Number)
+        assert.deepStrictEqual(bursts, [5, 5, 2])
+        assert.isAtLeast(Number(rate![2]), 1.8)
       }).pipe(Effect.provide(Example.app(backend.layer()))))
   })
 }

@@ -12,6 +12,7 @@ import * as Completion from "../src/internal/Completion.ts"
 import type { Command } from "../src/internal/Connection.ts"
 import * as Enqueue from "../src/internal/Enqueue.ts"
 import * as FanOutScripts from "../src/internal/FanOutScripts.ts"
+import * as Limits from "../src/internal/Limits.ts"
 import * as OperationsPageScripts from "../src/internal/OperationsPageScripts.ts"
 import * as OperationsScripts from "../src/internal/OperationsScripts.ts"
 import * as Pick from "../src/internal/Pick.ts"
@@ -164,6 +165,11 @@ const withCompletionState = (keys: Keys.Keys, records: ReadonlyArray<string | un
   ...records.flatMap((current, i) => (current === undefined ? [] : [["set", keys.working(`host:1.${i}`, workerQueues), current] as const]))
 ]
 const heldBy = (keys: Keys.Keys, n: number) => record(keys, "high", job(keys, "high", n))
+const limitNow = 1_764_000_000_000
+const scope = (kind: Limits.Scope["kind"], name: string, limit: { readonly rate?: number; readonly concurrency?: number }): Limits.Scope =>
+  ({ kind, name, rate: limit.rate ?? 0, windowMillis: 1000, concurrency: limit.concurrency ?? 0 })
+const limitsOf = (scopes: ReadonlyArray<Limits.Scope>): Limits.Limits => ({ scopes, leaseMillis: 15_000 })
+const limitsAt = (scopes: ReadonlyArray<Limits.Scope>) => ({ limits: limitsOf(scopes), now: limitNow })
 
 // ---------------------------------------------------------------------------------------------------------
 // the cases
@@ -190,6 +196,17 @@ const cases: ReadonlyArray<Case> = [
     ...queued(keys),
     ["hset", keys.paused, "high", 1, "b-other", 2]
   ], (keys) => ({ keys, queues: ["high", "*"], slots: idleSlots(keys, 4) })),
+  scriptCase("pick: a queue over its rate is not popped, the next queue is; the wait until its next start is answered", Pick.pickMany, (keys) => [
+    ...queued(keys),
+    ["zadd", keys.key("limit", "rate", "queue", "high"), limitNow - 500, "a", limitNow - 200, "b"]
+  ], (keys) => ({ keys, queues: ["high", "low"], slots: idleSlots(keys, 2), limits: limitsAt([scope("queue", "high", { rate: 2 })]) })),
+  scriptCase("pick: a job of an action at its concurrency goes back to the head of its queue, which waits", Pick.pickMany, (keys) => [
+    ...queued(keys),
+    ["zadd", keys.key("limit", "running", "action", "add"), limitNow + 5000, "host:9.0", limitNow - 1, "expired"]
+  ], (keys) => ({ keys, queues: ["high", "low"], slots: idleSlots(keys, 2), limits: limitsAt([scope("action", "add", { concurrency: 1 })]) })),
+  scriptCase("pick: within the limits each job takes a start and a running slot", Pick.pickMany, queued, (keys) => ({
+    keys, queues: ["high"], slots: idleSlots(keys, 3), limits: limitsAt([scope("queue", "high", { rate: 5, concurrency: 2 }), scope("action", "add", { rate: 9 })])
+  })),
   scriptCase("pick: nothing to pick", Pick.pickMany, () => [], (keys) => ({ keys, queues: ["high", "*"], slots: idleSlots(keys, 3) })),
 
   scriptCase("complete many: applies each completion, sums the counters, keeps the last hset, picks each slot's next job", Completion.completeMany, (keys) =>
@@ -212,6 +229,16 @@ const cases: ReadonlyArray<Case> = [
     ...withCompletionState(keys, [heldBy(keys, 20), heldBy(keys, 21)]),
     ["hset", keys.paused, "high", 1]
   ], (keys) => ({ keys, queues: ["high", "low"], plans: [plan(keys, 0, 20), plan(keys, 1, 21)] })),
+  scriptCase("complete many: a completion frees its running slot and the slot takes the next job within the limit", Completion.completeMany, (keys) => [
+    ...withCompletionState(keys, [heldBy(keys, 20), heldBy(keys, 21)]),
+    ["zadd", keys.key("limit", "running", "queue", "high"), limitNow + 5000, "host:1.0", limitNow + 5000, "host:1.1"]
+  ], (keys) => ({
+    keys, queues: ["high"], limits: limitsAt([scope("queue", "high", { concurrency: 2 })]),
+    plans: [
+      plan(keys, 0, 20, { writes: [...successWrites(keys, 20), ...Limits.release(keys, limitsOf([scope("queue", "high", { concurrency: 2 })]), { queue: "high", action: "add", worker: "host:1.0" })] }),
+      plan(keys, 1, 21)
+    ]
+  })),
   scriptCase("complete many: stopping slots pick nothing and their records are deleted", Completion.completeMany, (keys) =>
     withCompletionState(keys, [heldBy(keys, 20), heldBy(keys, 21)]), (keys) => ({
     keys, queues: ["high"], plans: [plan(keys, 0, 20, { next: undefined }), plan(keys, 1, 21)]
@@ -260,6 +287,10 @@ const cases: ReadonlyArray<Case> = [
     guard: { key: keys.ping("host:1.0"), value: "{\"time\":1}" },
     writes: Completion.unregister(keys, "host:1.0", workerQueues)
   })),
+
+  scriptCase("limits renew: the slots the pool's workers hold get a new lease, others are left alone", Limits.renew, (keys) => [
+    ["zadd", keys.key("limit", "running", "queue", "high"), limitNow, "host:1.0", limitNow, "other:1.0"]
+  ], (keys) => ({ keys, limits: limitsOf([scope("queue", "high", { concurrency: 2 }), scope("queue", "low", { rate: 3 })]), names: ["host:1.0", "host:1.1"], now: limitNow })),
 
   scriptCase("register workers: the set, start times and first pings of a pool", WorkerScripts.register, () => [], (keys) => ({
     keys, names: ["host:1.0", "host:1.1"], queues: workerQueues, seconds: 1_764_000_000
@@ -408,7 +439,7 @@ describe("scripts and their twins", () => {
   }
 
   it("every script of the runtime has conformance cases", () => {
-    const modules = [Completion, FanOutScripts, OperationsScripts, OperationsPageScripts, Pick, Recurring, SchedulerScripts, WorkerScripts]
+    const modules = [Completion, FanOutScripts, Limits, OperationsScripts, OperationsPageScripts, Pick, Recurring, SchedulerScripts, WorkerScripts]
     const scripts = modules.flatMap((module) =>
       Object.values(module).filter((value): value is Script<never, unknown> =>
         typeof value === "object" && value !== null && "lua" in value && "twin" in value)

@@ -99,7 +99,7 @@ try {
   const firstRunAts = slots.map(runAt)
   const picked = await evalsha(Pick.pickMany, { keys, queues, slots: slots.map((slot, i) => ({ working: slot.working, worker: slot.worker, runAt: firstRunAts[i] as string })) })
   await Promise.all(slots.map((slot, i) => {
-    const handed = picked.get(i)
+    const handed = picked.bySlot.get(i)
     return lane(slot, handed === undefined ? undefined : Pick.pickedFor(handed, { runAt: firstRunAts[i] as string, worker: slot.worker }))
   }))
   const wallMs = performance.now() - started

@@ -53,6 +53,19 @@ export interface RetryPolicy<E = unknown> {
 }
 
 /**
+ * How many runs may start, and run at once, across every worker of every process: at most `rate.limit` runs
+ * start in any window of `rate.per` (a sliding window), and at most `concurrency` run at the same time. A job
+ * over a limit is not failed: it waits in its queue until the limit allows it. Per action (`Action.limit`) or
+ * per queue (`Worker.Options.queueLimits`).
+ *
+ * @category models
+ */
+export interface Limit {
+  readonly rate?: { readonly limit: number; readonly per: Duration.Input }
+  readonly concurrency?: number
+}
+
+/**
  * The key of the mark that makes an error unrecoverable: a job failing with it is never retried. Give it to
  * an error class (`readonly [Action.Unrecoverable] = true`) or to one error with {@link unrecoverable}.
  *
@@ -105,6 +118,8 @@ export interface Action<I, IE, A, E = never, R = never> {
   /** Per-run time limit; past it the job fails with "timed out" and the worker moves on. */
   readonly timeout?: Duration.Input
   readonly retry?: RetryPolicy<NoInfer<E> | JobTimedOut>
+  /** Rate limit and global concurrency of its runs, across all workers: a job over it waits in its queue. */
+  readonly limit?: Limit
 }
 
 /**
@@ -124,6 +139,7 @@ export interface Any<R = unknown> {
   readonly timeout?: Duration.Input
   /** Its policy sees errors it cannot name: `never`, as `run` takes `never`. */
   readonly retry?: RetryPolicy<never>
+  readonly limit?: Limit
 }
 
 /** The decoded inputs of an action. @category models */

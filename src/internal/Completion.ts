@@ -23,6 +23,7 @@ import * as Resque from "../domain/Resque.ts"
 import type { Arg } from "./Connection.ts"
 import * as Enqueue from "./Enqueue.ts"
 import * as FanOutScripts from "./FanOutScripts.ts"
+import * as Limits from "./Limits.ts"
 import * as Pick from "./Pick.ts"
 import * as Recurring from "./Recurring.ts"
 import * as Script from "./Script.ts"
@@ -39,7 +40,7 @@ export interface CompletedJob {
 }
 
 /** The plain commands a write may be. */
-export type WriteCommand = "incrby" | "hincrby" | "rpush" | "sadd" | "srem" | "del" | "set" | "hset" | "hdel" | "pexpire" | "zadd"
+export type WriteCommand = "incrby" | "hincrby" | "rpush" | "sadd" | "srem" | "del" | "set" | "hset" | "hdel" | "pexpire" | "zadd" | "zrem"
 
 /** A write that is a plain Redis command (also valid in a MULTI). */
 export type PlainWrite = readonly [command: WriteCommand, ...args: ReadonlyArray<Arg>]
@@ -180,7 +181,7 @@ export interface Plan {
   readonly next?: { readonly runAt: string } | undefined
 }
 
-const knownWrites = new Set<string>(["incrby", "hincrby", "rpush", "sadd", "srem", "del", "set", "hset", "hdel", "pexpire", "zadd", "fanout", "recur"])
+const knownWrites = new Set<string>(["incrby", "hincrby", "rpush", "sadd", "srem", "del", "set", "hset", "hdel", "pexpire", "zadd", "zrem", "fanout", "recur"])
 
 /**
  * A batch's writes as a table of the distinct ones, and each completion's writes as positions (1-based) in
@@ -221,7 +222,7 @@ const writeTable = (lists: ReadonlyArray<ReadonlyArray<Write>>) => {
  * completions of one action writes its stats once, and the children of one fan-out are recorded together.
  */
 const luaWrites = String.raw`
-local known = { incrby = true, hincrby = true, rpush = true, sadd = true, srem = true, del = true, set = true, hset = true, hdel = true, pexpire = true, zadd = true, fanout = true, recur = true }
+local known = { incrby = true, hincrby = true, rpush = true, sadd = true, srem = true, del = true, set = true, hset = true, hdel = true, pexpire = true, zadd = true, zrem = true, fanout = true, recur = true }
 local unpack = unpack or table.unpack
 local function readWrites(at)
   local n = tonumber(ARGV[at])
@@ -385,6 +386,7 @@ export const completeMany = Script.make({
 local queues_key, wake_key, paused_key = KEYS[1], KEYS[2], KEYS[3]
 local prefix, count = ARGV[1], tonumber(ARGV[2])
 local writes, first = readWrites(3)
+local queues_at = readLimits(first + 6 * count)
 local queues = nil
 local counters = {}
 local popped = {}
@@ -402,7 +404,7 @@ for i = 1, count do
     job = held(current, worker) or false
   end
   if not job and pick == '1' and not drained then
-    queues = queues or expandQueues(queues_key, paused_key, first + 6 * count)
+    queues = queues or expandQueues(queues_key, paused_key, queues_at)
     job = popFrom(queues, working, prefix, run_at, worker, popped)
     fresh = true
     if not job then drained = true end
@@ -420,14 +422,19 @@ applyDeferred(counters, queues_key, wake_key, prefix)
 rewake(wake_key, prefix, popped)
 return picked
 `,
-  encode: (input: { readonly keys: Keys; readonly plans: ReadonlyArray<Plan>; readonly queues: ReadonlyArray<string> }) => {
+  encode: (input: {
+    readonly keys: Keys
+    readonly plans: ReadonlyArray<Plan>
+    readonly queues: ReadonlyArray<string>
+    readonly limits?: { readonly limits: Limits.Limits; readonly now: number } | undefined
+  }) => {
     const table = writeTable(input.plans.map((plan) => plan.writes))
     const args: Array<Arg> = [input.keys.queue(""), input.plans.length, ...table.args]
     input.plans.forEach((plan, i) => {
       const refs = table.refs[i] ?? []
       args.push(plan.working, plan.expected, plan.worker, plan.next === undefined ? "0" : "1", plan.next?.runAt ?? "", refs.join(","))
     })
-    args.push(...input.queues)
+    args.push(...Limits.args(input.keys, input.limits?.limits ?? Limits.none, input.limits?.now ?? 0), ...input.queues)
     return { keys: [input.keys.queues, input.keys.wake, input.keys.paused], args }
   },
   decode: Pick.decodeBySlot,
@@ -436,6 +443,7 @@ return picked
     const count = Number(countText)
     const w = writes(redis, args)
     const [table, first] = w.read(2)
+    const [limits, queuesAt] = Limits.State.read(args, first + 6 * count)
     let queues: ReadonlyArray<string> | undefined
     const counters = new Map() as Counters
     const popped = new Set<string>()
@@ -450,8 +458,8 @@ return picked
         for (const ref of refs.match(/\d+/g) ?? []) w.apply(table[Number(ref) - 1]!, counters)
       } else if (current !== "") job = Pick.held(current, worker)
       if (job === undefined && pick === "1" && !drained) {
-        queues ??= Pick.expandQueues(redis, queuesKey, pausedKey, args.slice(first + 6 * count))
-        job = Pick.popFrom(redis, queues, { working, prefix, runAt, worker }, popped)
+        queues ??= Pick.expandQueues(redis, queuesKey, pausedKey, args.slice(queuesAt))
+        job = Pick.popFrom(redis, queues, { working, prefix, runAt, worker }, popped, limits)
         fresh = true
         if (job === undefined) drained = true
       }
@@ -459,7 +467,7 @@ return picked
       else if (current !== "") redis.call("del", working)
     }
     w.applyDeferred(counters, { queuesKey, wakeKey, prefix })
-    Pick.rewake(redis, wakeKey, prefix, popped)
+    Pick.rewake(redis, wakeKey, prefix, popped, limits)
     return Pick.encodeBySlot(picked)
   }
 })

@@ -16,6 +16,7 @@
  */
 import type { Keys } from "../domain/Keys.ts"
 import { luaWake } from "./Enqueue.ts"
+import * as Limits from "./Limits.ts"
 import type { Reply } from "./MemoryStore.ts"
 import * as Script from "./Script.ts"
 
@@ -54,11 +55,12 @@ end
  * `held(record, worker)`: the job in this worker's record, `{queue, payload, record}`, or nil.
  * `expandQueues(queues_key, paused_key, first)`: the queue names of `ARGV[first..]`, `*` expanded (sorted),
  * without the paused ones (one `HKEYS` of the paused hash: empty, and nearly free, unless a queue is paused).
- * `popFrom(queues, working, prefix, run_at, worker, popped)`: pops the first job of `queues` and stores the
- * worker's record; `{queue, payload, record}` or false; notes the queue in `popped`.
- * `rewake(wake_key, prefix, popped)`: marks again the popped queues that still have jobs.
+ * `popFrom(queues, working, prefix, run_at, worker, popped)`: pops the first job of `queues` that its limits
+ * allow (`Limits`: skipping the queues they block) and stores the worker's record; `{queue, payload, record}`
+ * or false; notes the queue in `popped`.
+ * `rewake(wake_key, prefix, popped)`: marks again the popped queues that still have jobs and are not blocked.
  */
-export const luaPick = String.raw`${luaJsonString}${luaWake}
+export const luaPick = String.raw`${luaJsonString}${luaWake}${Limits.luaLimits}
 local function held(current, worker)
   local suffix = ',"worker":' .. jstr(worker) .. '}'
   local q1 = string.find(current, ',"queue":"', 1, true)
@@ -87,21 +89,33 @@ local function expandQueues(queues_key, paused_key, first)
 end
 local function popFrom(queues, working, prefix, run_at, worker, popped)
   for _, q in ipairs(queues) do
-    local payload = redis.call('lpop', prefix .. q)
-    if payload then
-      local body = payload
-      if string.sub(payload, 1, 1) ~= '{' or string.sub(payload, -1) ~= '}' then body = jstr(payload) end
-      local record = '{"run_at":' .. jstr(run_at) .. ',"queue":' .. jstr(q) .. ',"payload":' .. body .. ',"worker":' .. jstr(worker) .. '}'
-      redis.call('set', working, record)
-      popped[q] = true
-      return {q, payload, record}
+    local limited = limits.count > 0 and limits.queue[q]
+    if limits.blocked[q] or (limited and not allowed(limited)) then
+      limits.blocked[q] = true
+    else
+      local payload = redis.call('lpop', prefix .. q)
+      local by_action = payload and limits.actions and limits.action[actionOf(payload)]
+      if by_action and not allowed(by_action) then
+        -- over its action's limit: back at the head of its queue, which waits behind it
+        redis.call('lpush', prefix .. q, payload)
+        limits.blocked[q] = true
+      elseif payload then
+        if limited then take(limited, worker, run_at) end
+        if by_action then take(by_action, worker, run_at) end
+        local body = payload
+        if string.sub(payload, 1, 1) ~= '{' or string.sub(payload, -1) ~= '}' then body = jstr(payload) end
+        local record = '{"run_at":' .. jstr(run_at) .. ',"queue":' .. jstr(q) .. ',"payload":' .. body .. ',"worker":' .. jstr(worker) .. '}'
+        redis.call('set', working, record)
+        popped[q] = true
+        return {q, payload, record}
+      end
     end
   end
   return false
 end
 local function rewake(wake_key, prefix, popped)
   for q in pairs(popped) do
-    if redis.call('llen', prefix .. q) > 0 then wake(wake_key, q) end
+    if not limits.blocked[q] and redis.call('llen', prefix .. q) > 0 then wake(wake_key, q) end
   end
 end
 `
@@ -146,11 +160,25 @@ export const popFrom = (
   redis: Script.ScriptRedis,
   queues: ReadonlyArray<string>,
   slot: { readonly working: string; readonly prefix: string; readonly runAt: string; readonly worker: string },
-  popped: Set<string>
+  popped: Set<string>,
+  limits: Limits.State
 ): Picked | undefined => {
   for (const queue of queues) {
+    const limited = limits.count > 0 ? limits.queue.get(queue) : undefined
+    if (limits.blocked.has(queue) || (limited !== undefined && !limits.allowed(redis, limited))) {
+      limits.blocked.add(queue)
+      continue
+    }
     const payload = redis.call("lpop", slot.prefix + queue)
     if (typeof payload !== "string") continue
+    const byAction = limits.action.size > 0 ? limits.action.get(Limits.actionOf(payload)) : undefined
+    if (byAction !== undefined && !limits.allowed(redis, byAction)) {
+      redis.call("lpush", slot.prefix + queue, payload)
+      limits.blocked.add(queue)
+      continue
+    }
+    if (limited !== undefined) limits.take(redis, limited, slot.worker, slot.runAt)
+    if (byAction !== undefined) limits.take(redis, byAction, slot.worker, slot.runAt)
     const stored = record(slot.runAt, queue, payload, slot.worker)
     redis.call("set", slot.working, stored)
     popped.add(queue)
@@ -160,9 +188,9 @@ export const popFrom = (
 }
 
 /** `rewake` of the Lua. */
-export const rewake = (redis: Script.ScriptRedis, wakeKey: string, prefix: string, popped: ReadonlySet<string>): void => {
+export const rewake = (redis: Script.ScriptRedis, wakeKey: string, prefix: string, popped: ReadonlySet<string>, limits: Limits.State): void => {
   for (const queue of popped) {
-    if (Script.toNumber(redis.call("llen", prefix + queue)) > 0) redis.call("zadd", wakeKey, 0, queue)
+    if (!limits.blocked.has(queue) && Script.toNumber(redis.call("llen", prefix + queue)) > 0) redis.call("zadd", wakeKey, 0, queue)
   }
 }
 
@@ -199,6 +227,21 @@ export const decodeBySlot = (reply: unknown): ReadonlyMap<number, Handed> => {
   return bySlot
 }
 
+/**
+ * What a pick answers: the jobs by slot index and, when limits apply, how long (ms) until a rate limit that
+ * held a queue back allows its next run (-1: none did, or only a concurrency limit did).
+ */
+export interface Picks {
+  readonly bySlot: ReadonlyMap<number, Handed>
+  readonly waitMs: number
+}
+
+/** The jobs of a pick reply, and its trailing wait when limits applied (see {@link Picks}). */
+export const decodePicks = (reply: unknown): Picks => {
+  const items = Script.toArray(reply)
+  return { bySlot: decodeBySlot(items), waitMs: items.length % 4 === 1 ? Script.toNumber(items[items.length - 1]) : -1 }
+}
+
 /** A flat `[index, queue, payload, held record or "", ...]` reply; `fresh` says which jobs were popped now. */
 export const encodeBySlot = (bySlot: ReadonlyArray<readonly [index: number, job: Picked, fresh: boolean]>): Reply =>
   bySlot.flatMap(([index, [queue, payload, stored], fresh]) => [index, queue, payload, fresh ? "" : stored])
@@ -233,7 +276,7 @@ export const pickMany = Script.make({
   lua: String.raw`${luaPick}
 local queues_key, wake_key, paused_key = KEYS[1], KEYS[2], KEYS[3]
 local prefix, count = ARGV[1], tonumber(ARGV[2])
-local queues = expandQueues(queues_key, paused_key, 3 + 4 * count)
+local queues = expandQueues(queues_key, paused_key, readLimits(3 + 4 * count))
 local picked = {}
 local popped = {}
 local drained = false
@@ -255,21 +298,29 @@ for i = 0, count - 1 do
   end
 end
 rewake(wake_key, prefix, popped)
+if limits.count > 0 then picked[#picked + 1] = limits.wait end
 return picked
 `,
-  encode: (input: { readonly keys: Keys; readonly slots: ReadonlyArray<IdleSlot>; readonly queues: ReadonlyArray<string> }) => ({
+  encode: (input: {
+    readonly keys: Keys
+    readonly slots: ReadonlyArray<IdleSlot>
+    readonly queues: ReadonlyArray<string>
+    readonly limits?: { readonly limits: Limits.Limits; readonly now: number } | undefined
+  }) => ({
     keys: [input.keys.queues, input.keys.wake, input.keys.paused],
     args: [
       input.keys.queue(""),
       input.slots.length,
       ...input.slots.flatMap((slot) => [slot.working, slot.worker, slot.runAt, slot.mayHold === false ? "0" : "1"]),
+      ...Limits.args(input.keys, input.limits?.limits ?? Limits.none, input.limits?.now ?? 0),
       ...input.queues
     ]
   }),
-  decode: decodeBySlot,
+  decode: decodePicks,
   twin: (redis, [queuesKey = "", wakeKey = "", pausedKey = ""], [prefix = "", countText = "0", ...rest]) => {
     const count = Number(countText)
-    const queues = expandQueues(redis, queuesKey, pausedKey, rest.slice(4 * count))
+    const [limits, first] = Limits.State.read(rest, 4 * count)
+    const queues = expandQueues(redis, queuesKey, pausedKey, rest.slice(first))
     const picked: Array<readonly [number, Picked, boolean]> = []
     const popped = new Set<string>()
     let drained = false
@@ -279,13 +330,14 @@ return picked
       let job = typeof current === "string" ? held(current, worker) : undefined
       let fresh = false
       if (job === undefined && !drained) {
-        job = popFrom(redis, queues, { working, prefix, runAt, worker }, popped)
+        job = popFrom(redis, queues, { working, prefix, runAt, worker }, popped, limits)
         fresh = true
         if (job === undefined) drained = true
       }
       if (job !== undefined) picked.push([i, job, fresh])
     }
-    rewake(redis, wakeKey, prefix, popped)
-    return encodeBySlot(picked)
+    rewake(redis, wakeKey, prefix, popped, limits)
+    const reply = encodeBySlot(picked) as ReadonlyArray<Reply>
+    return limits.count > 0 ? [...reply, limits.wait] : reply
   }
 })

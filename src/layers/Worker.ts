@@ -30,6 +30,7 @@
  */
 import { hostname } from "node:os"
 import { Cause, Clock, Context, Deferred, Duration, Effect, Exit, Fiber, Layer, LogLevel, PubSub, Queue, Result, Schedule, Semaphore, Tracer } from "effect"
+import type * as Action from "../domain/Action.ts"
 import { type CorruptPayload, UnknownAction } from "../domain/Errors.ts"
 import * as Job from "../domain/Job.ts"
 import * as Outcome from "../domain/Outcome.ts"
@@ -37,6 +38,7 @@ import * as Resque from "../domain/Resque.ts"
 import type { Entry } from "../internal/ActionEntry.ts"
 import * as Completion from "../internal/Completion.ts"
 import type { Connection } from "../internal/Connection.ts"
+import * as Limits from "../internal/Limits.ts"
 import * as Pick from "../internal/Pick.ts"
 import * as Retry from "../internal/Retry.ts"
 import * as RunOutcome from "../internal/RunOutcome.ts"
@@ -72,6 +74,12 @@ export interface Options {
    * unregistered, and their running jobs failed as `Resque::DirtyExit`, by every Ruby worker that starts.
    */
   readonly name?: string
+  /**
+   * Rate limits and global concurrency per queue (`{ mail: { rate: { limit: 10, per: "1 second" } } }`),
+   * across every worker that is given the same limits; actions have their own (`Action.limit`). A job over a
+   * limit waits in its queue. See docs/schedules-and-limits.md.
+   */
+  readonly queueLimits?: Readonly<Record<string, Action.Limit>>
 }
 
 /**
@@ -229,6 +237,9 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
   const debug = yield* LogLevel.isEnabled("Debug")
   const settings = settingsOf(options)
   const { names, queues, queuesString } = settings
+  const limits = Limits.make({ entries: registry.entries.values(), queues: options.queueLimits ?? {}, pingMillis: settings.pingMillis })
+  /** What the pick scripts get to apply the limits at `now` (nothing when there are none). */
+  const limitsAt = (now: number) => (limits === Limits.none ? undefined : { limits, now })
   const events = yield* PubSub.unbounded<JobEvent>()
   const stop = yield* Deferred.make<void>()
   // the wake-up wait blocks its connection: it gets one of its own (without one, the pool polls)
@@ -252,7 +263,11 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
   const nowSeconds = Effect.map(Clock.currentTimeMillis, (now) => Math.round(now / 1000))
 
   const register = Effect.flatMap(nowSeconds, (seconds) => redis.eval(WorkerScripts.register, pool(seconds)))
-  const pingAll = Effect.flatMap(nowSeconds, (seconds) => redis.eval(WorkerScripts.ping, pool(seconds)))
+  const pingOnly = Effect.flatMap(nowSeconds, (seconds) => redis.eval(WorkerScripts.ping, pool(seconds)))
+  // the concurrency slots the pool's workers hold are renewed with their pings
+  const pingAll = Limits.holdsSlots(limits)
+    ? Effect.andThen(pingOnly, Effect.flatMap(Clock.currentTimeMillis, (now) => redis.eval(Limits.renew, { keys, limits, names, now })))
+    : pingOnly
   const unregister = redis.multi(names.flatMap((name) => Completion.unregister(keys, name, queuesString)))
 
   // Effect's default tracer exports nothing: without a tracing backend a job's span is work nobody observes
@@ -305,6 +320,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
     ]
     if (job !== undefined) {
       writes.push(...WorkerMiddleware.writes(middlewares, { job, outcome, worker }, { keys, now: end }))
+      if (limits !== Limits.none) writes.push(...Limits.release(keys, limits, { queue, action: job.action, worker }))
       const token = job.meta.recurrence
       if (token !== undefined && entry?.recurrence !== undefined) {
         const chain = { action: job.action, queue: entry.queue, inputs: job.inputs, recurrence: entry.recurrence }
@@ -320,7 +336,10 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
     }
   }
 
-  const completeMany = (plans: ReadonlyArray<Completion.Plan>) => redis.eval(Completion.completeMany, { keys, plans, queues })
+  const completeMany = (plans: ReadonlyArray<Completion.Plan>) =>
+    limits === Limits.none
+      ? redis.eval(Completion.completeMany, { keys, plans, queues })
+      : Effect.flatMap(Clock.currentTimeMillis, (now) => redis.eval(Completion.completeMany, { keys, plans, queues, limits: limitsAt(now) }))
 
   // a job that ran must not be reported twice: retry the bookkeeping write, never the job. Keep trying
   // through a Redis outage (up to 5 minutes) unless the pool is stopping: a completion given up leaves the
@@ -437,7 +456,10 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
       })
     )
 
-  /** Fills idle slots with one script call; answers how many slots it could not fill (the queues are empty). */
+  /**
+   * Fills idle slots with one script call; answers how many slots it could not fill (the queues are empty,
+   * or held back by a limit) and how long until a rate limit allows the next run (-1: none held one back).
+   */
   const fill = (idle: Set<number>) =>
     Effect.gen(function*() {
       const now = yield* Clock.currentTimeMillis
@@ -446,25 +468,29 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
       const asked = waiting.map((slot, i): Pick.IdleSlot => ({ working: slot.working, worker: slot.name, runAt: runAts[i]!, mayHold: slot.mayHold }))
       // until the answer arrives, the pick may have stored a job in any of these records
       for (const slot of waiting) slot.mayHold = true
-      const picked = yield* redis.eval(Pick.pickMany, { keys, queues, slots: asked })
+      const picked = yield* redis.eval(Pick.pickMany, { keys, queues, slots: asked, limits: limitsAt(now) })
       for (const slot of waiting) slot.mayHold = false
-      for (const [position, handed] of picked) {
+      for (const [position, handed] of picked.bySlot) {
         const slot = waiting[position]!
         idle.delete(slot.index)
         // counted busy from the moment it is picked: the slot takes it from its inbox a turn later
         state.busy++
         yield* Queue.offer(slot.inbox, Pick.pickedFor(handed, { runAt: runAts[position]!, worker: slot.name }))
       }
-      return idle.size
+      return { idle: idle.size, waitMs: picked.waitMs }
     })
 
   /**
-   * Blocks until a job is pushed (the wake-up marker) or the poll interval passes. The dispatcher is
-   * interrupted here when the pool stops.
+   * Blocks until a job is pushed (the wake-up marker) or the poll interval passes (or, when a rate limit held
+   * a queue back, until it allows the next run, if sooner). The dispatcher is interrupted here when the pool
+   * stops.
    */
-  const awaitWork = blocking === undefined
-    ? Effect.sleep(settings.pollMillis)
-    : blocking.send("bzpopmin", keys.wake, settings.pollMillis / 1000).pipe(Effect.catch(() => Effect.sleep(settings.pollMillis)))
+  const awaitWork = (waitMs: number) => {
+    const millis = waitMs >= 0 ? Math.min(Math.max(waitMs, 1), settings.pollMillis) : settings.pollMillis
+    return blocking === undefined
+      ? Effect.sleep(millis)
+      : blocking.send("bzpopmin", keys.wake, millis / 1000).pipe(Effect.catch(() => Effect.sleep(millis)))
+  }
 
   /** Waits after a failed pick, longer each time (up to 2 s). */
   const backOff = (failures: number) => Effect.sleep(Math.min(Math.max(settings.pollMillis, 50) * 2 ** failures, 2000))
@@ -488,7 +514,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
         continue
       }
       failures = 0
-      if (left.success > 0) yield* awaitWork
+      if (left.success.idle > 0) yield* awaitWork(left.success.waitMs)
     }
   })
 
