@@ -7,6 +7,7 @@ import { hostname } from "node:os"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Latch, Option, PubSub } from "effect"
 import { Scheduler as NodeResqueScheduler } from "node-resque"
+import * as FanOut from "../src/domain/FanOut.ts"
 import { Actions } from "../src/layers/Actions.ts"
 import * as JobScheduler from "../src/layers/JobScheduler.ts"
 import { Operations } from "../src/layers/Operations.ts"
@@ -14,6 +15,7 @@ import { Redis } from "../src/layers/Redis.ts"
 import * as Worker from "../src/layers/Worker.ts"
 import { pushPayloads, redisCall, takeEventsWithin, waitUntil } from "./support/app.ts"
 import { backends, real } from "./support/backends.ts"
+import { app as fanOutApp, finished, square } from "./support/fanOutApp.ts"
 import { nodeResqueConnection } from "./support/nodeResque.ts"
 import {
   failedRecords,
@@ -220,3 +222,53 @@ describe(`mixed fleet: a plain node-resque scheduler holding the leader lock (${
       assert.strictEqual(yield* redisCall((client) => client.get(keys.leaderLock)), "node-resque-scheduler")
     }).pipe(Effect.scoped, Effect.provide(opsApp(real.layer()))))
 })
+
+for (const backend of backends) {
+  describe(`mixed fleet: fan-outs whose children other clients take (${backend.name})`, () => {
+    it.live("with a deadline, children a foreign worker took or resque-web removed count as failed and onComplete fires, not before", () =>
+      Effect.gen(function*() {
+        const actions = yield* Actions
+        const startedAt = Date.now()
+        const started = yield* actions.fanOut([
+          FanOut.job(square, { n: 2 }, { queue: "fan" }),
+          FanOut.job(square, { n: 3 }, { queue: "ruby" }),
+          FanOut.job(square, { n: 4 }, { queue: "ruby" })
+        ], { deadline: "1 second", onComplete: finished })
+        // a Ruby worker pops one child (`Resque.pop`) and runs it; resque-web's "Remove Queue" drops the other
+        yield* redisCall(async (client, keys) => {
+          await client.lpop(keys.key("queue", "ruby"))
+          await client.del(keys.key("queue", "ruby"))
+          await client.srem(keys.key("queues"), "ruby")
+        })
+        yield* JobScheduler.make({ pollInterval: "100 millis" })
+        const worker = yield* Worker.make({ queues: ["fan", "done"], concurrency: 2 })
+        const events = yield* PubSub.subscribe(worker.events)
+        const completion = yield* Effect.gen(function*() {
+          while (true) {
+            const [event] = yield* takeEventsWithin(events, 1)
+            if (event?.job?.action === "finished") return event
+          }
+        })
+        assert.isAtLeast(Date.now() - startedAt, 1000, "onComplete fired before the deadline")
+        assert.deepStrictEqual(completion.outcome._tag === "Success" ? JSON.parse(completion.outcome.result) : null, {
+          fanOutId: started.fanOutId,
+          total: 3,
+          completed: 1,
+          failed: 2
+        })
+        const status = yield* actions.fanOutStatus(started)
+        assert.deepStrictEqual([status.completed, status.failed, status.pending], [1, 2, 0])
+        assert.deepStrictEqual(status.errors.map((e) => [e.index, e.action, e.inputs, e.exception]), [[1, "square", null, "FanOutDeadline"], [2, "square", null, "FanOutDeadline"]])
+        assert.match(status.errors[0]?.error ?? "", /no outcome within the fan-out's deadline of 1s/)
+        assert.deepStrictEqual(yield* redisCall((client, keys) => client.zrange(keys.key("fanout_deadlines"), 0, -1)), [])
+      }).pipe(Effect.scoped, Effect.provide(fanOutApp(backend.layer()))))
+
+    it.live("a deadline beyond resultTtl is refused before anything is written", () =>
+      Effect.gen(function*() {
+        const actions = yield* Actions
+        const error = yield* Effect.flip(actions.fanOut(square, [{ n: 1 }], { deadline: "10 minutes", resultTtl: "5 minutes" }))
+        assert.deepStrictEqual([error._tag, error._tag === "FanOutInvalidOptions" ? error.option : ""], ["FanOutInvalidOptions", "resultTtl"])
+        assert.deepStrictEqual(yield* redisCall((client, keys) => client.llen(keys.key("queue", "fan"))), 0)
+      }).pipe(Effect.provide(fanOutApp(backend.layer()))))
+  })
+}

@@ -11,6 +11,7 @@ import * as Keys from "../src/domain/Keys.ts"
 import * as Completion from "../src/internal/Completion.ts"
 import type { Command } from "../src/internal/Connection.ts"
 import * as Enqueue from "../src/internal/Enqueue.ts"
+import * as FanOutDeadline from "../src/internal/FanOutDeadline.ts"
 import * as FanOutScripts from "../src/internal/FanOutScripts.ts"
 import * as Limits from "../src/internal/Limits.ts"
 import * as OperationsPageScripts from "../src/internal/OperationsPageScripts.ts"
@@ -347,6 +348,26 @@ const cases: ReadonlyArray<Case> = [
   scriptCase("recurring ensure: a resumed action starts again", Recurring.ensure, (keys) => [["set", keys.recurringStopped("tick"), "1"]], (keys) => ({
     keys, starts: [{ chain, token: "a" }], clearStopped: true, now: 1_764_000_000_000
   })),
+
+  scriptCase("fan-out deadline: overdue fan-outs end (children without an outcome failed, onComplete pushed); a later own deadline is put back; done or gone ones dropped", FanOutDeadline.endOverdue, (keys) => {
+    const overdue = (id: string, deadline: number): ReadonlyArray<Command> => [
+      ["hset", keys.fanOut(id), "deadline", deadline, "deadlineOutcome", FanOutDeadline.outcome(["add"], "1s")],
+      ["zadd", keys.fanOutDeadlines, 5000, id]
+    ]
+    return [
+      ...fanOutMeta(keys, "f1", 3),
+      ...overdue("f1", 5000),
+      ["hset", keys.fanOutOutcomes("f1"), "1", ok(1)],
+      ["hincrby", keys.fanOut("f1"), "completed", 1],
+      ...fanOutMeta(keys, "f2", 2),
+      ...overdue("f2", 9000),
+      ...fanOutMeta(keys, "f3", 1),
+      ...overdue("f3", 5000),
+      ["hset", keys.fanOut("f3"), "done", 1],
+      ["zadd", keys.fanOutDeadlines, 5000, "gone"],
+      ["zadd", keys.fanOutDeadlines, 99_000, "later"]
+    ]
+  }, (keys) => ({ keys, now: 6000, limit: 20 })),
 
   scriptCase("leader: a free lock is taken", SchedulerScripts.lead, () => [], (keys) => ({ keys, name: "s1", seconds: 60 })),
   scriptCase("leader: the holder renews it", SchedulerScripts.lead, (keys) => [["set", keys.leaderLock, "s1", "EX", 5]], (keys) => ({ keys, name: "s1", seconds: 60 })),

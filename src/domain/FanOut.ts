@@ -56,6 +56,16 @@ export interface Options {
    */
   readonly resultTtl?: Duration.Input
   /**
+   * A bounded end: once this long has passed since the fan-out started, every child without an outcome
+   * counts as failed (exception `FanOutDeadline`, with the reason; `inputs: null`, since they travelled only
+   * in the job) and `onComplete` fires, whoever drained the children's queue. A child taken by another
+   * Resque client's worker, or removed with resque-web's "Remove Queue", is never recorded otherwise. The
+   * scheduler holding the duties lock does it, within a poll of the deadline (a `JobScheduler` must run); a
+   * child that finishes later still moves to `completed`, but `onComplete` has fired. Default: none.
+   * `resultTtl` then defaults to the deadline plus 10 minutes, and must exceed it.
+   */
+  readonly deadline?: Duration.Input
+  /**
    * An action enqueued exactly once, when the last child has an outcome (failed ones included). It receives
    * {@link Completion} (`fanOutId`, `total`, `completed`, `failed`) merged over `inputs`.
    */

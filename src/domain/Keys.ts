@@ -48,6 +48,8 @@ export interface Keys {
   readonly recurringStopped: (action: string) => string
   readonly fanOut: (id: string) => string
   readonly fanOutOutcomes: (id: string) => string
+  /** Fan-outs with a deadline, by deadline (epoch ms): what the scheduler ends when they are overdue. */
+  readonly fanOutDeadlines: string
 }
 
 /**
@@ -93,6 +95,7 @@ export const make = (namespace: string): Keys => {
     recurring: (action) => key("recurring", action),
     recurringStopped: (action) => key("recurring", action, "stopped"),
     fanOut: (id) => key("fanout", id),
-    fanOutOutcomes: (id) => key("fanout", id, "outcomes")
+    fanOutOutcomes: (id) => key("fanout", id, "outcomes"),
+    fanOutDeadlines: key("fanout_deadlines")
   }
 }

@@ -16,6 +16,7 @@ import * as Job from "../domain/Job.ts"
 import type { Keys } from "../domain/Keys.ts"
 import type { Entry } from "./ActionEntry.ts"
 import type { Connection } from "./Connection.ts"
+import * as FanOutDeadline from "./FanOutDeadline.ts"
 import * as FanOutScripts from "./FanOutScripts.ts"
 
 /** Why a whole fan-out was refused (nothing written). @category errors */
@@ -243,7 +244,11 @@ const prepareChildren = (
  */
 export const fanOut = (context: Context, jobs: ReadonlyArray<FanOut.Job>, options: FanOut.Options = {}) =>
   Effect.gen(function*() {
-    const ttlMillis = yield* millis("resultTtl", options.resultTtl, defaultTtl)
+    const deadlineMillis = options.deadline === undefined ? undefined : yield* millis("deadline", options.deadline, 0)
+    const ttlMillis = yield* millis("resultTtl", options.resultTtl, defaultTtl + (deadlineMillis ?? 0))
+    if (deadlineMillis !== undefined && ttlMillis <= deadlineMillis) {
+      return yield* new FanOut.FanOutInvalidOptions({ option: "resultTtl", detail: "must exceed the deadline, or the fan-out expires before it" })
+    }
     const batchSize = yield* count("batchSize", options.batchSize, 100)
     const concurrency = yield* count("concurrency", options.concurrency, 4)
     const entries = new Map<string, Entry>()
@@ -269,7 +274,11 @@ export const fanOut = (context: Context, jobs: ReadonlyArray<FanOut.Job>, option
       actions: JSON.stringify(actionNames),
       queues: JSON.stringify(queues),
       createdAt: now,
-      ...(completion === undefined ? {} : { onComplete: completion.prefix, onCompleteQueue: completion.queue })
+      ...(completion === undefined ? {} : { onComplete: completion.prefix, onCompleteQueue: completion.queue }),
+      ...(deadlineMillis === undefined ? {} : {
+        deadline: now + deadlineMillis,
+        deadlineOutcome: FanOutDeadline.outcome(actionNames, Duration.format(Duration.millis(deadlineMillis)))
+      })
     }
     const result = (enqueued: number): FanOut.FanOutResult => ({ fanOutId, actionNames, queues, total: children.length, enqueued, errors })
     const conflict = (existing: number) =>
@@ -292,6 +301,8 @@ export const fanOut = (context: Context, jobs: ReadonlyArray<FanOut.Job>, option
 
     // The meta hash rides in the first batch, and that batch lands before any other is sent: no child can
     // finish before its fan-out exists (it would be recorded as expired, and the fan-out would never finish).
+    // the deadline's entry goes first: a fan-out that exists has it (a late entry only makes the check later)
+    if (deadlineMillis !== undefined) yield* context.redis.send("zadd", context.keys.fanOutDeadlines, now + deadlineMillis, fanOutId)
     const [first, ...rest] = Arr.chunksOf(children, batchSize)
     const firstOutcome = yield* writeBatch(context, fanOutId, first!, ttlMillis, { meta, total: children.length })
     if (firstOutcome.conflict !== undefined) return yield* conflict(firstOutcome.conflict)

@@ -5,9 +5,9 @@
  * (atomically, a batch per script call). This runtime's own duties are not node-resque's to do, and a plain
  * node-resque scheduler holding the leader lock must not stop them: they run under a second lock, the
  * duties lock, which only our schedulers take (both locks in one script call per poll). Its holder starts
- * recurring actions that have no live copy and reclaims the jobs of workers that stopped pinging (retried
+ * recurring actions that have no live copy, reclaims the jobs of workers that stopped pinging (retried
  * under the action's policy, or failed with "worker died"; recorded through the worker middlewares, so into
- * its fan-out).
+ * its fan-out), and ends fan-outs whose deadline passed (`internal/FanOutDeadline.ts`).
  *
  * Closing the scope stops polling and releases the leader lock within `stopTimeout` (1 s by default), even
  * when Redis is unreachable.
@@ -19,6 +19,7 @@ import { Clock, Context, Duration, Effect, Fiber, Layer, Schedule, Semaphore } f
 import type { RedisError } from "../domain/Errors.ts"
 import * as ActionEntry from "../internal/ActionEntry.ts"
 import * as Enqueue from "../internal/Enqueue.ts"
+import * as FanOutDeadline from "../internal/FanOutDeadline.ts"
 import * as OperationsRecurring from "../internal/OperationsRecurring.ts"
 import * as Recurring from "../internal/Recurring.ts"
 import * as SchedulerReclaim from "../internal/SchedulerReclaim.ts"
@@ -148,8 +149,8 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
   const warn = (what: string) => (error: RedisError) => Effect.logWarning(what, error)
 
   /**
-   * One poll: take or renew the locks; as the leader, promote; with the duties, start recurring actions and
-   * reclaim dead workers.
+   * One poll: take or renew the locks; as the leader, promote; with the duties, start recurring actions,
+   * reclaim dead workers and end overdue fan-outs.
    */
   const poll = Effect.gen(function*() {
     const held = yield* lead
@@ -162,6 +163,10 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
           Effect.logWarning(`reclaimed dead worker ${r.worker}`, r.action === undefined ? "idle" : `${r.action}: ${r.retried ? "re-enqueued" : "failed"}`), { discard: true })
       ),
       Effect.catch(warn("could not reclaim dead workers"))
+    )
+    yield* FanOutDeadline.endOverdueFanOuts(redis, keys).pipe(
+      Effect.tap((ended) => ended > 0 ? Effect.logWarning(`ended ${ended} fan-out(s) at their deadline`) : Effect.void),
+      Effect.catch(warn("could not end overdue fan-outs"))
     )
   }).pipe(Effect.catch(warn("scheduler poll failed")))
 
