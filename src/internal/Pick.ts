@@ -1,7 +1,8 @@
 /**
  * Picking up jobs: one script pops the first jobs of a worker pool's queues, in order (left to right; `*`
- * expands to every known queue, sorted; paused queues, `Keys.paused`, are skipped), one for each idle slot, and stores each slot's "working on" record
- * in the same atomic step, as node-resque's `popAndStoreJob` does for one worker, so a worker that dies
+ * expands to every known queue, sorted; paused queues, `Keys.paused`, are skipped; rate limits and global
+ * concurrency, `Limits`, are checked and taken), one for each idle slot, and stores each slot's "working on"
+ * record in the same atomic step, as node-resque's `popAndStoreJob` does for one worker, so a worker that dies
  * mid-job is found by the dead-worker check and no popped job is ever invisible. A slot whose record still
  * holds a job gets that job back instead of a new one: a pick re-sent after a dropped connection never
  * loses the job it already popped.
