@@ -244,6 +244,23 @@ for (const backend of backends) {
         assert.strictEqual(yield* queueLength("math"), 0)
       }).pipe(Effect.provide(app())))
 
+    it.live("the same job at the same second twice is written once, and the second call says alreadyScheduled", () =>
+      Effect.gen(function*() {
+        const actions = yield* Actions
+        const second = Math.round(Date.now() / 1000) + 3600
+        const first = yield* actions.enqueueAt(second * 1000, add, { a: 1 })
+        // 300 ms later is the same second once rounded
+        const again = yield* actions.enqueueAt(second * 1000 + 300, add, { a: 1 })
+        assert.deepStrictEqual([first.alreadyScheduled, again.alreadyScheduled, first.at, again.at], [false, true, second * 1000, second * 1000])
+        // other inputs, or another second, are other jobs
+        const other = yield* actions.enqueueAt(second * 1000, add, { a: 2 })
+        const later = yield* actions.enqueueAt((second + 1) * 1000, add, { a: 1 })
+        assert.deepStrictEqual([other.alreadyScheduled, later.alreadyScheduled], [false, false])
+        const state = yield* Effect.flatMap(Redis, (redis) =>
+          redis.multi([["lrange", redis.keys.delayed(second), 0, -1], ["zcard", redis.keys.delayedSchedule]]))
+        assert.deepStrictEqual(state, [[first.payload, other.payload], 2])
+      }).pipe(Effect.provide(app())))
+
     it.live("an invalid time (NaN, Infinity, an invalid Date) is a typed error and writes nothing", () =>
       Effect.gen(function*() {
         const actions = yield* Actions

@@ -432,6 +432,12 @@ const cases: ReadonlyArray<Case> = [
   scriptCase("take failed: nothing matches, nothing written", OperationsPageScripts.takeFailed, (keys) => [["rpush", keys.failed, "r0"]], (keys) => ({
     keys, tombstone: "taken:t", records: [{ index: 0, record: "other" }]
   })),
+  scriptCase("schedule once: a job not scheduled at that second is written", Enqueue.scheduleOnce, (keys) => [...Enqueue.pushAt(keys, 10_000, "other")], (keys) => ({
+    keys, timestampMs: 10_000, payload: "job"
+  })),
+  scriptCase("schedule once: the same job at the same second writes nothing", Enqueue.scheduleOnce, (keys) => [...Enqueue.pushAt(keys, 10_000, "job")], (keys) => ({
+    keys, timestampMs: 10_200, payload: "job"
+  })),
   scriptCase("take delayed: run now moves one copy onto its queue; the second and timestamps stay for the other copy", OperationsPageScripts.takeDelayed, (keys) => [
     ...Enqueue.pushAt(keys, 10_000, "p"),
     ...Enqueue.pushAt(keys, 10_000, "p"),
@@ -460,7 +466,7 @@ describe("scripts and their twins", () => {
   }
 
   it("every script of the runtime has conformance cases", () => {
-    const modules = [Completion, FanOutScripts, Limits, OperationsScripts, OperationsPageScripts, Pick, Recurring, SchedulerScripts, WorkerScripts]
+    const modules = [Completion, Enqueue, FanOutScripts, Limits, OperationsScripts, OperationsPageScripts, Pick, Recurring, SchedulerScripts, WorkerScripts]
     const scripts = modules.flatMap((module) =>
       Object.values(module).filter((value): value is Script<never, unknown> =>
         typeof value === "object" && value !== null && "lua" in value && "twin" in value)

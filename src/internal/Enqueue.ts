@@ -10,6 +10,7 @@
  */
 import type { Keys } from "../domain/Keys.ts"
 import type { Arg } from "./Connection.ts"
+import * as Script from "./Script.ts"
 
 /** A command that writes a job. */
 export type JobWrite = readonly [command: "sadd" | "rpush" | "zadd", ...args: ReadonlyArray<Arg>]
@@ -58,3 +59,40 @@ export const pushAt = (keys: Keys, timestampMs: number, payload: string): Readon
 /** The commands that schedule `payload` to run no earlier than `timestampMs` (see {@link notBeforeSecond}). */
 export const pushNotBefore = (keys: Keys, timestampMs: number, payload: string): ReadonlyArray<JobWrite> =>
   pushAtSecond(keys, notBeforeSecond(timestampMs), payload)
+
+/**
+ * Schedules `payload` at a second unless the very same payload is already scheduled at that second (the
+ * `timestamps:<payload>` set says so): node-resque's `enqueueAt` refuses that second copy; this answers whether
+ * it was written, in one atomic step.
+ *
+ * @category scripts
+ */
+export const scheduleOnce = Script.make({
+  name: "scheduleOnce",
+  lua: String.raw`
+local delayed, timestamps, schedule = KEYS[1], KEYS[2], KEYS[3]
+local payload, seconds = ARGV[1], ARGV[2]
+local member = 'delayed:' .. seconds
+if redis.call('sismember', timestamps, member) == 1 then return 0 end
+redis.call('rpush', delayed, payload)
+redis.call('sadd', timestamps, member)
+redis.call('zadd', schedule, seconds, seconds)
+return 1
+`,
+  encode: (input: { readonly keys: Keys; readonly timestampMs: number; readonly payload: string }) => {
+    const seconds = delayedSecond(input.timestampMs)
+    return {
+      keys: [input.keys.delayed(seconds), input.keys.timestamps(input.payload), input.keys.delayedSchedule],
+      args: [input.payload, seconds]
+    }
+  },
+  decode: (reply) => reply === 1,
+  twin: (redis, [delayed = "", timestamps = "", schedule = ""], [payload = "", seconds = ""]) => {
+    const member = `delayed:${seconds}`
+    if (redis.call("sismember", timestamps, member) === 1) return 0
+    redis.call("rpush", delayed, payload)
+    redis.call("sadd", timestamps, member)
+    redis.call("zadd", schedule, seconds, seconds)
+    return 1
+  }
+})

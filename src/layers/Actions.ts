@@ -66,6 +66,19 @@ export interface PreparedJob {
 }
 
 /**
+ * A job scheduled for later: the second it is filed under (Resque rounds to the second; `at` in ms) and
+ * whether this very job (same payload) was already scheduled at that second, in which case nothing was
+ * written. node-resque refuses that second copy with an error; here scheduling is idempotent per second and
+ * says so.
+ *
+ * @category models
+ */
+export interface ScheduledJob extends PreparedJob {
+  readonly at: number
+  readonly alreadyScheduled: boolean
+}
+
+/**
  * The Actions service.
  *
  * @category services
@@ -76,15 +89,18 @@ export class Actions extends Context.Service<Actions, {
     <I, IE, A, E, R>(action: Action.Action<I, IE, A, E, R>, inputs: IE, options?: EnqueueOptions): Effect.Effect<PreparedJob, EnqueueError>
     (action: string, inputs: unknown, options?: EnqueueOptions): Effect.Effect<PreparedJob, EnqueueError>
   }
-  /** Like `enqueue`, to run at a time (epoch ms or Date; Resque rounds to the second). */
+  /**
+   * Like `enqueue`, to run at a time (epoch ms or Date; Resque rounds to the second). The same job (same
+   * payload) scheduled again at the same second is not written twice: `alreadyScheduled` says so.
+   */
   readonly enqueueAt: {
-    <I, IE, A, E, R>(at: number | Date, action: Action.Action<I, IE, A, E, R>, inputs: IE, options?: EnqueueOptions): Effect.Effect<PreparedJob, EnqueueError>
-    (at: number | Date, action: string, inputs: unknown, options?: EnqueueOptions): Effect.Effect<PreparedJob, EnqueueError>
+    <I, IE, A, E, R>(at: number | Date, action: Action.Action<I, IE, A, E, R>, inputs: IE, options?: EnqueueOptions): Effect.Effect<ScheduledJob, EnqueueError>
+    (at: number | Date, action: string, inputs: unknown, options?: EnqueueOptions): Effect.Effect<ScheduledJob, EnqueueError>
   }
   /** Like `enqueue`, to run after a delay. */
   readonly enqueueIn: {
-    <I, IE, A, E, R>(delay: Duration.Input, action: Action.Action<I, IE, A, E, R>, inputs: IE, options?: EnqueueOptions): Effect.Effect<PreparedJob, EnqueueError>
-    (delay: Duration.Input, action: string, inputs: unknown, options?: EnqueueOptions): Effect.Effect<PreparedJob, EnqueueError>
+    <I, IE, A, E, R>(delay: Duration.Input, action: Action.Action<I, IE, A, E, R>, inputs: IE, options?: EnqueueOptions): Effect.Effect<ScheduledJob, EnqueueError>
+    (delay: Duration.Input, action: string, inputs: unknown, options?: EnqueueOptions): Effect.Effect<ScheduledJob, EnqueueError>
   }
   /**
    * Runs an action in the caller's fiber: decodes the inputs, runs it under its `timeout` (`JobTimedOut` past
@@ -190,7 +206,11 @@ export const make = (options: Options = {}) =>
       if (!Number.isFinite(millis)) {
         return Effect.fail(new InvalidInputs({ action: nameOf(action), detail: `invalid time to run at: ${String(at)}` }))
       }
-      return Effect.tap(prepare(action, inputs, options), (job) => redis.multi(Enqueue.pushAt(keys, millis, job.payload)))
+      return Effect.flatMap(prepare(action, inputs, options), (job) =>
+        Effect.map(
+          redis.eval(Enqueue.scheduleOnce, { keys, timestampMs: millis, payload: job.payload }),
+          (written): ScheduledJob => ({ ...job, at: Enqueue.delayedSecond(millis) * 1000, alreadyScheduled: !written })
+        ))
     }
 
     const enqueueIn = (delay: Duration.Input, action: ActionRef, inputs: unknown, options?: EnqueueOptions) =>
