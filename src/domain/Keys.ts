@@ -42,6 +42,11 @@ export interface Keys {
    * it with the queues they pick from, so a paused queue keeps its jobs and costs no round trip.
    */
   readonly paused: string
+  /**
+   * Each worker's ping interval in ms (a hash: worker name -> ms), a key of our own, written when a pool
+   * registers: a scheduler never takes a worker for dead before three of its own ping intervals passed.
+   */
+  readonly pingIntervals: string
   /** Token of the live copy of a recurring action (absent: none is waiting or running). */
   readonly recurring: (action: string) => string
   /** Set while a recurring action is stopped, so the leader does not start it again. */
@@ -92,6 +97,7 @@ export const make = (namespace: string): Keys => {
     dutiesLock: key("duties_lock"),
     wake: key("wake"),
     paused: key("paused"),
+    pingIntervals: key("ping_intervals"),
     recurring: (action) => key("recurring", action),
     recurringStopped: (action) => key("recurring", action, "stopped"),
     fanOut: (id) => key("fanout", id),

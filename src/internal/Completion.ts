@@ -40,7 +40,7 @@ export interface CompletedJob {
 }
 
 /** The plain commands a write may be. */
-export type WriteCommand = "incrby" | "hincrby" | "rpush" | "sadd" | "srem" | "del" | "set" | "hset" | "hdel" | "pexpire" | "zadd" | "zrem"
+export type WriteCommand = "incrby" | "hincrby" | "rpush" | "ltrim" | "sadd" | "srem" | "del" | "set" | "hset" | "hdel" | "pexpire" | "zadd" | "zrem"
 
 /** A write that is a plain Redis command (also valid in a MULTI). */
 export type PlainWrite = readonly [command: WriteCommand, ...args: ReadonlyArray<Arg>]
@@ -142,7 +142,8 @@ export const unregister = (keys: Keys, worker: string, queues: string): Readonly
   return [
     ["srem", keys.workers, id],
     ["del", keys.ping(worker), keys.working(worker, queues), keys.started(worker, queues), keys.stat("failed", worker), keys.stat("processed", worker), keys.stat("failed", id), keys.stat("processed", id)],
-    ["hdel", keys.heartbeats, id]
+    ["hdel", keys.heartbeats, id],
+    ["hdel", keys.pingIntervals, worker]
   ]
 }
 
@@ -181,7 +182,7 @@ export interface Plan {
   readonly next?: { readonly runAt: string } | undefined
 }
 
-const knownWrites = new Set<string>(["incrby", "hincrby", "rpush", "sadd", "srem", "del", "set", "hset", "hdel", "pexpire", "zadd", "zrem", "fanout", "recur"])
+const knownWrites = new Set<string>(["incrby", "hincrby", "rpush", "ltrim", "sadd", "srem", "del", "set", "hset", "hdel", "pexpire", "zadd", "zrem", "fanout", "recur"])
 
 /**
  * A batch's writes as a table of the distinct ones, and each completion's writes as positions (1-based) in
@@ -222,7 +223,7 @@ const writeTable = (lists: ReadonlyArray<ReadonlyArray<Write>>) => {
  * completions of one action writes its stats once, and the children of one fan-out are recorded together.
  */
 const luaWrites = String.raw`
-local known = { incrby = true, hincrby = true, rpush = true, sadd = true, srem = true, del = true, set = true, hset = true, hdel = true, pexpire = true, zadd = true, zrem = true, fanout = true, recur = true }
+local known = { incrby = true, hincrby = true, rpush = true, ltrim = true, sadd = true, srem = true, del = true, set = true, hset = true, hdel = true, pexpire = true, zadd = true, zrem = true, fanout = true, recur = true }
 local unpack = unpack or table.unpack
 local function readWrites(at)
   local n = tonumber(ARGV[at])

@@ -1,6 +1,6 @@
 /**
  * Reclaiming the jobs of dead workers. A worker that stops pinging for longer than the dead-worker timeout
- * is unregistered, and the job it was working on follows the same path as a job that failed: the action's
+ * (and than three of its own ping intervals) is unregistered, and the job it was working on follows the same path as a job that failed: the action's
  * retry policy re-enqueues it (attempt + 1, with the policy's delay), otherwise it is failed with "worker
  * died"; either way the outcome goes through the worker middlewares (its fan-out), in the same step.
  *
@@ -50,18 +50,35 @@ interface Stale {
   readonly pingSeconds: number
 }
 
-/** Registered workers whose ping is older than the timeout (a worker without a ping is left alone). */
+/** Pings a worker may miss before it is taken for dead, whatever the timeout. */
+export const missedPings = 3
+
+/**
+ * How long a worker may stay silent: the timeout, but never less than {@link missedPings} of the worker's own
+ * ping interval (recorded when it registered; unknown for other clients' workers), so a live worker that pings
+ * less often than the timeout is never reclaimed.
+ */
+export const silenceAllowed = (timeoutMillis: number, pingIntervalMillis: string | null | undefined): number => {
+  const interval = Number(pingIntervalMillis)
+  return Number.isFinite(interval) && interval > 0 ? Math.max(timeoutMillis, missedPings * interval) : timeoutMillis
+}
+
+/** Registered workers silent for longer than they may be (a worker without a ping is left alone). */
 const staleWorkers = (options: Options, now: number) =>
   Effect.gen(function*() {
     const { redis, keys } = options
     const workers = (yield* redis.send<ReadonlyArray<string>>("smembers", keys.workers)).map(Resque.workerMember)
     if (workers.length === 0) return []
-    const pings = yield* redis.send<ReadonlyArray<string | null>>("mget", ...workers.map((w) => keys.ping(w.name)))
+    const names = workers.map((w) => w.name)
+    const [pings, intervals] = (yield* redis.pipeline([
+      ["mget", ...names.map((name) => keys.ping(name))],
+      ["hmget", keys.pingIntervals, ...names]
+    ])) as readonly [ReadonlyArray<string | null>, ReadonlyArray<string | null>]
     return workers.flatMap((worker, i): ReadonlyArray<Stale> => {
       const ping = pings[i] ?? null
       const seconds = Resque.pingSeconds(ping)
       // node-resque's own workers ping only once started: no ping, no verdict
-      if (ping === null || seconds === undefined || now - seconds * 1000 <= options.timeoutMillis) return []
+      if (ping === null || seconds === undefined || now - seconds * 1000 <= silenceAllowed(options.timeoutMillis, intervals[i])) return []
       return [{ ...worker, ping, pingSeconds: seconds }]
     })
   })

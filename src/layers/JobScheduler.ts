@@ -40,7 +40,8 @@ export interface Options {
   readonly leaderLockTimeout?: Duration.Input
   /**
    * A worker silent for this long is considered dead: it is unregistered and its job reclaimed (see
-   * `retryStuckJobs`). Keep it well above the workers' ping interval. Default 1 hour.
+   * `retryStuckJobs`). Never less than three of that worker's own ping intervals (each pool records its
+   * interval when it registers), so a live worker is never taken for dead. Default 1 minute.
    */
   readonly stuckWorkerTimeout?: Duration.Input
   /**
@@ -103,7 +104,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
     keys,
     entries: registry.entries,
     middlewareWrites: (completed, now) => WorkerMiddleware.writes(middlewares, completed, { keys, now }),
-    timeoutMillis: Duration.toMillis(options.stuckWorkerTimeout ?? "1 hour"),
+    timeoutMillis: Duration.toMillis(options.stuckWorkerTimeout ?? "1 minute"),
     fallbackPolicy: options.retryStuckJobs
       ? { attempts: Math.max(1, options.stuckJobAttempts ?? 3), schedule: Schedule.spaced(0) }
       : undefined,

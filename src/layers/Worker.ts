@@ -262,7 +262,10 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
   const pool = (seconds: number): WorkerScripts.Pool => ({ keys, names, queues: queuesString, seconds })
   const nowSeconds = Effect.map(Clock.currentTimeMillis, (now) => Math.round(now / 1000))
 
-  const register = Effect.flatMap(nowSeconds, (seconds) => redis.eval(WorkerScripts.register, pool(seconds)))
+  // the ping interval beside the registration: dead-worker checks wait three of them (SchedulerReclaim)
+  const register = Effect.flatMap(nowSeconds, (seconds) => redis.eval(WorkerScripts.register, pool(seconds))).pipe(
+    Effect.andThen(redis.send("hset", keys.pingIntervals, ...names.flatMap((name) => [name, settings.pingMillis])))
+  )
   const pingOnly = Effect.flatMap(nowSeconds, (seconds) => redis.eval(WorkerScripts.ping, pool(seconds)))
   // the concurrency slots the pool's workers hold are renewed with their pings
   const pingAll = Limits.holdsSlots(limits)

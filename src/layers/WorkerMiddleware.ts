@@ -69,6 +69,7 @@ export const Write = {
   set: (key: string, value: string, options: { readonly ttlMillis?: number } = {}): Write =>
     options.ttlMillis === undefined ? ["set", key, value] : ["set", key, value, "PX", options.ttlMillis],
   rpush: (key: string, ...values: ReadonlyArray<string>): Write => ["rpush", key, ...values],
+  ltrim: (key: string, start: number, stop: number): Write => ["ltrim", key, start, stop],
   sadd: (key: string, ...members: ReadonlyArray<string>): Write => ["sadd", key, ...members],
   srem: (key: string, ...members: ReadonlyArray<string>): Write => ["srem", key, ...members],
   zadd: (key: string, score: number, member: string): Write => ["zadd", key, score, member],
@@ -128,6 +129,31 @@ export const fanOutRecorder: Middleware = {
       ? FanOut.encodeSuccess(job.action, job.inputs, outcome.result)
       : FanOut.encodeFailure(job.action, job.inputs, outcome)
     return [Completion.recordChild(keys, { fanOutId: fanOut, index, outcome: encoded, now, onlyIfAbsent: false })]
+  }
+}
+
+/**
+ * Keeps the failed list to its newest `maxCount` records: every job that fails for good trims the list in its
+ * own completion (`LTRIM failed -maxCount -1`, after its record is appended; O(records dropped)), so the list
+ * never grows past the bound and no sweep is needed. Not in the defaults (the failed list is kept whole, as
+ * Resque does); add it to the list in force:
+ *
+ * @example
+ * WorkerMiddleware.layer([...WorkerMiddleware.defaults, WorkerMiddleware.failedRetention({ maxCount: 10_000 })])
+ *
+ * @category middlewares
+ */
+export const failedRetention = (options: { readonly maxCount: number }): Middleware => {
+  const maxCount = Math.max(1, Math.floor(options.maxCount))
+  // one write per key, built once: every failure writes the same one
+  let trim: { readonly key: string; readonly write: Write } | undefined
+  return {
+    name: "failedRetention",
+    onComplete: ({ outcome }, { keys }) => {
+      if (outcome._tag === "Success" || !outcome.final) return []
+      if (trim?.key !== keys.failed) trim = { key: keys.failed, write: Write.ltrim(keys.failed, -maxCount, -1) }
+      return [trim.write]
+    }
   }
 }
 
