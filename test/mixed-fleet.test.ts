@@ -5,17 +5,18 @@
  */
 import { hostname } from "node:os"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Latch, Option, PubSub } from "effect"
-import { Scheduler as NodeResqueScheduler } from "node-resque"
+import { Effect, Latch, Option, PubSub, Schedule, Schema } from "effect"
+import { Scheduler as NodeResqueScheduler, Worker as NodeResqueWorker } from "node-resque"
+import * as Action from "../src/domain/Action.ts"
 import * as FanOut from "../src/domain/FanOut.ts"
 import { Actions } from "../src/layers/Actions.ts"
 import * as JobScheduler from "../src/layers/JobScheduler.ts"
 import { Operations } from "../src/layers/Operations.ts"
 import { Redis } from "../src/layers/Redis.ts"
 import * as Worker from "../src/layers/Worker.ts"
-import { pushPayloads, redisCall, takeEventsWithin, waitUntil } from "./support/app.ts"
+import { coreWith, pushPayloads, redisCall, takeEventsWithin, waitUntil } from "./support/app.ts"
 import { backends, real } from "./support/backends.ts"
-import { app as fanOutApp, finished, square } from "./support/fanOutApp.ts"
+import { app as fanOutApp, fanOutActions, finished, Odd, square } from "./support/fanOutApp.ts"
 import { nodeResqueConnection } from "./support/nodeResque.ts"
 import {
   failedRecords,
@@ -272,3 +273,72 @@ for (const backend of backends) {
       }).pipe(Effect.provide(fanOutApp(backend.layer()))))
   })
 }
+
+/** Tokens whose `plain` child has failed once (its retry then succeeds). */
+const failedOnce = new Set<string>()
+
+/** A child for queues other clients' workers consume: `args` stay exactly its inputs. */
+const plain = Action.make({
+  name: "plain",
+  description: "Doubles n; fails the first attempt of a token given `flaky`",
+  inputs: Schema.Struct({ n: Schema.Finite, flaky: Schema.optionalKey(Schema.String) }),
+  run: ({ n, flaky }) =>
+    Effect.suspend(() => {
+      if (flaky === undefined || failedOnce.has(flaky)) return Effect.succeed(n * 2)
+      failedOnce.add(flaky)
+      return Effect.fail(new Odd({ message: "first attempt" }))
+    }),
+  task: { queue: "ruby", plainArgs: true },
+  retry: { attempts: 2, schedule: Schedule.spaced(0) }
+})
+
+const plainApp = (backend: typeof real) => coreWith([...fanOutActions, plain], backend.layer())
+
+for (const backend of backends) {
+  describe(`mixed fleet: metadata beside args for actions other clients run (${backend.name})`, () => {
+    it.live("a plainArgs child's args are exactly its inputs; our worker still records it, and its retry keeps the metadata beside args", () =>
+      Effect.gen(function*() {
+        const actions = yield* Actions
+        const flaky = `flaky-${backend.name}`
+        const started = yield* actions.fanOut(plain, [{ n: 1 }, { n: 2, flaky }])
+        const raws = yield* redisCall((client, keys) => client.lrange<ReadonlyArray<string>>(keys.key("queue", "ruby"), 0, -1))
+        assert.deepStrictEqual(raws.map((raw) => JSON.parse(raw)), [
+          { class: "plain", queue: "ruby", args: [{ n: 1 }], _job: { fanOut: started.fanOutId, index: 0 } },
+          { class: "plain", queue: "ruby", args: [{ n: 2, flaky }], _job: { fanOut: started.fanOutId, index: 1 } }
+        ])
+        const worker = yield* Worker.make({ queues: ["ruby"], concurrency: 1 })
+        const events = yield* PubSub.subscribe(worker.events)
+        const ran = yield* takeEventsWithin(events, 3)
+        assert.deepStrictEqual(ran.map((e) => [e.job?.meta.index, e.job?.meta.attempt ?? 1, e.job?.metaBesideArgs, e.outcome._tag]), [
+          [0, 1, true, "Success"],
+          [1, 1, true, "Failure"],
+          [1, 2, true, "Success"]
+        ])
+        const status = yield* actions.awaitFanOut(started, { timeout: "5 seconds" })
+        assert.deepStrictEqual(status.results.map((r) => [r.index, r.result]), [[0, 2], [1, 4]])
+      }).pipe(Effect.scoped, Effect.provide(plainApp(backend))))
+  })
+}
+
+describe(`mixed fleet: a plainArgs job on a plain node-resque worker (${real.name} only)`, () => {
+  it.live("the foreign worker's job function gets exactly the inputs, no `_job`", () =>
+    Effect.gen(function*() {
+      const actions = yield* Actions
+      yield* actions.fanOut(plain, [{ n: 5 }], { deadline: "30 seconds" })
+      const connection = yield* nodeResqueConnection
+      const seen: Array<unknown> = []
+      const theirs = new NodeResqueWorker({ connection, queues: ["ruby"], timeout: 20 }, {
+        plain: { perform: async (...args: Array<unknown>) => void seen.push(args) }
+      })
+      theirs.on("error", () => {})
+      yield* Effect.acquireRelease(
+        Effect.promise(async () => {
+          await theirs.connect()
+          await theirs.start()
+        }),
+        () => Effect.promise(() => theirs.end())
+      )
+      yield* waitUntil("node-resque's worker to run the child", Effect.sync(() => seen.length), (n) => n >= 1)
+      assert.deepStrictEqual(seen, [[{ n: 5 }]])
+    }).pipe(Effect.scoped, Effect.provide(plainApp(real))))
+})

@@ -27,6 +27,17 @@ export interface Task {
   readonly cron?: string | Cron.Cron
   /** The IANA time zone of a `cron` string (`"Europe/Paris"`); default UTC. */
   readonly timeZone?: string
+  /**
+   * Keeps the job's `args` exactly the inputs: the runtime's metadata (`_job`: fan-out id and index, retry
+   * attempt) rides beside `args` in the payload (`{"class","queue","args","_job"}`) instead of inside the
+   * inputs object. For actions whose jobs another Resque client's worker may run: a Ruby job taking keyword
+   * arguments rejects the unknown `_job` key. Ruby Resque and node-resque ignore the extra payload key, and
+   * this runtime's workers read it in either place. What is lost: a worker of an earlier version of this
+   * runtime does not see metadata there (a fan-out child it runs is not recorded, a retry restarts its
+   * count), and a client that re-creates the job from `class` and `args` (Ruby's failed-job retry,
+   * resque-web's "Retry") drops it. Recurring copies keep their token inside the inputs. Default false.
+   */
+  readonly plainArgs?: boolean
 }
 
 /**

@@ -3,7 +3,8 @@
  * node-resque and Ruby Resque read and write. Runtime metadata (fan-out id, child index, attempt, recurrence
  * token) rides inside the inputs object under the reserved key `_job`, which the worker strips before the
  * Schema decode: the action never sees it, every Resque retry path keeps it, and a plain node-resque worker
- * still runs the job.
+ * still runs the job. For an action with `task.plainArgs` it rides beside `args` instead (`{"class",
+ * "queue", "args", "_job"}`), so `args` is exactly the inputs for a foreign worker; both places are read.
  *
  * @since 0.1.0
  */
@@ -42,20 +43,28 @@ export interface ParsedJob {
   readonly meta: JobMeta
   /** The raw `args` array, as Resque stores it. */
   readonly args: ReadonlyArray<unknown>
+  /** The metadata rode beside `args` (`plainArgs`): a copy (a retry) keeps it there. */
+  readonly metaBesideArgs?: true
 }
 
 const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
 
 /**
  * Serialises a job. Key order matches node-resque's `queue.encode`, so its `del`/`delDelayed`, which compare
- * whole payload strings, find our jobs.
+ * whole payload strings, find our jobs. With `besideArgs` the metadata is a payload key after `args`.
  *
  * @category constructors
  */
-export const encode = (queue: string, action: string, inputs: unknown, meta?: JobMeta): string => {
+export const encode = (queue: string, action: string, inputs: unknown, meta?: JobMeta, options?: { readonly besideArgs?: boolean | undefined }): string => {
   const hasMeta = meta !== undefined && Object.keys(meta).length > 0
+  if (hasMeta && options?.besideArgs === true) return JSON.stringify({ class: action, queue, args: [inputs], [META_KEY]: meta })
   const arg = hasMeta && isRecord(inputs) ? { ...inputs, [META_KEY]: meta } : inputs
   return JSON.stringify({ class: action, queue, args: [arg] })
+}
+
+const withoutMeta = (inputs: Record<string, unknown>): Record<string, unknown> => {
+  const { [META_KEY]: _meta, ...rest } = inputs
+  return rest
 }
 
 const readMeta = (u: unknown): JobMeta => {
@@ -83,6 +92,10 @@ export const fromObject = (job: unknown, fallbackQueue = ""): Result.Result<Pars
   if (!Array.isArray(args)) return Result.fail(new CorruptPayload({ detail: `"args" of ${action} is not an array` }))
   const queue = typeof job["queue"] === "string" ? job["queue"] : fallbackQueue
   const first: unknown = args[0]
+  if (isRecord(job[META_KEY])) {
+    const inputs = isRecord(first) && META_KEY in first ? withoutMeta(first) : first ?? {}
+    return Result.succeed({ action, queue, inputs, meta: readMeta(job[META_KEY]), args, metaBesideArgs: true })
+  }
   if (isRecord(first) && META_KEY in first) {
     const { [META_KEY]: meta, ...inputs } = first
     return Result.succeed({ action, queue, inputs, meta: readMeta(meta), args })

@@ -224,7 +224,7 @@ const prepareChildren = (
         continue
       }
       const queue = job.queue ?? entry.queue
-      const payload = Job.encode(queue, action, inputs, { fanOut: fanOutId, index })
+      const payload = Job.encode(queue, action, inputs, { fanOut: fanOutId, index }, { besideArgs: entry.action.task?.plainArgs })
       const bytes = Buffer.byteLength(payload)
       if (bytes > limit) {
         errors.push({ index, action, reason: "PayloadTooLarge", message: `payload for ${action} is ${bytes} bytes, over the limit of ${limit}` })

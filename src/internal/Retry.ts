@@ -65,7 +65,7 @@ export const nextAttempt = (
       attempt: attempt + 1,
       delayMillis,
       queue: job.queue,
-      payload: Job.encode(job.queue, job.action, job.inputs, { ...job.meta, attempt: attempt + 1 })
+      payload: Job.encode(job.queue, job.action, job.inputs, { ...job.meta, attempt: attempt + 1 }, { besideArgs: job.metaBesideArgs })
     }
   })
 
