@@ -17,7 +17,7 @@ import * as Worker from "../src/layers/Worker.ts"
 import { coreWith, pushPayloads, redisCall, takeEventsWithin, waitUntil } from "./support/app.ts"
 import { backends, real } from "./support/backends.ts"
 import { app as fanOutApp, fanOutActions, finished, Odd, square } from "./support/fanOutApp.ts"
-import { nodeResqueConnection } from "./support/nodeResque.ts"
+import { nodeResqueConnection, runningInScope } from "./support/nodeResque.ts"
 import {
   failedRecords,
   resqueWebWorkers,
@@ -188,13 +188,7 @@ describe(`mixed fleet: a plain node-resque scheduler holding the leader lock (${
       const connection = yield* nodeResqueConnection
       const theirs = new NodeResqueScheduler({ connection, name: "node-resque-scheduler", timeout: 50 })
       theirs.on("error", () => {})
-      yield* Effect.acquireRelease(
-        Effect.promise(async () => {
-          await theirs.connect()
-          await theirs.start()
-        }),
-        () => Effect.promise(() => theirs.end())
-      )
+      yield* runningInScope(theirs)
       yield* waitUntil("node-resque's scheduler to lead", Effect.sync(() => theirs.leader), (leader) => leader)
       // a worker of ours that died ten minutes ago, mid-job
       const silent = Date.now() - 10 * 60_000
@@ -331,13 +325,7 @@ describe(`mixed fleet: a plainArgs job on a plain node-resque worker (${real.nam
         plain: { perform: async (...args: Array<unknown>) => void seen.push(args) }
       })
       theirs.on("error", () => {})
-      yield* Effect.acquireRelease(
-        Effect.promise(async () => {
-          await theirs.connect()
-          await theirs.start()
-        }),
-        () => Effect.promise(() => theirs.end())
-      )
+      yield* runningInScope(theirs)
       yield* waitUntil("node-resque's worker to run the child", Effect.sync(() => seen.length), (n) => n >= 1)
       assert.deepStrictEqual(seen, [[{ n: 5 }]])
     }).pipe(Effect.scoped, Effect.provide(plainApp(real))))

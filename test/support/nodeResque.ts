@@ -19,6 +19,17 @@ export const nodeResqueConnection = Effect.gen(function*() {
   return { redis: client, namespace: keys.namespace }
 })
 
+/** Connects and starts a node-resque Worker or Scheduler, ended with the scope. */
+export const runningInScope = <T extends { connect: () => Promise<unknown>; start: () => Promise<unknown>; end: () => Promise<unknown> }>(client: T) =>
+  Effect.acquireRelease(
+    Effect.promise(async () => {
+      await client.connect()
+      await client.start()
+      return client
+    }),
+    (client) => Effect.promise(() => client.end())
+  )
+
 /** A plain node-resque Queue on a connection of its own, ended with the scope. */
 export const plainQueue = Effect.gen(function*() {
   const queue = new NodeResqueQueue({ connection: yield* nodeResqueConnection })
