@@ -310,6 +310,13 @@ for (const backend of backends) {
         ])
         const status = yield* actions.awaitFanOut(started, { timeout: "5 seconds" })
         assert.deepStrictEqual(status.results.map((r) => [r.index, r.result]), [[0, 2], [1, 4]])
+        // a plain job of the action has no metadata at all; its retry's goes beside args too
+        yield* actions.enqueue(plain, { n: 3, flaky: `${flaky}-plain` })
+        const again = yield* takeEventsWithin(events, 2)
+        assert.deepStrictEqual(again.map((e) => [e.job?.args, e.job?.meta.attempt ?? 1, e.outcome._tag]), [
+          [[{ n: 3, flaky: `${flaky}-plain` }], 1, "Failure"],
+          [[{ n: 3, flaky: `${flaky}-plain` }], 2, "Success"]
+        ])
       }).pipe(Effect.scoped, Effect.provide(plainApp(backend))))
   })
 }

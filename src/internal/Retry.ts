@@ -44,12 +44,14 @@ export interface NextAttempt {
  * The next attempt of a failed job under `policy`, or undefined when no retry is due. With `failure` (the
  * typed error the run failed with) the policy decides on it: an unrecoverable error is never retried, `while`
  * may refuse it, the schedule gets it as input. Without one (a dead worker's job) only `attempts` and the
- * schedule apply. Recurring copies never retry: their chain schedules the next run instead.
+ * schedule apply. Recurring copies never retry: their chain schedules the next run instead. The next
+ * attempt's metadata rides beside `args` when the job's did or the action has `plainArgs`.
  */
 export const nextAttempt = (
   policy: RetryPolicy<never> | undefined,
   job: Job.ParsedJob,
-  failure?: { readonly error: unknown }
+  failure?: { readonly error: unknown },
+  options?: { readonly plainArgs?: boolean | undefined }
 ): Effect.Effect<NextAttempt | undefined> =>
   Effect.gen(function*() {
     if (policy === undefined || job.meta.recurrence !== undefined) return undefined
@@ -65,7 +67,7 @@ export const nextAttempt = (
       attempt: attempt + 1,
       delayMillis,
       queue: job.queue,
-      payload: Job.encode(job.queue, job.action, job.inputs, { ...job.meta, attempt: attempt + 1 }, { besideArgs: job.metaBesideArgs })
+      payload: Job.encode(job.queue, job.action, job.inputs, { ...job.meta, attempt: attempt + 1 }, { besideArgs: job.metaBesideArgs === true || options?.plainArgs === true })
     }
   })
 

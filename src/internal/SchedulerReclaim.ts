@@ -109,7 +109,7 @@ const reclaimWrites = (options: Options, stale: Stale, raw: string | null, now: 
     const entry = job === undefined ? undefined : options.entries.get(job.action)
     const next = job === undefined || entry === undefined
       ? undefined
-      : yield* Retry.nextAttempt(entry.action.retry ?? options.fallbackPolicy, job)
+      : yield* Retry.nextAttempt(entry.action.retry ?? options.fallbackPolicy, job, undefined, entry.action.task)
     const outcome = RunOutcome.workerDied({
       worker: stale.name,
       silentSeconds: Math.round(now / 1000) - stale.pingSeconds,

@@ -308,7 +308,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
   const failedRun = (entry: Entry, job: Job.ParsedJob, cause: Cause.Cause<unknown>, end: number, durationMs: number) =>
     Effect.gen(function*() {
       const failure = RunOutcome.failureOf(cause)
-      const next = failure !== undefined && RunOutcome.retryable(failure) ? yield* Retry.nextAttempt(entry.action.retry, job, failure) : undefined
+      const next = failure !== undefined && RunOutcome.retryable(failure) ? yield* Retry.nextAttempt(entry.action.retry, job, failure, entry.action.task) : undefined
       const outcome = RunOutcome.failed({ cause, encodeError: entry.encodeError, final: next === undefined, durationMs })
       return { job, entry, outcome, retry: next === undefined ? undefined : Retry.target(next, end), end } satisfies Ran
     })
