@@ -261,6 +261,22 @@ describe("an application's CLI (Cli.runMain with its own actions)", () => {
     expect(result.stderr).toContain("enqueue needs a shared Redis: pass --redis URL or set REDIS_URL")
   })
 
+  it("enqueue --track prints the job's id; status ID shows where it stands; cancel ID removes it (also from the operator bin)", slow, async () => {
+    const enqueued = await cli(["enqueue", "add", "--a", "3", "--track", "-q"], shared)
+    expect(enqueued.code).toBe(0)
+    const { id } = JSON.parse(enqueued.stdout) as { id: string }
+    expect(id).toMatch(/^[\w-]+$/)
+    const queued = await cli(["status", id, "--json"], shared)
+    expect(JSON.parse(queued.stdout)).toMatchObject({ id, state: "queued", action: "add", queue: "math", attempt: 1 })
+    expect((await operator(["status", id], shared)).stdout).toMatch(new RegExp(`JOB ${id}[\\s\\S]*add\\s+math\\s+queued`))
+    const cancelled = await operator(["cancel", id], shared)
+    expect(cancelled.code).toBe(0)
+    expect(JSON.parse(cancelled.stdout)).toEqual({ id, result: "removed" })
+    expect(JSON.parse((await cli(["status", id, "--json"], shared)).stdout)).toMatchObject({ id, state: "cancelled" })
+    expect(await redis.llen(`${namespace}:queue:math`)).toBe(0)
+    expect(JSON.parse((await cli(["cancel", "no-such-job"], shared)).stdout)).toEqual({ id: "no-such-job", result: "unknown" })
+  })
+
   it("enqueue writes a Resque job; a worker process runs it and logs one line; status and queue show it", slow, async () => {
     const enqueued = await cli(["enqueue", "add", "--a", "20", "--b", "22", "-q"], shared)
     expect(enqueued.code).toBe(0)

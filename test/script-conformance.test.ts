@@ -13,6 +13,7 @@ import type { Command } from "../src/internal/Connection.ts"
 import * as Enqueue from "../src/internal/Enqueue.ts"
 import * as FanOutDeadline from "../src/internal/FanOutDeadline.ts"
 import * as FanOutScripts from "../src/internal/FanOutScripts.ts"
+import * as JobControlScripts from "../src/internal/JobControlScripts.ts"
 import * as Limits from "../src/internal/Limits.ts"
 import * as OperationsPageScripts from "../src/internal/OperationsPageScripts.ts"
 import * as OperationsScripts from "../src/internal/OperationsScripts.ts"
@@ -127,6 +128,24 @@ const chain: Recurring.Chain = { action: "tick", queue: "ticks", inputs: {}, rec
 /** The second of the first 03:00 UTC after 1 764 000 000 000 ms. */
 const nightlySecond = Recurring.dueSecond(Date.parse("2025-11-25T03:00:00Z"))
 const cronChain: Recurring.Chain = { ...chain, action: "nightly", recurrence: Recurrence.fromTaskUnsafe("nightly", { queue: "ticks", cron: "0 3 * * *" }) }
+/** A tracked job's payload, and its record as an enqueue writes it. */
+const tracked = (keys: Keys.Keys, id: string) => job(keys, "high", 7, { id, track: 60_000 })
+const trackedRecord = (keys: Keys.Keys, id: string, payload: string, state: string, unique?: string): ReadonlyArray<Command> => [
+  ["hset", keys.job(id), "state", state, "action", "add", "queue", "high", "payload", payload, "attempt", 1, ...(unique ? ["unique", unique] : [])],
+  ["pexpire", keys.job(id), 60_000]
+]
+const uniqueInput = (keys: Keys.Keys, id: string, mode: JobControlScripts.UniqueEnqueue["mode"], at: number | undefined): JobControlScripts.UniqueEnqueue => ({
+  keys,
+  claim: keys.unique("add", "k"),
+  mode,
+  windowMillis: 30_000,
+  id,
+  queue: "high",
+  payload: tracked(keys, id),
+  atSecond: at === undefined ? undefined : at / 1000,
+  fields: ["state", at === undefined ? "queued" : "delayed", "action", "add", "queue", "high", "payload", tracked(keys, id)],
+  ttlMillis: 60_000
+})
 
 const failedWrites = (keys: Keys.Keys): ReadonlyArray<Completion.Write> => [
     ...Completion.bookkeeping(keys, {
@@ -449,7 +468,58 @@ const cases: ReadonlyArray<Case> = [
   ], (keys) => ({ keys, second: 10, payload: "p" })),
   scriptCase("take delayed: a job no longer there writes nothing", OperationsPageScripts.takeDelayed, (keys) => [...Enqueue.pushAt(keys, 10_000, "other")], (keys) => ({
     keys, second: 10, payload: "p", runOn: "q"
-  }))
+  })),
+
+  // job control: a tracked job's record, the working-on records that find it running, unique claims
+  scriptCase("read job: a waiting record and no worker; a delayed payload reads delayed", JobControlScripts.readJob, (keys) => [
+    ...trackedRecord(keys, "j1", tracked(keys, "j1"), "delayed"),
+    ...Enqueue.pushAt(keys, 10_000, tracked(keys, "j1")),
+    ["sadd", keys.workers, `${worker}:${workerQueues}`],
+    ["set", keys.working(worker, workerQueues), record(keys, "high", job(keys, "high", 1))]
+  ], (keys) => ({ keys, id: "j1", needle: Job.idNeedle("j1") })),
+  scriptCase("read job: found running in a worker's record", JobControlScripts.readJob, (keys) => [
+    ...trackedRecord(keys, "j1", tracked(keys, "j1"), "queued"),
+    ["sadd", keys.workers, `${worker}:${workerQueues}`, "host:1.1:high"],
+    ["set", keys.working(worker, workerQueues), record(keys, "high", tracked(keys, "j1"))]
+  ], (keys) => ({ keys, id: "j1", needle: Job.idNeedle("j1") })),
+  scriptCase("read job: an ended record is not looked for; no record is unknown", JobControlScripts.readJob, (keys) => [
+    ["hset", keys.job("j1"), "state", "succeeded", "result", "4"]
+  ], (keys) => ({ keys, id: "j1", needle: Job.idNeedle("j1") })),
+  scriptCase("cancel: a queued job is removed, its record says cancelled, its claim released", JobControlScripts.cancel, (keys) => [
+    ...trackedRecord(keys, "j1", tracked(keys, "j1"), "queued", keys.unique("add", "k")),
+    ["set", keys.unique("add", "k"), "j1"],
+    ...Enqueue.push(keys, "high", [job(keys, "high", 1), tracked(keys, "j1")])
+  ], (keys) => ({ keys, id: "j1", needle: Job.idNeedle("j1"), now: 5000 })),
+  scriptCase("cancel: a delayed job is taken off the schedule", JobControlScripts.cancel, (keys) => [
+    ...trackedRecord(keys, "j1", tracked(keys, "j1"), "delayed"),
+    ...Enqueue.pushAt(keys, 10_000, tracked(keys, "j1")),
+    ...Enqueue.pushAt(keys, 10_000, job(keys, "high", 2))
+  ], (keys) => ({ keys, id: "j1", needle: Job.idNeedle("j1"), now: 5000 })),
+  scriptCase("cancel: a running job's worker is asked to interrupt it", JobControlScripts.cancel, (keys) => [
+    ...trackedRecord(keys, "j1", tracked(keys, "j1"), "queued"),
+    ["sadd", keys.workers, `${worker}:${workerQueues}`],
+    ["set", keys.working(worker, workerQueues), record(keys, "high", tracked(keys, "j1"))]
+  ], (keys) => ({ keys, id: "j1", needle: Job.idNeedle("j1"), now: 5000 })),
+  scriptCase("cancel: an ended job is left alone; a job that is nowhere is unknown", JobControlScripts.cancel, (keys) => [
+    ["hset", keys.job("j1"), "state", "failed"],
+    ...trackedRecord(keys, "j2", tracked(keys, "j2"), "queued")
+  ], (keys) => ({ keys, id: "j2", needle: Job.idNeedle("j2"), now: 5000 })),
+  scriptCase("enqueue unique: a free claim is taken and the job written with its record", JobControlScripts.enqueueUnique, () => [], (keys) =>
+    uniqueInput(keys, "j1", "until-done", undefined)),
+  scriptCase("enqueue unique: a held claim answers its holder and writes nothing", JobControlScripts.enqueueUnique, (keys) => [
+    ["set", keys.unique("add", "k"), "j0", "PX", 60_000],
+    ...trackedRecord(keys, "j0", tracked(keys, "j0"), "delayed")
+  ], (keys) => uniqueInput(keys, "j1", "until-done", 20_000)),
+  scriptCase("enqueue unique: until-started takes over from a running holder; delayed job written", JobControlScripts.enqueueUnique, (keys) => [
+    ["set", keys.unique("add", "k"), "j0", "PX", 60_000],
+    ...trackedRecord(keys, "j0", tracked(keys, "j0"), "queued"),
+    ["sadd", keys.workers, `${worker}:${workerQueues}`],
+    ["set", keys.working(worker, workerQueues), record(keys, "high", tracked(keys, "j0"))]
+  ], (keys) => uniqueInput(keys, "j1", "until-started", 20_000)),
+  scriptCase("enqueue unique: a window holds after its job ended; until-done does not", JobControlScripts.enqueueUnique, (keys) => [
+    ["set", keys.unique("add", "k"), "j0", "PX", 60_000],
+    ["hset", keys.job("j0"), "state", "succeeded"]
+  ], (keys) => uniqueInput(keys, "j1", "window", undefined))
 ]
 
 describe("scripts and their twins", () => {
@@ -466,7 +536,7 @@ describe("scripts and their twins", () => {
   }
 
   it("every script of the runtime has conformance cases", () => {
-    const modules = [Completion, Enqueue, FanOutScripts, Limits, OperationsScripts, OperationsPageScripts, Pick, Recurring, SchedulerScripts, WorkerScripts]
+    const modules = [Completion, Enqueue, FanOutScripts, JobControlScripts, Limits, OperationsScripts, OperationsPageScripts, Pick, Recurring, SchedulerScripts, WorkerScripts]
     const scripts = modules.flatMap((module) =>
       Object.values(module).filter((value): value is Script<never, unknown> =>
         typeof value === "object" && value !== null && "lua" in value && "twin" in value)

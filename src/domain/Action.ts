@@ -7,6 +7,7 @@
  */
 import type { Cron, Duration, Effect, Schedule, Schema } from "effect"
 import type { JobTimedOut } from "./Errors.ts"
+import type { Track, Unique } from "./JobControl.ts"
 
 /**
  * Where an action runs as a background job, and when it recurs: every `frequency`, or at the times of a
@@ -131,6 +132,10 @@ export interface Action<I, IE, A, E = never, R = never> {
   readonly retry?: RetryPolicy<NoInfer<E> | JobTimedOut>
   /** Rate limit and global concurrency of its runs, across all workers: a job over it waits in its queue. */
   readonly limit?: Limit
+  /** Keep every job's status, progress and result for a TTL (see `JobControl.Track`); an enqueue may ask too. */
+  readonly track?: Track
+  /** Make its jobs unique (see `JobControl.Unique`); an enqueue may ask too, or give its own key. */
+  readonly unique?: Unique
 }
 
 /**
@@ -151,6 +156,8 @@ export interface Any<R = unknown> {
   /** Its policy sees errors it cannot name: `never`, as `run` takes `never`. */
   readonly retry?: RetryPolicy<never>
   readonly limit?: Limit
+  readonly track?: Track
+  readonly unique?: Unique
 }
 
 /** The decoded inputs of an action. @category models */

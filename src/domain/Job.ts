@@ -20,6 +20,15 @@ export const META_KEY = "_job"
  * @category models
  */
 export interface JobMeta {
+  /**
+   * The job's id (`enqueue` returns it in the job's handle). First in the metadata, so a record holding the
+   * payload can be searched for `"_job":{"id":"..."` (see {@link idNeedle}).
+   */
+  readonly id?: string
+  /** Milliseconds its status, progress and result are kept (`track`): present only for a tracked job. */
+  readonly track?: number
+  /** The uniqueness claim the job holds until it ends (`unique` with mode `until-done`). */
+  readonly unique?: string
   /** Fan-out this job is a child of. */
   readonly fanOut?: string
   /** The child's index within its fan-out. */
@@ -69,13 +78,24 @@ const withoutMeta = (inputs: Record<string, unknown>): Record<string, unknown> =
 
 const readMeta = (u: unknown): JobMeta => {
   if (!isRecord(u)) return {}
-  const meta: { fanOut?: string; index?: number; attempt?: number; recurrence?: string } = {}
+  const meta: { id?: string; track?: number; unique?: string; fanOut?: string; index?: number; attempt?: number; recurrence?: string } = {}
+  if (typeof u["id"] === "string") meta.id = u["id"]
+  if (typeof u["track"] === "number") meta.track = u["track"]
+  if (typeof u["unique"] === "string") meta.unique = u["unique"]
   if (typeof u["fanOut"] === "string") meta.fanOut = u["fanOut"]
   if (typeof u["index"] === "number") meta.index = u["index"]
   if (typeof u["attempt"] === "number") meta.attempt = u["attempt"]
   if (typeof u["recurrence"] === "string") meta.recurrence = u["recurrence"]
   return meta
 }
+
+/**
+ * The text a payload (or a working-on record holding it) contains when it carries job id `id`: the id leads
+ * the metadata, so this finds the job and not an input that happens to hold the same text.
+ *
+ * @category encoding
+ */
+export const idNeedle = (id: string): string => `"${META_KEY}":{"id":${JSON.stringify(id)}`
 
 /**
  * Reads a decoded Resque job object (`{class, queue, args}`), splitting off the metadata.

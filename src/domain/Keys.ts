@@ -55,6 +55,12 @@ export interface Keys {
   readonly fanOutOutcomes: (id: string) => string
   /** Fan-outs with a deadline, by deadline (epoch ms): what the scheduler ends when they are overdue. */
   readonly fanOutDeadlines: string
+  /** A tracked job's record (hash: state, queue, payload, progress, result or error), kept for its TTL. */
+  readonly job: (id: string) => string
+  /** The cancel requests for the job a worker runs (list of job ids, read by its pool's cancel listener). */
+  readonly cancel: (worker: string) => string
+  /** A uniqueness claim of an action (value: the id of the job holding it). */
+  readonly unique: (action: string, key: string) => string
 }
 
 /**
@@ -102,6 +108,9 @@ export const make = (namespace: string): Keys => {
     recurringStopped: (action) => key("recurring", action, "stopped"),
     fanOut: (id) => key("fanout", id),
     fanOutOutcomes: (id) => key("fanout", id, "outcomes"),
-    fanOutDeadlines: key("fanout_deadlines")
+    fanOutDeadlines: key("fanout_deadlines"),
+    job: (id) => key("job", id),
+    cancel: (worker) => key("cancel", worker),
+    unique: (action, unique) => key("unique", action, unique)
   }
 }

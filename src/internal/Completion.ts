@@ -117,7 +117,8 @@ export const bookkeeping = (keys: Keys, options: {
   const status = options.outcome._tag === "Success" ? "processed" : "failed"
   const writes: Array<Write> = [countOne(keys.stat(status))]
   if (options.countFor !== undefined) writes.push(countOne(keys.stat(status, options.countFor)))
-  if (options.outcome._tag === "Failure" && options.outcome.final) {
+  // a cancelled job is not a failure to look into or retry: no failed record (its job record says cancelled)
+  if (options.outcome._tag === "Failure" && options.outcome.final && options.outcome.exception !== "JobCancelled") {
     const record = Resque.failedRecord({
       worker: options.worker,
       queue: options.queue,

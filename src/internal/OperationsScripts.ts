@@ -140,7 +140,7 @@ return done
 })
 
 /** Lua: removes `payload` from every delayed list its timestamps set names; returns the removed seconds. */
-const luaRemoveDelayed = String.raw`
+export const luaRemoveDelayed = String.raw`
 local function removeDelayed(timestamps_key, schedule, key_prefix, payload)
   local removed = {}
   local members = redis.call('smembers', timestamps_key)
@@ -157,7 +157,7 @@ end
 `
 
 /** `removeDelayed` of the Lua. */
-const removeDelayed = (redis: Script.ScriptRedis, timestampsKey: string, schedule: string, keyPrefix: string, payload: string) => {
+export const removeDelayed = (redis: Script.ScriptRedis, timestampsKey: string, schedule: string, keyPrefix: string, payload: string) => {
   const removed: Array<string> = []
   for (const member of sorted(redis.call("smembers", timestampsKey))) {
     const seconds = member.slice(8)

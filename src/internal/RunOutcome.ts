@@ -15,9 +15,15 @@ export const failureOf = (cause: Cause.Cause<unknown>): { readonly error: unknow
   return reason === undefined ? undefined : { error: reason.error }
 }
 
-/** Invalid inputs are not retried: another run would fail the same way. Defects are not retried either. */
-export const retryable = (failure: { readonly error: unknown } | undefined): boolean =>
-  failure !== undefined && JobError.tag(failure.error) !== "InvalidInputs"
+/**
+ * Invalid inputs are not retried: another run would fail the same way. Defects are not retried either, nor
+ * a cancelled job (its own outcome).
+ */
+export const retryable = (failure: { readonly error: unknown } | undefined): boolean => {
+  if (failure === undefined) return false
+  const tag = JobError.tag(failure.error)
+  return tag !== "InvalidInputs" && tag !== "JobCancelled"
+}
 
 const backtraceOf = (error: unknown): ReadonlyArray<string> =>
   error instanceof Error && error.stack ? error.stack.split("\n").slice(1).map((line) => line.trim()) : []

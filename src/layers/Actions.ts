@@ -18,9 +18,11 @@ import type * as Action from "../domain/Action.ts"
 import { InvalidInputs, type JobTimedOut, PayloadTooLarge, type RedisError, type UnknownAction } from "../domain/Errors.ts"
 import type * as FanOut from "../domain/FanOut.ts"
 import * as Job from "../domain/Job.ts"
+import type * as JobControl from "../domain/JobControl.ts"
 import { type Entry, withTimeout } from "../internal/ActionEntry.ts"
 import * as Enqueue from "../internal/Enqueue.ts"
 import * as FanOutEngine from "../internal/FanOutEngine.ts"
+import * as JobControlEngine from "../internal/JobControl.ts"
 import { ActionRegistry } from "./ActionRegistry.ts"
 import { Operations } from "./Operations.ts"
 import { Redis } from "./Redis.ts"
@@ -44,7 +46,20 @@ export type ActionRef = Action.Any | string
 export interface EnqueueOptions {
   /** The queue to use instead of the action's own (`task.queue`, else `default`). */
   readonly queue?: string
+  /** Keep this job's status, progress and result (see `JobControl.Track`; default: the action's `track`). */
+  readonly track?: JobControl.Track
+  /**
+   * Make this job unique (see `JobControl.Unique`; default: the action's `unique`; `false`: not unique even if
+   * the action is). Another enqueue while the claim holds answers the holder's id and writes nothing.
+   */
+  readonly unique?: JobControl.Unique | false
 }
+
+/** Why a job's status could not be read. @category errors */
+export type JobStatusError = RedisError
+
+/** Why waiting for a job ended without its result (besides the action's own typed error). @category errors */
+export type AwaitJobError = RedisError | JobControl.JobNotFound | JobControl.JobAwaitTimeout | JobControl.JobFailed | JobControl.JobCancelled
 
 /**
  * The children of a multi-action fan-out, each checked against its action's Schema at compile time when the
@@ -84,24 +99,48 @@ export interface ScheduledJob extends PreparedJob {
  * @category services
  */
 export class Actions extends Context.Service<Actions, {
-  /** Validates inputs and appends the job to its queue. */
+  /** Validates inputs and appends the job to its queue; answers its handle (its id, typed by the action). */
   readonly enqueue: {
-    <I, IE, A, E, R>(action: Action.Action<I, IE, A, E, R>, inputs: IE, options?: EnqueueOptions): Effect.Effect<PreparedJob, EnqueueError>
-    (action: string, inputs: unknown, options?: EnqueueOptions): Effect.Effect<PreparedJob, EnqueueError>
+    <I, IE, A, E, R>(action: Action.Action<I, IE, A, E, R>, inputs: IE, options?: EnqueueOptions): Effect.Effect<JobControl.JobHandle<A, E>, EnqueueError>
+    (action: string, inputs: unknown, options?: EnqueueOptions): Effect.Effect<JobControl.JobHandle, EnqueueError>
   }
   /**
    * Like `enqueue`, to run at a time (epoch ms or Date; Resque rounds to the second). The same job (same
    * payload) scheduled again at the same second is not written twice: `alreadyScheduled` says so.
    */
   readonly enqueueAt: {
-    <I, IE, A, E, R>(at: number | Date, action: Action.Action<I, IE, A, E, R>, inputs: IE, options?: EnqueueOptions): Effect.Effect<ScheduledJob, EnqueueError>
-    (at: number | Date, action: string, inputs: unknown, options?: EnqueueOptions): Effect.Effect<ScheduledJob, EnqueueError>
+    <I, IE, A, E, R>(at: number | Date, action: Action.Action<I, IE, A, E, R>, inputs: IE, options?: EnqueueOptions): Effect.Effect<JobControl.JobHandle<A, E> & ScheduledJob, EnqueueError>
+    (at: number | Date, action: string, inputs: unknown, options?: EnqueueOptions): Effect.Effect<JobControl.JobHandle & ScheduledJob, EnqueueError>
   }
   /** Like `enqueue`, to run after a delay. */
   readonly enqueueIn: {
-    <I, IE, A, E, R>(delay: Duration.Input, action: Action.Action<I, IE, A, E, R>, inputs: IE, options?: EnqueueOptions): Effect.Effect<ScheduledJob, EnqueueError>
-    (delay: Duration.Input, action: string, inputs: unknown, options?: EnqueueOptions): Effect.Effect<ScheduledJob, EnqueueError>
+    <I, IE, A, E, R>(delay: Duration.Input, action: Action.Action<I, IE, A, E, R>, inputs: IE, options?: EnqueueOptions): Effect.Effect<JobControl.JobHandle<A, E> & ScheduledJob, EnqueueError>
+    (delay: Duration.Input, action: string, inputs: unknown, options?: EnqueueOptions): Effect.Effect<JobControl.JobHandle & ScheduledJob, EnqueueError>
   }
+  /**
+   * Where a job stands (one round trip): queued, delayed, running (on which worker), succeeded, failed,
+   * cancelled, or unknown. Tracked jobs (`track`) keep their status, progress and result; for others only
+   * `running` is known. Typed by the handle, or by `options.action`.
+   */
+  readonly jobStatus: {
+    <A, E>(job: JobControl.JobHandle<A, E>): Effect.Effect<JobControl.JobStatus<A, E>, JobStatusError>
+    <I, IE, A, E, R>(id: string, options: { readonly action: Action.Action<I, IE, A, E, R> }): Effect.Effect<JobControl.JobStatus<A, E>, JobStatusError>
+    (id: string): Effect.Effect<JobControl.JobStatus, JobStatusError>
+  }
+  /**
+   * Waits until a tracked job ends: its result, decoded by the action's `output` Schema, or its error,
+   * decoded by its `error` Schema (else `JobFailed`); `JobCancelled`, `JobNotFound`, `JobAwaitTimeout`.
+   */
+  readonly awaitJob: {
+    <A, E>(job: JobControl.JobHandle<A, E>, options?: JobControl.AwaitOptions): Effect.Effect<A, E | AwaitJobError>
+    <I, IE, A, E, R>(id: string, options: JobControl.AwaitOptions & { readonly action: Action.Action<I, IE, A, E, R> }): Effect.Effect<A, E | AwaitJobError>
+    (id: string, options?: JobControl.AwaitOptions): Effect.Effect<unknown, unknown>
+  }
+  /**
+   * Cancels a tracked job: a queued or delayed one is removed (`removed`), a running one is interrupted by
+   * the worker running it, in whatever process (`interrupting`; it ends as cancelled, not retried).
+   */
+  readonly cancel: (job: string | JobControl.JobHandle) => Effect.Effect<JobControl.CancelResult, RedisError>
   /**
    * Runs an action in the caller's fiber: decodes the inputs, runs it under its `timeout` (`JobTimedOut` past
    * it), returns its result. With a definition, the action's services come from the caller (but the runtime's
@@ -183,22 +222,50 @@ export const make = (options: Options = {}) =>
       maxPayloadBytes: limit
     }
 
+    const normalized = (entry: Entry, inputs: unknown): Effect.Effect<unknown, InvalidInputs> => {
+      const fast = entry.normalizeSync(inputs)
+      return fast !== undefined ? Effect.succeed(fast.value) : entry.normalize(inputs)
+    }
+
+    const encodeJob = (entry: Entry, encoded: unknown, queue?: string, meta?: Job.JobMeta): Effect.Effect<PreparedJob, PayloadTooLarge> => {
+      const target = queue ?? entry.queue
+      const payload = Job.encode(target, entry.name, encoded, meta)
+      const bytes = Buffer.byteLength(payload)
+      if (bytes > limit) return Effect.fail(new PayloadTooLarge({ action: entry.name, bytes, limit }))
+      return Effect.succeed({ action: entry.name, queue: target, payload })
+    }
+
     const prepareWith = (entry: Entry, inputs: unknown, queue?: string) =>
-      Effect.gen(function*() {
-        const fast = entry.normalizeSync(inputs)
-        const encoded = fast !== undefined ? fast.value : yield* entry.normalize(inputs)
-        const target = queue ?? entry.queue
-        const payload = Job.encode(target, entry.name, encoded)
-        const bytes = Buffer.byteLength(payload)
-        if (bytes > limit) return yield* new PayloadTooLarge({ action: entry.name, bytes, limit })
-        return { action: entry.name, queue: target, payload }
-      })
+      Effect.flatMap(normalized(entry, inputs), (encoded) => encodeJob(entry, encoded, queue))
 
     const prepare = (action: ActionRef, inputs: unknown, options?: EnqueueOptions) =>
       Effect.flatMap(registry.get(nameOf(action)), (entry) => prepareWith(entry, inputs, options?.queue))
 
-    const enqueue = (action: ActionRef, inputs: unknown, options?: EnqueueOptions) =>
-      Effect.tap(prepare(action, inputs, options), (job) => redis.multi(Enqueue.push(keys, job.queue, [job.payload])))
+    const jobs: JobControlEngine.Context = { redis, keys, entry: (name) => registry.entries.get(name) }
+
+    /**
+     * Writes a job with its id (see `JobControl`): now, or at `at` (epoch ms). One MULTI; a tracked job's
+     * record goes in it, a unique job is one script (claim, record and job together).
+     */
+    const submit = (action: ActionRef, inputs: unknown, options: EnqueueOptions | undefined, at: number | undefined) =>
+      Effect.flatMap(registry.get(nameOf(action)), (entry) =>
+        Effect.gen(function*() {
+          const encoded = yield* normalized(entry, inputs)
+          const plan = JobControlEngine.plan(keys, entry, encoded, options)
+          const job = yield* encodeJob(entry, encoded, options?.queue, plan.meta)
+          if (plan.ttlMillis === undefined) {
+            // an untracked delayed job is written once per second it is due at (`scheduleOnce`)
+            if (at === undefined) yield* redis.multi(Enqueue.push(keys, job.queue, [job.payload]))
+            const written = at === undefined || (yield* redis.eval(Enqueue.scheduleOnce, { keys, timestampMs: at, payload: job.payload }))
+            return { ...job, id: plan.id, enqueued: true, tracked: false, alreadyScheduled: !written }
+          }
+          const now = yield* Clock.currentTimeMillis
+          const written = yield* JobControlEngine.write(jobs, plan, job, at, now)
+          return { ...job, ...written, tracked: true, alreadyScheduled: false }
+        })
+      )
+
+    const enqueue = (action: ActionRef, inputs: unknown, options?: EnqueueOptions) => submit(action, inputs, options, undefined)
 
     const enqueueAt = (at: number | Date, action: ActionRef, inputs: unknown, options?: EnqueueOptions) => {
       const millis = typeof at === "number" ? at : at.getTime()
@@ -206,11 +273,7 @@ export const make = (options: Options = {}) =>
       if (!Number.isFinite(millis)) {
         return Effect.fail(new InvalidInputs({ action: nameOf(action), detail: `invalid time to run at: ${String(at)}` }))
       }
-      return Effect.flatMap(prepare(action, inputs, options), (job) =>
-        Effect.map(
-          redis.eval(Enqueue.scheduleOnce, { keys, timestampMs: millis, payload: job.payload }),
-          (written): ScheduledJob => ({ ...job, at: Enqueue.delayedSecond(millis) * 1000, alreadyScheduled: !written })
-        ))
+      return Effect.map(submit(action, inputs, options, millis), (handle) => ({ ...handle, at: Enqueue.delayedSecond(millis) * 1000 }))
     }
 
     const enqueueIn = (delay: Duration.Input, action: ActionRef, inputs: unknown, options?: EnqueueOptions) =>
@@ -258,10 +321,20 @@ export const make = (options: Options = {}) =>
     const awaitFanOut = (fanOut: string | FanOut.FanOutResult, options?: FanOut.AwaitOptions) =>
       FanOutEngine.await_(engine, idOf(fanOut), options)
 
+    const jobStatus = (job: string | JobControl.JobHandle) => JobControlEngine.status(jobs, typeof job === "string" ? job : job.id)
+
+    const awaitJob = (job: string | JobControl.JobHandle, options?: JobControl.AwaitOptions) =>
+      JobControlEngine.await_(jobs, typeof job === "string" ? job : job.id, options)
+
+    const cancel = (job: string | JobControl.JobHandle) => JobControlEngine.cancel(jobs, typeof job === "string" ? job : job.id)
+
     const service = Actions.of({
-      enqueue,
-      enqueueAt,
-      enqueueIn,
+      cancel,
+      enqueue: enqueue as Actions["Service"]["enqueue"],
+      enqueueAt: enqueueAt as Actions["Service"]["enqueueAt"],
+      enqueueIn: enqueueIn as Actions["Service"]["enqueueIn"],
+      jobStatus: jobStatus as Actions["Service"]["jobStatus"],
+      awaitJob: awaitJob as Actions["Service"]["awaitJob"],
       run,
       prepare,
       fanOut: fanOut as Actions["Service"]["fanOut"],

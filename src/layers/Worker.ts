@@ -36,6 +36,7 @@ import * as Job from "../domain/Job.ts"
 import * as Outcome from "../domain/Outcome.ts"
 import * as Resque from "../domain/Resque.ts"
 import type { Entry } from "../internal/ActionEntry.ts"
+import * as CancelListener from "../internal/CancelListener.ts"
 import * as Completion from "../internal/Completion.ts"
 import type { Connection } from "../internal/Connection.ts"
 import * as Limits from "../internal/Limits.ts"
@@ -45,6 +46,7 @@ import * as RunOutcome from "../internal/RunOutcome.ts"
 import * as WorkerScripts from "../internal/WorkerScripts.ts"
 import { ActionRegistry } from "./ActionRegistry.ts"
 import * as Actions from "./Actions.ts"
+import * as CurrentJob from "./CurrentJob.ts"
 import { Redis } from "./Redis.ts"
 import * as WorkerMiddleware from "./WorkerMiddleware.ts"
 
@@ -304,6 +306,15 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
     return traced ? inSpan(job, queue, worker)(run) : run
   }
 
+  // tracked jobs run where a cancel reaches them, with their progress report (see `CurrentJob`)
+  const cancels = yield* CancelListener.make({ cancelKeys: names.map((name) => keys.cancel(name)), connect: redis.connect })
+  const tracked = (job: Job.ParsedJob, run: Effect.Effect<string, unknown>): Effect.Effect<string, unknown> => {
+    const { id, track } = job.meta
+    if (id === undefined || track === undefined) return run
+    const current = CurrentJob.make({ redis, keys, id, ttlMillis: track })
+    return cancels.run(id, Effect.provideService(run, CurrentJob.CurrentJob, current))
+  }
+
   /** What a failed run comes to: retried under the action's policy, or failed for good. */
   const failedRun = (entry: Entry, job: Job.ParsedJob, cause: Cause.Cause<unknown>, end: number, durationMs: number) =>
     Effect.gen(function*() {
@@ -431,7 +442,8 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
     const job = Result.isSuccess(parsed) ? parsed.success : undefined
     const entry = job && registry.entries.get(job.action)
     if (job === undefined || entry === undefined) return finish(slot, picked, { job, entry, outcome: refusal(parsed), end: startedAt })
-    return Effect.flatMap(Effect.exit(restore(runAction(entry, job, queue, slot.name))), (exit) => {
+    const run = runAction(entry, job, queue, slot.name)
+    return Effect.flatMap(Effect.exit(restore(job.meta.track === undefined ? run : tracked(job, run))), (exit) => {
       const end = clock.currentTimeMillisUnsafe()
       if (Exit.isSuccess(exit)) return finish(slot, picked, { job, entry, outcome: Outcome.success(exit.value, end - startedAt), end })
       if (state.stopping && Cause.hasInterrupts(exit.cause)) {

@@ -25,6 +25,7 @@ import * as FanOut from "../domain/FanOut.ts"
 import type { Keys } from "../domain/Keys.ts"
 import * as Completion from "../internal/Completion.ts"
 import type { Arg } from "../internal/Connection.ts"
+import * as JobControl from "../internal/JobControl.ts"
 
 /**
  * A job as it completes.
@@ -158,11 +159,22 @@ export const failedRetention = (options: { readonly maxCount: number }): Middlew
 }
 
 /**
- * The default middlewares: per-action statistics and the fan-out recorder.
+ * Records the end of every tracked job (`track`) in its record (`job:ID`): its result or error, or the
+ * payload its retry waits with; releases its `until-done` uniqueness claim. Untracked jobs: no write.
  *
  * @category middlewares
  */
-export const defaults: ReadonlyArray<Middleware> = [actionStats, fanOutRecorder]
+export const jobStatusRecorder: Middleware = {
+  name: "jobStatusRecorder",
+  onComplete: (completed, { keys, now }) => JobControl.completionWrites(completed, keys, now)
+}
+
+/**
+ * The default middlewares: per-action statistics, the fan-out recorder and the job status recorder.
+ *
+ * @category middlewares
+ */
+export const defaults: ReadonlyArray<Middleware> = [actionStats, fanOutRecorder, jobStatusRecorder]
 
 /**
  * The middlewares in force (the defaults unless a {@link layer} says otherwise).

@@ -1,15 +1,16 @@
 /**
  * Inspection and management commands, on the shared Redis: `status`, `queue`, `failed`, `fanout-status`,
- * `workers`, `pause`/`resume` (a queue) and `recurring`. Each prints a readable table, or the data as JSON with `--json`.
+ * `workers`, `pause`/`resume` (a queue), `recurring`, and a job's `status ID` / `cancel ID` (`JobControl.ts`). Each prints a readable table, or the data as JSON with `--json`.
  *
  * @since 0.1.0
  */
-import { Effect } from "effect"
+import { Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { Actions } from "../../layers/Actions.ts"
 import { Operations } from "../../layers/Operations.ts"
 import type * as Resque from "../../layers/Resque.ts"
 import type { Redis } from "../../layers/Redis.ts"
+import * as JobControl from "./JobControl.ts"
 import { type App, BadArgument, handler, printJson, printRaw, sharedRedis } from "./Shared.ts"
 import * as Table from "./Table.ts"
 
@@ -30,8 +31,11 @@ const withOperations = <A, E>(
 const show = <A>(json: boolean, data: A, text: (data: A) => string) => (json ? printJson(data) : printRaw(text(data)))
 
 const status = (app: App) =>
-  Command.make("status", { json: jsonFlag }, ({ json }) =>
-    handler(withOperations(app, "status", (ops) =>
+  Command.make("status", {
+    id: Argument.String("id").pipe(Argument.withDescription("A job's id (from `enqueue --track`): where that job stands"), Argument.optional),
+    json: jsonFlag
+  }, ({ id, json }) =>
+    Option.isSome(id) ? handler(JobControl.showStatus(app, id.value, json)) : handler(withOperations(app, "status", (ops) =>
       Effect.gen(function*() {
         const details = yield* ops.taskDetails
         const failed = yield* ops.failedCount
@@ -48,7 +52,7 @@ const status = (app: App) =>
             ))
           ].join("\n\n"))
       })))
-  ).pipe(Command.withDescription("Overview: queues and their lengths, workers and what they run, counters, scheduler leader"))
+  ).pipe(Command.withDescription("Overview: queues and their lengths, workers and what they run, counters, scheduler leader; with a job id, where that job stands"))
 
 const queue = (app: App) =>
   Command.make("queue", {
@@ -205,7 +209,7 @@ const resume = (app: App) =>
  * @category commands
  */
 export const commands = (app: App) => {
-  const always = [status(app), queue(app), failed(app), fanoutStatus(app), workers(app), pause(app), resume(app)] as const
+  const always = [status(app), queue(app), failed(app), fanoutStatus(app), workers(app), pause(app), resume(app), ...JobControl.commands(app)] as const
   // recurring actions are the application's: an operator's tool without actions has none to list
   return app.actions.some(recursTask) ? [...always, recurring(app)] : always
 }

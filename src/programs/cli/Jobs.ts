@@ -10,6 +10,7 @@ import type * as Action from "../../domain/Action.ts"
 import { ActionRegistry } from "../../layers/ActionRegistry.ts"
 import { Actions } from "../../layers/Actions.ts"
 import * as InputFlags from "./Flags.ts"
+import * as JobControl from "./JobControl.ts"
 import { watch } from "./Progress.ts"
 import * as WorkerCommand from "./WorkerCommand.ts"
 import { anyRedis, type App, BadArgument, handler, parseDelay, printJson, printRaw, sharedRedis } from "./Shared.ts"
@@ -18,7 +19,7 @@ import { anyRedis, type App, BadArgument, handler, parseDelay, printJson, printR
  * Flag names an input field cannot take (built-in and global flags, and `enqueue`'s own): a field of that name
  * is `--input-NAME`, the same under `run` and `enqueue`.
  */
-const globalNames = ["help", "version", "wizard", "completions", "log-level", "redis", "namespace", "quiet", "queue", "in", "at"]
+const globalNames = ["help", "version", "wizard", "completions", "log-level", "redis", "namespace", "quiet", "queue", "in", "at", "track"]
 
 const describe = (action: Action.Any) => {
   const queue = action.task?.queue ?? "default"
@@ -70,7 +71,8 @@ const enqueue = (app: App) =>
     Command.withSubcommands(perAction(app, {
       queue: queueFlag,
       in: Flag.String("in").pipe(Flag.withMetavar("delay"), Flag.withDescription("Run after a delay: 30s, 5m, 2h, 1d"), Flag.optional),
-      at: Flag.String("at").pipe(Flag.withMetavar("time"), Flag.withDescription("Run at a time (ISO 8601)"), Flag.optional)
+      at: Flag.String("at").pipe(Flag.withMetavar("time"), Flag.withDescription("Run at a time (ISO 8601)"), Flag.optional),
+      track: JobControl.trackFlag
     }, { inputs: true }, (action, inputs, flags) =>
       Effect.gen(function*() {
         const queue = Option.getOrUndefined(flags.queue)
@@ -89,12 +91,18 @@ const enqueue = (app: App) =>
         const redis = yield* sharedRedis("enqueue")
         yield* Effect.gen(function*() {
           const actions = yield* Actions
-          const options = queue === undefined ? {} : { queue }
+          const options = { ...(queue === undefined ? {} : { queue }), ...(flags.track ? { track: true } : {}) }
           const job = at === undefined
             ? yield* actions.enqueue(action.name, inputs, options)
             : yield* actions.enqueueAt(at, action.name, inputs, options)
           yield* Effect.logInfo(`enqueued ${job.action} on ${job.queue}`)
-          yield* printJson({ action: job.action, queue: job.queue, ...(at === undefined ? {} : { at: new Date(at).toISOString() }), payload: JSON.parse(job.payload) })
+          yield* printJson({
+            ...(job.tracked ? { id: job.id } : {}),
+            action: job.action,
+            queue: job.queue,
+            ...(at === undefined ? {} : { at: new Date(at).toISOString() }),
+            payload: JSON.parse(job.payload)
+          })
         }).pipe(Effect.provide(app.runtime(redis)))
       })
     ))
