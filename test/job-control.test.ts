@@ -11,7 +11,7 @@ import { Actions } from "../src/layers/Actions.ts"
 import * as Worker from "../src/layers/Worker.ts"
 import { coreWith, failedJobs, note, queueLength, redisCall, waitUntil } from "./support/app.ts"
 import { backends } from "./support/backends.ts"
-import { hold, jobControlActions, once, Refused, refuse, square } from "./support/jobControlApp.ts"
+import { hold, jobControlActions, lateRetry, once, Refused, refuse, square } from "./support/jobControlApp.ts"
 
 const release = (name: string) => redisCall((client, keys) => client.set(keys.key("release", name), "1"))
 
@@ -137,6 +137,20 @@ for (const backend of backends) {
         assert.instanceOf(yield* Effect.flip(actions.awaitJob(handle)), JobControl.JobCancelled)
         assert.strictEqual(yield* actions.cancel(handle), "finished")
         assert.strictEqual(yield* actions.cancel("no-such-job"), "unknown")
+      }).pipe(Effect.provide(app())))
+
+    it.live("a job waiting for its retry reads delayed with its next attempt and last failure; cancel removes it", () =>
+      Effect.gen(function*() {
+        const actions = yield* Actions
+        const handle = yield* actions.enqueue(lateRetry, {})
+        yield* Effect.scoped(Effect.andThen(worker, waitUntil("the first run to fail", actions.jobStatus(handle), (s) => s.attempt === 2)))
+        const waiting = yield* actions.jobStatus(handle)
+        assert.strictEqual(waiting.state, "delayed")
+        assert.strictEqual(waiting.failure?.exception, "Refused")
+        assert.instanceOf(waiting.error, Refused)
+        assert.strictEqual(yield* actions.cancel(handle), "removed")
+        assert.strictEqual(yield* redisCall((client, keys) => client.zcard<number>(keys.delayedSchedule)), 0)
+        assert.strictEqual((yield* actions.jobStatus(handle)).state, "cancelled")
       }).pipe(Effect.provide(app())))
 
     it.live("a delayed job is taken off the delayed schedule", () =>

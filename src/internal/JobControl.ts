@@ -22,6 +22,7 @@ import type { Entry } from "./ActionEntry.ts"
 import type { Command, Connection } from "./Connection.ts"
 import * as Enqueue from "./Enqueue.ts"
 import * as JobControlScripts from "./JobControlScripts.ts"
+import * as Retry from "./Retry.ts"
 import type { Write } from "./Completion.ts"
 import type { CompletedJob } from "./Completion.ts"
 
@@ -175,7 +176,7 @@ export const completionWrites = ({ job, outcome, worker }: CompletedJob, keys: K
   } else {
     // the retry waits with the next attempt's payload (as `Retry.nextAttempt` writes it): cancel finds it by that
     const next = (job.meta.attempt ?? 1) + 1
-    const payload = Job.encode(job.queue, job.action, job.inputs, { ...job.meta, attempt: next })
+    const payload = Retry.attemptPayload(job, next)
     fields = ["state", "queued", "payload", payload, ...failureFields(outcome), "worker", worker, "attempt", String(next)]
     final = false
   }

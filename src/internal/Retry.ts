@@ -67,9 +67,16 @@ export const nextAttempt = (
       attempt: attempt + 1,
       delayMillis,
       queue: job.queue,
-      payload: Job.encode(job.queue, job.action, job.inputs, { ...job.meta, attempt: attempt + 1 }, { besideArgs: job.metaBesideArgs === true || options?.plainArgs === true })
+      payload: attemptPayload(job, attempt + 1, options)
     }
   })
+
+/**
+ * The payload of a job's attempt `attempt`: the same job, its metadata (id, fan-out, ...) kept, beside `args`
+ * when the job's was or the action has `plainArgs`.
+ */
+export const attemptPayload = (job: Job.ParsedJob, attempt: number, options?: { readonly plainArgs?: boolean | undefined }): string =>
+  Job.encode(job.queue, job.action, job.inputs, { ...job.meta, attempt }, { besideArgs: job.metaBesideArgs === true || options?.plainArgs === true })
 
 /**
  * Where a retry goes: on its queue now when it has no delay, else delayed until `now + delay` (filed under

@@ -229,7 +229,8 @@ export const make = (options: Options = {}) =>
 
     const encodeJob = (entry: Entry, encoded: unknown, queue?: string, meta?: Job.JobMeta): Effect.Effect<PreparedJob, PayloadTooLarge> => {
       const target = queue ?? entry.queue
-      const payload = Job.encode(target, entry.name, encoded, meta)
+      // a tracked job's metadata rides beside `args` for an action with `plainArgs`, as its retries' does
+      const payload = Job.encode(target, entry.name, encoded, meta, { besideArgs: entry.action.task?.plainArgs === true })
       const bytes = Buffer.byteLength(payload)
       if (bytes > limit) return Effect.fail(new PayloadTooLarge({ action: entry.name, bytes, limit }))
       return Effect.succeed({ action: entry.name, queue: target, payload })

@@ -2,7 +2,7 @@
  * Actions for the job-control tests (ids, status, results, uniqueness, cancel, progress), shared by the
  * in-process suite and the child process of the multi-process tests.
  */
-import { Effect, Schema } from "effect"
+import { Effect, Schedule, Schema } from "effect"
 import * as Action from "../../src/domain/Action.ts"
 import * as CurrentJob from "../../src/layers/CurrentJob.ts"
 import { Redis } from "../../src/layers/Redis.ts"
@@ -60,4 +60,16 @@ export const once = Action.make({
   task: { queue: "control" }
 })
 
-export const jobControlActions = [square, refuse, hold, once] as const
+/** Fails its first run; retried an hour later (so its retry waits on the delayed schedule). */
+export const lateRetry = Action.make({
+  name: "lateRetry",
+  description: "Fails once, retried after an hour",
+  inputs: Schema.Struct({}),
+  error: Refused,
+  run: () => Effect.fail(new Refused({ reason: "first run" })),
+  retry: { attempts: 2, schedule: Schedule.spaced("1 hour") },
+  track: true,
+  task: { queue: "control" }
+})
+
+export const jobControlActions = [square, refuse, hold, once, lateRetry] as const
