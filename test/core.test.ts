@@ -82,7 +82,7 @@ const recordingLogger = () => {
 
 for (const backend of backends) {
   describe(`observability (${backend.name})`, () => {
-    it.live("each job runs in a span named after the action, with queue, attempt, worker and job id", () =>
+    it.live("each job runs in a consumer span `process <queue>`, with action, attempt, worker and message id", () =>
       Effect.gen(function*() {
         const actions = yield* Actions
         const { spans, tracer } = recordingTracer()
@@ -93,14 +93,16 @@ for (const backend of backends) {
           const sub = yield* PubSub.subscribe(worker.events)
           return yield* takeEventsWithin(sub, 2)
         })).pipe(Effect.withTracer(tracer))
-        const jobSpans = spans.filter((span) => span.name === "add" || span.name === "explode")
-        assert.deepStrictEqual(jobSpans.map((span) => span.name), ["add", "explode"])
+        const jobSpans = spans.filter((span) => span.name === "process math")
+        assert.deepStrictEqual(jobSpans.map((span) => span.attributes.get("resque.action")), ["add", "explode"])
         const [addSpan, explodeSpan] = jobSpans
-        assert.strictEqual(addSpan?.attributes.get("queue"), "math")
-        assert.strictEqual(addSpan?.attributes.get("attempt"), 1)
-        assert.strictEqual(addSpan?.attributes.get("worker"), events[0]?.worker)
-        assert.match(String(addSpan?.attributes.get("jobId")), /#\d+$/)
-        assert.notStrictEqual(addSpan?.attributes.get("jobId"), explodeSpan?.attributes.get("jobId"))
+        assert.strictEqual(addSpan?.kind, "consumer")
+        assert.strictEqual(addSpan?.attributes.get("messaging.destination.name"), "math")
+        assert.strictEqual(addSpan?.attributes.get("messaging.system"), "resque")
+        assert.strictEqual(addSpan?.attributes.get("resque.attempt"), 1)
+        assert.strictEqual(addSpan?.attributes.get("messaging.client.id"), events[0]?.worker)
+        assert.match(String(addSpan?.attributes.get("messaging.message.id")), /#\d+$/)
+        assert.notStrictEqual(addSpan?.attributes.get("messaging.message.id"), explodeSpan?.attributes.get("messaging.message.id"))
         assert.strictEqual(addSpan?.status._tag, "Ended")
         const explodeExit = explodeSpan?.status._tag === "Ended" ? explodeSpan.status.exit : undefined
         assert.isTrue(explodeExit !== undefined && Exit.isFailure(explodeExit))

@@ -60,6 +60,23 @@ export class UnknownAction extends Schema.TaggedError<UnknownAction>()("UnknownA
 }
 
 /**
+ * An enqueue hook refused a job (a tenant over quota, a job that must not run now...): nothing is written for
+ * it. For a fan-out child, the child lands in the fan-out's `errors` with reason `Refused`, and the other
+ * children are written.
+ *
+ * @category errors
+ */
+export class EnqueueRefused extends Schema.TaggedError<EnqueueRefused>()("EnqueueRefused", {
+  action: Schema.String,
+  hook: Schema.String,
+  reason: Schema.String
+}) {
+  override get message(): string {
+    return `${this.action} refused by ${this.hook}: ${this.reason}`
+  }
+}
+
+/**
  * Two actions of one name were given to a registry.
  *
  * @category errors

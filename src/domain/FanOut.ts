@@ -127,7 +127,8 @@ export const job = <I, IE, A, E, R>(
 export interface EnqueueError {
   readonly index: number
   readonly action: string
-  readonly reason: "InvalidInputs" | "PayloadTooLarge" | "NotEnqueued"
+  /** `Refused`: an enqueue hook refused the child (`Hooks.onEnqueue` failed with `EnqueueRefused`). */
+  readonly reason: "InvalidInputs" | "PayloadTooLarge" | "NotEnqueued" | "Refused"
   readonly message: string
 }
 

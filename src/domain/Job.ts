@@ -37,6 +37,11 @@ export interface JobMeta {
   readonly attempt?: number
   /** Token of the recurring chain this copy belongs to. */
   readonly recurrence?: string
+  /**
+   * Message headers added by enqueue hooks (`Hooks.onEnqueue`): W3C `traceparent`/`tracestate`, the time it
+   * was sent, a tenant... Strings only; kept by retries and copied to nothing else.
+   */
+  readonly headers?: Readonly<Record<string, string>>
 }
 
 /**
@@ -76,9 +81,19 @@ const withoutMeta = (inputs: Record<string, unknown>): Record<string, unknown> =
   return rest
 }
 
+/** The string entries of a headers object (another client may have written anything there). */
+const readHeaders = (u: Record<string, unknown>): Record<string, string> => {
+  const headers: Record<string, string> = {}
+  for (const key in u) {
+    const value = u[key]
+    if (typeof value === "string") headers[key] = value
+  }
+  return headers
+}
+
 const readMeta = (u: unknown): JobMeta => {
   if (!isRecord(u)) return {}
-  const meta: { id?: string; track?: number; unique?: string; fanOut?: string; index?: number; attempt?: number; recurrence?: string } = {}
+  const meta: { id?: string; track?: number; unique?: string; fanOut?: string; index?: number; attempt?: number; recurrence?: string; headers?: Record<string, string> } = {}
   if (typeof u["id"] === "string") meta.id = u["id"]
   if (typeof u["track"] === "number") meta.track = u["track"]
   if (typeof u["unique"] === "string") meta.unique = u["unique"]
@@ -86,6 +101,7 @@ const readMeta = (u: unknown): JobMeta => {
   if (typeof u["index"] === "number") meta.index = u["index"]
   if (typeof u["attempt"] === "number") meta.attempt = u["attempt"]
   if (typeof u["recurrence"] === "string") meta.recurrence = u["recurrence"]
+  if (isRecord(u["headers"])) meta.headers = readHeaders(u["headers"])
   return meta
 }
 

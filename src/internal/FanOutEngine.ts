@@ -10,8 +10,9 @@
  */
 import { randomUUID } from "node:crypto"
 import { Array as Arr, Clock, Duration, Effect, Result, Schedule } from "effect"
-import { InvalidInputs, type RedisError, type UnknownAction } from "../domain/Errors.ts"
+import { type EnqueueRefused, InvalidInputs, type RedisError, type UnknownAction } from "../domain/Errors.ts"
 import * as FanOut from "../domain/FanOut.ts"
+import type * as Hooks from "../domain/Hooks.ts"
 import * as Job from "../domain/Job.ts"
 import type { Keys } from "../domain/Keys.ts"
 import type { Entry } from "./ActionEntry.ts"
@@ -19,8 +20,8 @@ import type { Connection } from "./Connection.ts"
 import * as FanOutDeadline from "./FanOutDeadline.ts"
 import * as FanOutScripts from "./FanOutScripts.ts"
 
-/** Why a whole fan-out was refused (nothing written). @category errors */
-export type FanOutError = RedisError | UnknownAction | InvalidInputs | FanOut.FanOutInvalidOptions
+/** Why a whole fan-out was refused (nothing written); `EnqueueRefused`: a hook refused its `onComplete`. @category errors */
+export type FanOutError = RedisError | UnknownAction | InvalidInputs | FanOut.FanOutInvalidOptions | EnqueueRefused
 
 /** Why a status could not be read. @category errors */
 export type StatusError = RedisError | FanOut.FanOutNotFound | FanOut.FanOutResultInvalid
@@ -36,6 +37,8 @@ export interface Context {
   /** An entry by name when it is registered (results of unknown actions are given as stored). */
   readonly entryIfKnown: (name: string) => Entry | undefined
   readonly maxPayloadBytes: number
+  /** The enqueue hooks (none when absent): run on every child and on the `onComplete` job. */
+  readonly hooks?: Hooks.Composed | undefined
 }
 
 const defaultTtl = Duration.toMillis("10 minutes")
@@ -98,7 +101,11 @@ const prepareCompletion = (context: Context, option: FanOut.Options["onComplete"
       return yield* new InvalidInputs({ action: entry.name, detail: "onComplete inputs must be an object" })
     }
     const queue = spec.queue ?? entry.queue
-    return { queue, prefix: FanOut.completionPrefix(queue, entry.name, normalized) }
+    const onEnqueue = context.hooks?.onEnqueue
+    const headers = onEnqueue === undefined ? undefined : yield* onEnqueue({ action: entry.name, queue, inputs: normalized, completion: true })
+    // the hooks' headers ride in the onComplete payload's `_job`, like any job's
+    const inputs = headers === undefined ? normalized : { ...normalized, [Job.META_KEY]: { headers } }
+    return { queue, prefix: FanOut.completionPrefix(queue, entry.name, inputs) }
   })
 
 /** A child ready to be written. */
@@ -200,7 +207,8 @@ const prepareChildren = (
   jobs: ReadonlyArray<FanOut.Job>,
   entries: ReadonlyMap<string, Entry>,
   fanOutId: string,
-  limit: number
+  limit: number,
+  onEnqueue: Hooks.Composed["onEnqueue"]
 ) =>
   Effect.gen(function*() {
     const errors: Array<FanOut.EnqueueError> = []
@@ -224,7 +232,18 @@ const prepareChildren = (
         continue
       }
       const queue = job.queue ?? entry.queue
-      const payload = Job.encode(queue, action, inputs, { fanOut: fanOutId, index }, { besideArgs: entry.action.task?.plainArgs })
+      let headers: Readonly<Record<string, string>> | undefined
+      if (onEnqueue !== undefined) {
+        // a refused child is left out of its batch; the other children are written
+        const hooked = yield* Effect.result(onEnqueue({ action, queue, inputs, fanOut: { id: fanOutId, index } }))
+        if (Result.isFailure(hooked)) {
+          errors.push({ index, action, reason: "Refused", message: hooked.failure.message })
+          continue
+        }
+        headers = hooked.success
+      }
+      const meta = headers === undefined ? { fanOut: fanOutId, index } : { fanOut: fanOutId, index, headers }
+      const payload = Job.encode(queue, action, inputs, meta, { besideArgs: entry.action.task?.plainArgs })
       const bytes = Buffer.byteLength(payload)
       if (bytes > limit) {
         errors.push({ index, action, reason: "PayloadTooLarge", message: `payload for ${action} is ${bytes} bytes, over the limit of ${limit}` })
@@ -260,8 +279,26 @@ export const fanOut = (context: Context, jobs: ReadonlyArray<FanOut.Job>, option
     if (!/^[A-Za-z0-9_.:-]{1,200}$/.test(fanOutId)) {
       return yield* new FanOut.FanOutInvalidOptions({ option: "id", detail: "expected 1 to 200 letters, digits or _ . : -" })
     }
+    const around = context.hooks?.aroundEnqueue
+    const first = jobs[0]
+    const firstEntry = first && entries.get(nameOf(first.action))
+    const write = send(context, jobs, entries, options, { fanOutId, ttlMillis, batchSize, concurrency })
+    return yield* around === undefined || firstEntry === undefined
+      ? write
+      : around({ kind: "fanOut", action: firstEntry.name, queue: first!.queue ?? firstEntry.queue, count: jobs.length, fanOutId }, write)
+  })
+
+/** The part of a fan-out inside its send (`aroundEnqueue`): children checked, hooked and written. */
+const send = (
+  context: Context,
+  jobs: ReadonlyArray<FanOut.Job>,
+  entries: ReadonlyMap<string, Entry>,
+  options: FanOut.Options,
+  { batchSize, concurrency, fanOutId, ttlMillis }: { readonly fanOutId: string; readonly ttlMillis: number; readonly batchSize: number; readonly concurrency: number }
+) =>
+  Effect.gen(function*() {
     const completion = yield* prepareCompletion(context, options.onComplete, fanOutId)
-    const { children, errors } = yield* prepareChildren(jobs, entries, fanOutId, context.maxPayloadBytes)
+    const { children, errors } = yield* prepareChildren(jobs, entries, fanOutId, context.maxPayloadBytes, context.hooks?.onEnqueue)
 
     const actionNames = distinct(jobs.map((job) => entries.get(nameOf(job.action))!.name))
     const queues = distinct(children.map((child) => child.queue))

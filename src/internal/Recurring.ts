@@ -37,9 +37,9 @@ export const dueOf = (token: string): number | undefined => {
  */
 export const dueSecond = (dueMillis: number): number => notBeforeSecond(dueMillis)
 
-/** The payload of one copy of a recurring action. */
-export const payload = (queue: string, action: string, inputs: unknown, token: string): string =>
-  Job.encode(queue, action, inputs, { recurrence: token })
+/** The payload of one copy of a recurring action (with the headers the previous run's hooks gave it). */
+export const payload = (queue: string, action: string, inputs: unknown, token: string, headers?: Readonly<Record<string, string>>): string =>
+  Job.encode(queue, action, inputs, headers === undefined ? { recurrence: token } : { recurrence: token, headers })
 
 /** A recurring action the leader keeps alive. */
 export interface Chain {
@@ -188,12 +188,18 @@ export const continueChain = (redis: Script.ScriptRedis, args: ReadonlyArray<str
  */
 export const continueArgs = (
   keys: Keys,
-  options: { readonly chain: Chain; readonly token: string; readonly now: number; readonly random?: string }
+  options: {
+    readonly chain: Chain
+    readonly token: string
+    readonly now: number
+    readonly random?: string
+    readonly headers?: Readonly<Record<string, string>> | undefined
+  }
 ): ReadonlyArray<string> => {
   const { chain, now } = options
   const second = dueSecond(Recurrence.nextRun(chain.recurrence, dueOf(options.token), now))
   const next = newToken(second * 1000, options.random)
-  const body = payload(chain.queue, chain.action, chain.inputs, next)
+  const body = payload(chain.queue, chain.action, chain.inputs, next, options.headers)
   return [
     keys.recurring(chain.action),
     options.token,

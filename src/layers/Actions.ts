@@ -15,7 +15,7 @@
  */
 import { Clock, Context, Duration, Effect, Layer, Schema } from "effect"
 import type * as Action from "../domain/Action.ts"
-import { InvalidInputs, type JobTimedOut, PayloadTooLarge, type RedisError, type UnknownAction } from "../domain/Errors.ts"
+import { type EnqueueRefused, InvalidInputs, type JobTimedOut, PayloadTooLarge, type RedisError, type UnknownAction } from "../domain/Errors.ts"
 import type * as FanOut from "../domain/FanOut.ts"
 import * as Job from "../domain/Job.ts"
 import type * as JobControl from "../domain/JobControl.ts"
@@ -24,11 +24,12 @@ import * as Enqueue from "../internal/Enqueue.ts"
 import * as FanOutEngine from "../internal/FanOutEngine.ts"
 import * as JobControlEngine from "../internal/JobControl.ts"
 import { ActionRegistry } from "./ActionRegistry.ts"
+import * as JobHooks from "./JobHooks.ts"
 import { Operations } from "./Operations.ts"
 import { Redis } from "./Redis.ts"
 
 /** Why an enqueue was refused. @category errors */
-export type EnqueueError = RedisError | InvalidInputs | UnknownAction | PayloadTooLarge
+export type EnqueueError = RedisError | InvalidInputs | UnknownAction | PayloadTooLarge | EnqueueRefused
 
 /** Why a whole fan-out was refused (nothing written). @category errors */
 export type FanOutError = FanOutEngine.FanOutError
@@ -214,12 +215,14 @@ export const make = (options: Options = {}) =>
     const operations = yield* Operations
     const { keys } = redis
     const limit = options.maxPayloadBytes ?? 512 * 1024
+    const hooks = yield* JobHooks.composed
     const engine: FanOutEngine.Context = {
       redis,
       keys,
       entry: registry.get,
       entryIfKnown: (name) => registry.entries.get(name),
-      maxPayloadBytes: limit
+      maxPayloadBytes: limit,
+      hooks
     }
 
     const normalized = (entry: Entry, inputs: unknown): Effect.Effect<unknown, InvalidInputs> => {
@@ -249,22 +252,30 @@ export const make = (options: Options = {}) =>
      * record goes in it, a unique job is one script (claim, record and job together).
      */
     const submit = (action: ActionRef, inputs: unknown, options: EnqueueOptions | undefined, at: number | undefined) =>
-      Effect.flatMap(registry.get(nameOf(action)), (entry) =>
-        Effect.gen(function*() {
+      Effect.flatMap(registry.get(nameOf(action)), (entry) => {
+        const queue = options?.queue ?? entry.queue
+        const written = Effect.gen(function*() {
           const encoded = yield* normalized(entry, inputs)
           const plan = JobControlEngine.plan(keys, entry, encoded, options)
-          const job = yield* encodeJob(entry, encoded, options?.queue, plan.meta)
+          // the enqueue hooks may add headers (kept in `_job`) or refuse the job, before anything is written
+          const headers = hooks.onEnqueue === undefined ? undefined : yield* hooks.onEnqueue({ action: entry.name, queue, inputs: encoded, at })
+          const meta = headers === undefined ? plan.meta : { ...plan.meta, headers }
+          const job = yield* encodeJob(entry, encoded, options?.queue, meta)
           if (plan.ttlMillis === undefined) {
             // an untracked delayed job is written once per second it is due at (`scheduleOnce`)
             if (at === undefined) yield* redis.multi(Enqueue.push(keys, job.queue, [job.payload]))
-            const written = at === undefined || (yield* redis.eval(Enqueue.scheduleOnce, { keys, timestampMs: at, payload: job.payload }))
-            return { ...job, id: plan.id, enqueued: true, tracked: false, alreadyScheduled: !written }
+            const scheduled = at === undefined || (yield* redis.eval(Enqueue.scheduleOnce, { keys, timestampMs: at, payload: job.payload }))
+            return { ...job, id: plan.id, enqueued: true, tracked: false, alreadyScheduled: !scheduled }
           }
           const now = yield* Clock.currentTimeMillis
-          const written = yield* JobControlEngine.write(jobs, plan, job, at, now)
-          return { ...job, ...written, tracked: true, alreadyScheduled: false }
+          const recorded = yield* JobControlEngine.write(jobs, plan, job, at, now)
+          return { ...job, ...recorded, tracked: true, alreadyScheduled: false }
         })
-      )
+        // the whole send inside `aroundEnqueue` (tracing's producer span)
+        return hooks.aroundEnqueue === undefined
+          ? written
+          : hooks.aroundEnqueue({ kind: "enqueue", action: entry.name, queue, count: 1, at }, written)
+      })
 
     const enqueue = (action: ActionRef, inputs: unknown, options?: EnqueueOptions) => submit(action, inputs, options, undefined)
 

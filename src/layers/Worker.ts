@@ -29,9 +29,10 @@
  * @since 0.1.0
  */
 import { hostname } from "node:os"
-import { Cause, Clock, Context, Deferred, Duration, Effect, Exit, Fiber, Layer, LogLevel, PubSub, Queue, Result, Schedule, Semaphore, Tracer } from "effect"
+import { Cause, Clock, Context, Deferred, Duration, Effect, Exit, Fiber, Layer, LogLevel, PubSub, Queue, Result, Schedule, Semaphore } from "effect"
 import type * as Action from "../domain/Action.ts"
 import { type CorruptPayload, UnknownAction } from "../domain/Errors.ts"
+import type * as Hooks from "../domain/Hooks.ts"
 import * as Job from "../domain/Job.ts"
 import * as Outcome from "../domain/Outcome.ts"
 import * as Resque from "../domain/Resque.ts"
@@ -47,6 +48,7 @@ import * as WorkerScripts from "../internal/WorkerScripts.ts"
 import { ActionRegistry } from "./ActionRegistry.ts"
 import * as Actions from "./Actions.ts"
 import * as CurrentJob from "./CurrentJob.ts"
+import * as JobHooks from "./JobHooks.ts"
 import { Redis } from "./Redis.ts"
 import * as WorkerMiddleware from "./WorkerMiddleware.ts"
 
@@ -210,6 +212,8 @@ interface Ran {
   readonly outcome: Outcome.Outcome
   readonly retry?: { readonly queue: string; readonly payload: string; readonly at?: number } | undefined
   readonly end: number
+  /** Headers a hook gave the next copy of a recurring chain. */
+  readonly successorHeaders?: Readonly<Record<string, string>> | undefined
 }
 
 /** A completion waiting for the pool's next commit, and how its slot gets its next job. */
@@ -275,26 +279,22 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
     : pingOnly
   const unregister = redis.multi(names.flatMap((name) => Completion.unregister(keys, name, queuesString)))
 
-  // Effect's default tracer exports nothing: without a tracing backend a job's span is work nobody observes
-  const traced = (yield* Tracer.Tracer) !== Tracer.nativeTracer
+  // the hooks (tracing when a tracer records spans, the application's): none costs a branch per job
+  const hooks = yield* JobHooks.composed
 
-  /** The job's span: named after the action, with its queue, attempt, worker and job id. */
-  const inSpan = (job: Job.ParsedJob, queue: string, worker: string) => {
+  /** What the hooks see of a job: its id is `fanOutId:index` for a fan-out child, `worker#n` otherwise. */
+  const runningOf = (job: Job.ParsedJob, queue: string, worker: string, startedAt: number): Hooks.Running => {
     const fanOut = job.meta.fanOut
-    const attempt = job.meta.attempt ?? 1
     const jobId = fanOut ? `${fanOut}:${job.meta.index}` : `${worker}#${++state.sequence}`
-    return Effect.withSpan(job.action, {
-      attributes: fanOut
-        ? { queue, attempt, worker, jobId, fanOut, index: job.meta.index }
-        : { queue, attempt, worker, jobId }
-    }, { captureStackTrace: false })
+    return { job, queue, worker, jobId, attempt: job.meta.attempt ?? 1, startedAt }
   }
 
   /**
-   * A job's run: its action on its decoded inputs, with the runtime's services, its result encoded. The
-   * Schema work takes the synchronous path when it can (plain code around the action's Effect).
+   * A job's run: its action on its decoded inputs, with the runtime's services, its result encoded, inside
+   * the hooks' `aroundJob` when there is one. The Schema work takes the synchronous path when it can (plain
+   * code around the action's Effect).
    */
-  const runAction = (entry: Entry, job: Job.ParsedJob, queue: string, worker: string): Effect.Effect<string, unknown> => {
+  const runAction = (entry: Entry, job: Job.ParsedJob, running: Hooks.Running | undefined): Effect.Effect<string, unknown> => {
     const decoded = entry.decodeSync(job.inputs)
     const executed = decoded === undefined
       ? Effect.flatMap(entry.decode(job.inputs), (inputs) => entry.execute(inputs, runtime))
@@ -303,7 +303,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
       const json = entry.encodeResultSync(result)
       return json === undefined ? entry.encodeResult(result) : Effect.succeed(json)
     })
-    return traced ? inSpan(job, queue, worker)(run) : run
+    return running === undefined || hooks.aroundJob === undefined ? run : hooks.aroundJob(running, run)
   }
 
   // tracked jobs run where a cancel reaches them, with their progress report (see `CurrentJob`)
@@ -338,7 +338,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
       const token = job.meta.recurrence
       if (token !== undefined && entry?.recurrence !== undefined) {
         const chain = { action: job.action, queue: entry.queue, inputs: job.inputs, recurrence: entry.recurrence }
-        writes.push(Completion.continueChain(keys, { chain, token, now: end }))
+        writes.push(Completion.continueChain(keys, { chain, token, now: end, headers: ran.successorHeaders }))
       }
     }
     return {
@@ -420,6 +420,10 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
     Effect.map(complete(slot, planOf(slot, picked, ran, !state.stopping)), (next) => {
       const [queue] = picked
       PubSub.publishUnsafe(events, { worker: slot.name, queue, job: ran.job, outcome: ran.outcome })
+      if (hooks.afterJob !== undefined) {
+        const { job, outcome } = ran
+        hooks.afterJob({ job, queue, worker: slot.name, outcome, retried: ran.retry !== undefined, startedAt: ran.end - outcome.durationMs })
+      }
       return next
     }).pipe((completed) =>
       debug
@@ -442,16 +446,23 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
     const job = Result.isSuccess(parsed) ? parsed.success : undefined
     const entry = job && registry.entries.get(job.action)
     if (job === undefined || entry === undefined) return finish(slot, picked, { job, entry, outcome: refusal(parsed), end: startedAt })
-    const run = runAction(entry, job, queue, slot.name)
+    const running = hooks.aroundJob === undefined ? undefined : runningOf(job, queue, slot.name, startedAt)
+    const run = runAction(entry, job, running)
     return Effect.flatMap(Effect.exit(restore(job.meta.track === undefined ? run : tracked(job, run))), (exit) => {
       const end = clock.currentTimeMillisUnsafe()
-      if (Exit.isSuccess(exit)) return finish(slot, picked, { job, entry, outcome: Outcome.success(exit.value, end - startedAt), end })
+      if (Exit.isSuccess(exit)) {
+        const outcome = Outcome.success(exit.value, end - startedAt)
+        return finish(slot, picked, { job, entry, outcome, end, successorHeaders: running?.successorHeaders })
+      }
       if (state.stopping && Cause.hasInterrupts(exit.cause)) {
         // shutdown after the grace period: fail the job, pick nothing, and end the slot
         const plan = planOf(slot, picked, { job, entry, outcome: RunOutcome.shutdown, end }, false)
         return Effect.as(completeMany([plan]).pipe(Effect.timeout(settings.writeDeadline), Effect.ignore), undefined)
       }
-      return Effect.flatMap(failedRun(entry, job, exit.cause, end, end - startedAt), (ran) => finish(slot, picked, ran))
+      return Effect.flatMap(
+        failedRun(entry, job, exit.cause, end, end - startedAt),
+        (ran) => finish(slot, picked, running?.successorHeaders === undefined ? ran : { ...ran, successorHeaders: running.successorHeaders })
+      )
     })
   }
 

@@ -1,0 +1,58 @@
+/**
+ * The hooks in force: the application's (`layer`), after the runtime's own tracing hook, which is there
+ * whenever the application has a tracer that records spans (an OTLP exporter, a test tracer...). The hook
+ * types are in `domain/Hooks.ts`, re-exported here.
+ *
+ * @example
+ * // every job runs with its tenant in the logs; enqueues without a tenant are refused
+ * const tenants: JobHooks.Hook = {
+ *   name: "tenants",
+ *   onEnqueue: () => Effect.map(CurrentTenant, (tenant) => ({ tenant })),
+ *   aroundJob: (job, run) => Effect.annotateLogs(run, "tenant", job.job.meta.headers?.tenant ?? "none")
+ * }
+ * JobHooks.layer([tenants])
+ *
+ * @since 0.3.0
+ */
+import { Context, Effect, Layer } from "effect"
+import * as Hooks from "../domain/Hooks.ts"
+import * as Tracing from "../internal/Tracing.ts"
+
+/** @category models */
+export type Hook = Hooks.Hook
+/** @category models */
+export type Enqueueing = Hooks.Enqueueing
+/** @category models */
+export type Send = Hooks.Send
+/** @category models */
+export type Running = Hooks.Running
+/** @category models */
+export type Finished = Hooks.Finished
+
+/**
+ * The application's hooks, in order (none unless a {@link layer} sets them).
+ *
+ * @category services
+ */
+export const JobHooks = Context.Reference<ReadonlyArray<Hooks.Hook>>("effect-resque/JobHooks", { defaultValue: () => [] })
+
+/**
+ * Sets the application's hooks; they compose in list order (the first one's `aroundJob` is the outermost).
+ * Provide it below `Resque.layer` and the worker (`Layer.provideMerge`), like the Redis layer.
+ *
+ * @category layers
+ */
+export const layer = (hooks: ReadonlyArray<Hooks.Hook>): Layer.Layer<never> => Layer.succeed(JobHooks, hooks)
+
+/**
+ * The hooks the runtime applies, composed once: tracing first when spans are recorded, then the
+ * application's. With neither, every function is `undefined` and enqueue and the worker skip them.
+ *
+ * @category constructors
+ */
+export const composed: Effect.Effect<Hooks.Composed> = Effect.gen(function*() {
+  const hooks = yield* JobHooks
+  const traced = yield* Tracing.enabled
+  const all = traced ? [Tracing.hook, ...hooks] : hooks
+  return all.length === 0 ? Hooks.none : Hooks.compose(all)
+})
