@@ -7,7 +7,7 @@
  * - Services and their layers: {@link Redis} and {@link RedisMemory} (the backends), {@link Resque} (the
  *   queue of an application's actions: {@link Actions} and {@link Operations}), {@link Worker},
  *   {@link JobScheduler}, {@link WorkerMiddleware}, {@link CurrentJob} (a job's id and progress, inside `run`),
- *   {@link JobHooks} (enqueue and run hooks; tracing).
+ *   {@link JobHooks} (enqueue and run hooks; tracing), {@link JobMetrics}.
  *
  * The command line is `effect-resque/cli`; the test helpers are `effect-resque/testing`.
  *
@@ -26,6 +26,7 @@ export * as ActionRegistry from "./layers/ActionRegistry.ts"
 export * as Actions from "./layers/Actions.ts"
 export * as CurrentJob from "./layers/CurrentJob.ts"
 export * as JobHooks from "./layers/JobHooks.ts"
+export * as JobMetrics from "./layers/JobMetrics.ts"
 export * as JobScheduler from "./layers/JobScheduler.ts"
 export * as Operations from "./layers/Operations.ts"
 export * as Redis from "./layers/Redis.ts"

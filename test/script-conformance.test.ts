@@ -15,6 +15,7 @@ import * as FanOutDeadline from "../src/internal/FanOutDeadline.ts"
 import * as FanOutScripts from "../src/internal/FanOutScripts.ts"
 import * as JobControlScripts from "../src/internal/JobControlScripts.ts"
 import * as Limits from "../src/internal/Limits.ts"
+import * as MetricsScripts from "../src/internal/MetricsScripts.ts"
 import * as OperationsPageScripts from "../src/internal/OperationsPageScripts.ts"
 import * as OperationsScripts from "../src/internal/OperationsScripts.ts"
 import * as Pick from "../src/internal/Pick.ts"
@@ -415,6 +416,20 @@ const cases: ReadonlyArray<Case> = [
     ["set", keys.stat("processed", "host:1.0"), 3],
     ["hset", keys.paused, "low", 1]
   ], (keys) => keys),
+  scriptCase("metrics sample: queues, failed, delayed jobs, workers and busy workers, for the leader", MetricsScripts.sample, (keys) => [
+    ...queued(keys),
+    ["set", keys.leaderLock, "s1"],
+    ["rpush", keys.failed, "f1", "f2"],
+    ...Enqueue.pushAt(keys, 10_000, "d1"),
+    ...Enqueue.pushAt(keys, 10_000, "d2"),
+    ...Enqueue.pushAt(keys, 20_000, "d3"),
+    ["sadd", keys.workers, "host:1.0:high,low", "host:1.1:*"],
+    ["set", keys.working("host:1.0", workerQueues), record(keys, "high", job(keys, "high", 1))]
+  ], (keys) => ({ keys, name: "s1" })),
+  scriptCase("metrics sample: another scheduler's lock, nothing read", MetricsScripts.sample, (keys) => [
+    ...queued(keys),
+    ["set", keys.leaderLock, "s2"]
+  ], (keys) => ({ keys, name: "s1" })),
   scriptCase("retry failed: a record there is re-enqueued once, one gone is not", OperationsScripts.retryFailed, (keys) => [
     ["rpush", keys.failed, "r1", "r2", "r1"]
   ], (keys) => ({ keys, retries: [{ record: "r1", queue: "q", payload: "p1" }, { record: "gone", queue: "q", payload: "p2" }, { record: "r1", queue: "q2", payload: "p3" }] })),

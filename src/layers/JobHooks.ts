@@ -38,11 +38,13 @@ export const JobHooks = Context.Reference<ReadonlyArray<Hooks.Hook>>("effect-res
 
 /**
  * Sets the application's hooks; they compose in list order (the first one's `aroundJob` is the outermost).
- * Provide it below `Resque.layer` and the worker (`Layer.provideMerge`), like the Redis layer.
+ * A hook may be given as an Effect that builds it (`JobMetrics.hook` captures the metric registry). Provide
+ * it below `Resque.layer` and the worker (`Layer.provideMerge`), like the Redis layer.
  *
  * @category layers
  */
-export const layer = (hooks: ReadonlyArray<Hooks.Hook>): Layer.Layer<never> => Layer.succeed(JobHooks, hooks)
+export const layer = (hooks: ReadonlyArray<Hooks.Hook | Effect.Effect<Hooks.Hook>>): Layer.Layer<never> =>
+  Layer.effect(JobHooks, Effect.forEach(hooks, (hook) => (Effect.isEffect(hook) ? hook : Effect.succeed(hook))))
 
 /**
  * The hooks the runtime applies, composed once: tracing first when spans are recorded, then the

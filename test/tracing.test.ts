@@ -1,0 +1,151 @@
+/**
+ * Traces across the queue, exported by Effect's OTLP tracer to a local OTLP/HTTP receiver, on both backends:
+ * an HTTP-like span that enqueues and the job's span are one trace; a parent that fans out has children in
+ * traces of their own, each linked to the fan-out's send span, and an `onComplete` that continues it; a retry
+ * is attempt 2 in the same trace; a job from a foreign producer starts a trace of its own. Names, kinds,
+ * parents, links and attributes follow OpenTelemetry's messaging conventions.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Layer, PubSub, Ref, Schedule, Schema } from "effect"
+import { FetchHttpClient } from "effect/http"
+import { OtlpSerialization, OtlpTracer } from "effect/observability"
+import * as Action from "../src/domain/Action.ts"
+import * as FanOut from "../src/domain/FanOut.ts"
+import { Actions } from "../src/layers/Actions.ts"
+import * as Resque from "../src/layers/Resque.ts"
+import * as Worker from "../src/layers/Worker.ts"
+import { pushPayloads, takeEventsWithin } from "./support/app.ts"
+import { type Backend, backends } from "./support/backends.ts"
+import { otlpReceiver, type ReceivedSpan } from "./support/otlpReceiver.ts"
+
+const tries = Ref.makeUnsafe(0)
+
+const echo = Action.make({
+  name: "echo",
+  description: "Returns its number",
+  inputs: Schema.Struct({ n: Schema.Finite }),
+  run: ({ n }) => Effect.succeed(n),
+  task: { queue: "traced" }
+})
+
+const summary = Action.make({
+  name: "summary",
+  description: "Runs when the fan-out is done",
+  inputs: FanOut.Completion,
+  run: ({ completed }) => Effect.succeed(completed),
+  task: { queue: "traced" }
+})
+
+const parent = Action.make({
+  name: "parent",
+  description: "Fans out three children",
+  inputs: Schema.Struct({}),
+  run: () =>
+    Effect.flatMap(Actions, (actions) =>
+      Effect.map(actions.fanOut(echo, [{ n: 1 }, { n: 2 }, { n: 3 }], { onComplete: summary }), (result) => result.fanOutId)),
+  task: { queue: "traced" }
+})
+
+const flaky = Action.make({
+  name: "flaky",
+  description: "Fails its first attempt",
+  inputs: Schema.Struct({}),
+  run: () => Effect.flatMap(Ref.getAndUpdate(tries, (n) => n + 1), (n) => (n === 0 ? Effect.fail(new Error("first attempt")) : Effect.succeed("ok"))),
+  task: { queue: "traced" },
+  retry: { attempts: 2, schedule: Schedule.spaced(0) }
+})
+
+/** The runtime, built with Effect's OTLP tracer exporting to `url` (spans are sent when the layer closes). */
+const tracedApp = (backend: Backend, url: string) =>
+  Resque.layer({ actions: [echo, summary, parent, flaky] }).pipe(
+    Layer.provideMerge(backend.layer()),
+    Layer.provideMerge(OtlpTracer.layer({ url: `${url}/v1/traces`, resource: { serviceName: "tracing-test" }, exportInterval: "1 hour" })),
+    Layer.provide(OtlpSerialization.layerJson),
+    Layer.provide(FetchHttpClient.layer)
+  )
+
+const consumers = (spans: ReadonlyArray<ReceivedSpan>, action: string) =>
+  spans.filter((span) => span.kind === "consumer" && span.attributes["resque.action"] === action)
+
+const only = <A>(items: ReadonlyArray<A>, what: string): A => {
+  assert.strictEqual(items.length, 1, `exactly one ${what}`)
+  return items[0]!
+}
+
+for (const backend of backends) {
+  describe(`tracing across the queue (${backend.name})`, () => {
+    it.live("enqueue → job in one trace; fan-out children linked; onComplete continues; a retry stays in its trace; foreign jobs start their own", () =>
+      Effect.gen(function*() {
+        yield* Ref.set(tries, 0)
+        const receiver = yield* otlpReceiver
+        yield* Effect.gen(function*() {
+          const actions = yield* Actions
+          yield* actions.enqueue(echo, { n: 0 }).pipe(Effect.withSpan("POST /signup", { kind: "server" }))
+          yield* actions.enqueue(parent, {})
+          yield* actions.enqueue(flaky, {})
+          yield* pushPayloads("traced", [JSON.stringify({ class: "echo", queue: "traced", args: [{ n: 99 }] })])
+          yield* Effect.scoped(Effect.gen(function*() {
+            const worker = yield* Worker.make({ queues: ["traced"], concurrency: 2 })
+            const sub = yield* PubSub.subscribe(worker.events)
+            // echo, parent, 3 children, summary, flaky twice, the foreign echo
+            yield* takeEventsWithin(sub, 9)
+          }))
+        }).pipe(Effect.provide(tracedApp(backend, receiver.url)))
+        const spans = receiver.spans
+
+        // an HTTP-like span enqueues: its producer span is its child, the job's consumer span the producer's
+        const http = only(spans.filter((span) => span.name === "POST /signup"), "request span")
+        const sendEcho = only(spans.filter((span) => span.kind === "producer" && span.parentSpanId === http.spanId), "send span of the request")
+        assert.strictEqual(sendEcho.name, "send traced")
+        assert.strictEqual(sendEcho.traceId, http.traceId)
+        assert.deepStrictEqual(
+          [sendEcho.attributes["messaging.system"], sendEcho.attributes["messaging.operation.name"], sendEcho.attributes["messaging.destination.name"], sendEcho.attributes["resque.action"]],
+          ["resque", "send", "traced", "echo"]
+        )
+        const echoRuns = consumers(spans, "echo")
+        assert.strictEqual(echoRuns.length, 5) // the request's, 3 children, the foreign one
+        const echoRun = only(echoRuns.filter((span) => span.parentSpanId === sendEcho.spanId), "run of the request's job")
+        assert.strictEqual(echoRun.name, "process traced")
+        assert.strictEqual(echoRun.traceId, http.traceId)
+        assert.strictEqual(echoRun.attributes["messaging.operation.name"], "process")
+        assert.strictEqual(echoRun.attributes["messaging.destination.name"], "traced")
+        assert.strictEqual(echoRun.attributes["resque.attempt"], 1)
+        assert.match(String(echoRun.attributes["messaging.message.id"]), /#\d+$/)
+
+        // a parent fans out: its send span is a child of its run; each child is a trace of its own, linked to it
+        const parentRun = only(consumers(spans, "parent"), "parent run")
+        const sendFanOut = only(spans.filter((span) => span.kind === "producer" && span.parentSpanId === parentRun.spanId), "fan-out send span")
+        assert.strictEqual(sendFanOut.traceId, parentRun.traceId)
+        assert.strictEqual(sendFanOut.attributes["messaging.batch.message_count"], 3)
+        const fanOutId = sendFanOut.attributes["resque.fan_out.id"]
+        assert.isString(fanOutId)
+        const children = echoRuns.filter((span) => span.attributes["resque.fan_out.id"] === fanOutId)
+        assert.deepStrictEqual(children.map((span) => span.attributes["resque.fan_out.index"]).sort(), [0, 1, 2])
+        for (const child of children) {
+          assert.isUndefined(child.parentSpanId)
+          assert.notStrictEqual(child.traceId, parentRun.traceId)
+          assert.deepStrictEqual(child.links, [{ traceId: sendFanOut.traceId, spanId: sendFanOut.spanId }])
+          assert.strictEqual(child.attributes["messaging.message.id"], `${fanOutId}:${child.attributes["resque.fan_out.index"]}`)
+        }
+        assert.strictEqual(new Set(children.map((span) => span.traceId)).size, 3)
+        // the onComplete job continues the fan-out's trace
+        const summaryRun = only(consumers(spans, "summary"), "onComplete run")
+        assert.strictEqual(summaryRun.parentSpanId, sendFanOut.spanId)
+        assert.strictEqual(summaryRun.traceId, parentRun.traceId)
+
+        // a retry: attempt 2 in the same trace, under the same send span
+        const flakyRuns = consumers(spans, "flaky")
+        assert.deepStrictEqual(flakyRuns.map((span) => span.attributes["resque.attempt"]).sort(), [1, 2])
+        const sendFlaky = only(spans.filter((span) => span.kind === "producer" && span.attributes["resque.action"] === "flaky"), "flaky send span")
+        for (const run of flakyRuns) {
+          assert.strictEqual(run.traceId, sendFlaky.traceId)
+          assert.strictEqual(run.parentSpanId, sendFlaky.spanId)
+        }
+        assert.deepStrictEqual(flakyRuns.map((span) => span.status).sort(), [1, 2]) // Ok, Error
+
+        // a job without trace context (another Resque client wrote it) starts a trace of its own
+        const foreign = only(echoRuns.filter((span) => span.parentSpanId === undefined && span.links.length === 0), "foreign run")
+        assert.notInclude(spans.filter((span) => span !== foreign).map((span) => span.traceId), foreign.traceId)
+      }).pipe(Effect.scoped))
+  })
+}
