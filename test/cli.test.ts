@@ -20,7 +20,7 @@ import { join } from "node:path"
 import { performance } from "node:perf_hooks"
 import { Redis as IORedis } from "ioredis"
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest"
-import { startRedisServer } from "./support/redisServer.ts"
+import { freePort, startRedisServer } from "./support/redisServer.ts"
 
 const root = join(import.meta.dirname, "..")
 const redisUrl = inject("redisUrl")
@@ -309,6 +309,30 @@ describe("an application's CLI (Cli.runMain with its own actions)", () => {
     }
     // graceful shutdown unregistered the workers
     expect(await redis.smembers(`${namespace}:workers`)).toEqual([])
+  })
+
+  it("worker --log-format json logs one JSON record per job outcome; --metrics-port serves the job metrics to Prometheus", slow, async () => {
+    const port = await freePort()
+    await cli(["enqueue", "add", "--a", "1", "--b", "2", "-q"], shared)
+    await redis.sadd(`${namespace}:queues`, "math")
+    await redis.rpush(`${namespace}:queue:math`, JSON.stringify({ class: "nope", queue: "math", args: [{}] }))
+    const worker = background(["worker", "--queues", "math", "--log-format", "json", "--metrics-port", String(port)])
+    try {
+      await worker.waitFor(/"message":"ok add on math/)
+      await worker.waitFor(/"message":"failed nope on math/)
+      const records = worker.output().split("\n").filter((line) => line.startsWith("{")).map((line) => JSON.parse(line))
+      const ok = records.find((record) => String(record.message).startsWith("ok add on math"))
+      expect(ok).toMatchObject({ level: "INFO", annotations: { action: "add", queue: "math", attempt: 1, outcome: "Success" } })
+      expect(ok.annotations.durationMs).toBeTypeOf("number")
+      const failed = records.find((record) => String(record.message).startsWith("failed nope on math"))
+      expect(failed).toMatchObject({ level: "WARN", annotations: { action: "nope", outcome: "Failure", exception: "UnknownAction", final: true } })
+      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
+      expect(metrics).toMatch(/^resque_jobs_processed(_total)?\{action="add",queue="math"\} 1$/m)
+      expect(metrics).toMatch(/^resque_jobs_failed(_total)?\{action="nope",queue="math"\} 1$/m)
+      expect((await fetch(`http://127.0.0.1:${port}/other`)).status).toBe(404)
+    } finally {
+      await worker.stop()
+    }
   })
 
   it("fanout --wait shows progress until every child is done, then prints the summary", slow, async () => {

@@ -117,7 +117,7 @@ for (const backend of backends) {
         assert.deepStrictEqual(spans.map((span) => span.name), ["add", "add"])
       }).pipe(Effect.provide(core(backend.layer()))))
 
-    it.live("jobs log through Effect's Logger, annotated with worker, queue, action and outcome", () =>
+    it.live("each job outcome is one log line through Effect's Logger, annotated with worker, queue, action, attempt, outcome and duration", () =>
       Effect.gen(function*() {
         const actions = yield* Actions
         const { lines, logger } = recordingLogger()
@@ -130,11 +130,13 @@ for (const backend of backends) {
           Effect.provide(Logger.layer([logger])),
           Effect.provideService(References.MinimumLogLevel, "Debug")
         )
-        const done = lines.find((line) => Array.isArray(line.message) && line.message.includes("job done"))
-        assert.isDefined(done)
-        assert.strictEqual(done?.annotations["action"], "add")
-        assert.strictEqual(done?.annotations["queue"], "math")
-        assert.strictEqual(done?.annotations["outcome"], "Success")
+        const done = lines.filter((line) => Array.isArray(line.message) && String(line.message[0]).startsWith("ok add on math by "))
+        assert.strictEqual(done.length, 1)
+        assert.strictEqual(done[0]?.level, "Debug")
+        const { durationMs, worker, ...annotations } = done[0]?.annotations ?? {}
+        assert.deepStrictEqual(annotations, { action: "add", queue: "math", attempt: 1, outcome: "Success" })
+        assert.isNumber(durationMs)
+        assert.isString(worker)
       }).pipe(Effect.provide(core(backend.layer()))))
   })
 

@@ -39,6 +39,7 @@ import * as Resque from "../domain/Resque.ts"
 import type { Entry } from "../internal/ActionEntry.ts"
 import * as CancelListener from "../internal/CancelListener.ts"
 import * as Completion from "../internal/Completion.ts"
+import * as JobLog from "../internal/JobLog.ts"
 import type { Connection } from "../internal/Connection.ts"
 import * as Limits from "../internal/Limits.ts"
 import * as Pick from "../internal/Pick.ts"
@@ -426,12 +427,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
       }
       return next
     }).pipe((completed) =>
-      debug
-        ? Effect.tap(completed, () =>
-          Effect.logDebug("job done").pipe(
-            Effect.annotateLogs({ worker: slot.name, queue: picked[0], action: ran.job?.action ?? "?", outcome: ran.outcome._tag })
-          ))
-        : completed
+      debug ? Effect.tap(completed, () => JobLog.log({ worker: slot.name, queue: picked[0], job: ran.job, outcome: ran.outcome }, "Debug")) : completed
     )
 
   /**

@@ -5,21 +5,49 @@
  *
  * @since 0.2.0
  */
-import { Context, Duration, Effect, Layer, PubSub } from "effect"
+import { createServer, type Server } from "node:http"
+import type { AddressInfo } from "node:net"
+import { Context, Duration, Effect, Layer, Logger, Option, PubSub } from "effect"
 import { Command, Flag } from "effect/cli"
-import type * as Outcome from "../../domain/Outcome.ts"
+import { PrometheusMetrics } from "effect/observability"
+import * as JobLog from "../../internal/JobLog.ts"
+import * as JobMetrics from "../../layers/JobMetrics.ts"
 import * as JobScheduler from "../../layers/JobScheduler.ts"
 import * as Worker from "../../layers/Worker.ts"
 import { type App, BadArgument, handler, parseDelay, sharedRedis } from "./Shared.ts"
 
-const describeOutcome = (event: Worker.JobEvent): string => {
-  const action = event.job?.action ?? "(unreadable job)"
-  const outcome: Outcome.Outcome = event.outcome
-  const base = `${action} on ${event.queue} by ${event.worker}`
-  return outcome._tag === "Success"
-    ? `ok ${base} in ${Math.round(outcome.durationMs)} ms -> ${outcome.result.length > 200 ? `${outcome.result.slice(0, 200)}...` : outcome.result}`
-    : `failed ${base} in ${Math.round(outcome.durationMs)} ms: ${outcome.exception}: ${outcome.error}${outcome.final ? "" : " (will retry)"}`
-}
+/** Log formats of `--log-format`: Effect's pretty console logger, or one JSON object a line. */
+const logFormats = [["pretty", Logger.consolePretty()], ["json", Logger.consoleJson]] as const
+
+/**
+ * Serves the metrics in Prometheus's text format at `/metrics` (anything else is 404) until the scope
+ * closes; `port` 0 picks a free port. Logs the address it listens on.
+ */
+const serveMetrics = (port: number, host: string) =>
+  Effect.gen(function*() {
+    const render = Effect.runPromiseWith(yield* Effect.context<never>())
+    const server = yield* Effect.acquireRelease(
+      Effect.callback<Server, BadArgument>((resume) => {
+        const created = createServer((request, response) => {
+          if (request.method !== "GET" || request.url?.split("?")[0] !== "/metrics") {
+            response.writeHead(404).end()
+            return
+          }
+          render(PrometheusMetrics.format()).then(
+            (text) => response.writeHead(200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" }).end(text),
+            () => response.writeHead(500).end()
+          )
+        })
+        created.once("error", (error) => resume(Effect.fail(new BadArgument({ detail: `--metrics-port ${port}: ${error.message}` }))))
+        created.listen(port, host, () => resume(Effect.succeed(created)))
+      }),
+      (server) =>
+        Effect.callback<void>((resume) => {
+          server.close(() => resume(Effect.void))
+        })
+    )
+    yield* Effect.logInfo(`metrics on http://${host}:${(server.address() as AddressInfo).port}/metrics`)
+  })
 
 /** A duration flag (`30s`, `5m`, `500ms`), with its default shown in the help. */
 const durationFlag = (name: string, fallback: string, description: string) =>
@@ -35,7 +63,7 @@ const millisOf = (flag: string, text: string, minimum = 1) => {
 
 /**
  * `worker [--queues a,b] [--concurrency n] [--grace-period 10s] [--poll-interval 5s] [--stuck-timeout 1m]
- * [--retry-stuck-jobs] [--no-scheduler]`.
+ * [--retry-stuck-jobs] [--no-scheduler] [--metrics-port 9464] [--log-format json|pretty]`.
  *
  * @category commands
  */
@@ -47,7 +75,16 @@ export const command = (app: App) =>
     gracePeriod: durationFlag("grace-period", "10s", "On SIGINT/SIGTERM, how long running jobs may finish before they are failed; the process exits within it"),
     pollInterval: durationFlag("poll-interval", "5s", "How long an idle pool waits before it looks for jobs other Resque clients wrote"),
     stuckTimeout: durationFlag("stuck-timeout", "1m", "The scheduler reclaims the jobs of a worker silent this long (never less than 3 of that worker's ping intervals)"),
-    retryStuckJobs: Flag.Boolean("retry-stuck-jobs").pipe(Flag.withDefault(false), Flag.withDescription("Re-enqueue a dead worker's job (up to 3 runs) instead of failing it, for actions without a retry policy"))
+    retryStuckJobs: Flag.Boolean("retry-stuck-jobs").pipe(Flag.withDefault(false), Flag.withDescription("Re-enqueue a dead worker's job (up to 3 runs) instead of failing it, for actions without a retry policy")),
+    metricsPort: Flag.Int("metrics-port").pipe(
+      Flag.optional,
+      Flag.withDescription("Record job metrics and serve them in Prometheus's text format at http://HOST:PORT/metrics (0: a free port)")
+    ),
+    metricsHost: Flag.String("metrics-host").pipe(Flag.withDefault("127.0.0.1"), Flag.withDescription("Address of --metrics-port (default 127.0.0.1; 0.0.0.0 for every interface)")),
+    logFormat: Flag.ChoiceWithValue("log-format", logFormats).pipe(
+      Flag.optional,
+      Flag.withDescription("pretty (Effect's console logger) or json (one object a line, with the job's annotations)")
+    )
   }, (flags) =>
     handler(Effect.gen(function*() {
       if (flags.concurrency < 1) return yield* new BadArgument({ detail: "--concurrency must be at least 1" })
@@ -63,8 +100,14 @@ export const command = (app: App) =>
         // it stops beside the pool: within the grace period too
         stopTimeout: Duration.min(gracePeriod, Duration.seconds(1))
       })
+      const metricsPort = Option.getOrUndefined(flags.metricsPort)
+      // with --metrics-port, the metrics hook below the runtime (Resque.layer and the pool read the hooks)
+      const runtime = metricsPort === undefined ? app.runtime(redis) : app.runtime(redis).pipe(Layer.provideMerge(JobMetrics.layer))
       yield* Effect.gen(function*() {
-        const context = yield* Layer.build(flags.scheduler ? Layer.mergeAll(pool, scheduler) : pool)
+        if (metricsPort !== undefined) yield* serveMetrics(metricsPort, flags.metricsHost)
+        // with metrics, the scheduler's leader samples the queue gauges
+        const leading = metricsPort === undefined ? scheduler : JobMetrics.layerGauges().pipe(Layer.provideMerge(scheduler))
+        const context = yield* Layer.build(flags.scheduler ? Layer.mergeAll(pool, leading) : pool)
         const running = Context.get(context, Worker.Worker)
         // subscribe before the slots' first pick completes (it is a Redis round trip away): no job goes unlogged
         const events = yield* PubSub.subscribe(running.events)
@@ -72,12 +115,9 @@ export const command = (app: App) =>
           `${running.names.length} workers on ${queues.join(",")}${flags.scheduler ? " with the scheduler" : ""}; Ctrl-C to stop`
         )
         // one log line per job, until the process is interrupted (SIGINT/SIGTERM), which shuts the pool down
-        return yield* PubSub.take(events).pipe(
-          Effect.flatMap((event) =>
-            event.outcome._tag === "Success" ? Effect.logInfo(describeOutcome(event)) : Effect.logWarning(describeOutcome(event))
-          ),
-          Effect.forever
-        )
-      }).pipe(Effect.scoped, Effect.provide(app.runtime(redis)))
-    }))
+        return yield* PubSub.take(events).pipe(Effect.flatMap((event) => JobLog.log(event)), Effect.forever)
+      }).pipe(Effect.scoped, Effect.provide(runtime))
+    }).pipe((program) =>
+      Option.match(flags.logFormat, { onNone: () => program, onSome: (logger) => Effect.provide(program, Logger.layer([logger])) })
+    ))
   ).pipe(Command.withDescription("Run workers (and the scheduler) until interrupted, logging each job"))
