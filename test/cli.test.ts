@@ -332,6 +332,8 @@ describe("an application's CLI (Cli.runMain with its own actions)", () => {
       expect((await fetch(`http://127.0.0.1:${port}/other`)).status).toBe(404)
     } finally {
       await worker.stop()
+      // the failed-jobs test below counts the failed list from empty
+      await redis.del(`${namespace}:failed`)
     }
   })
 

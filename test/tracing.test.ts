@@ -3,7 +3,8 @@
  * an HTTP-like span that enqueues and the job's span are one trace; a parent that fans out has children in
  * traces of their own, each linked to the fan-out's send span, and an `onComplete` that continues it; a retry
  * is attempt 2 in the same trace; a job from a foreign producer starts a trace of its own. Names, kinds,
- * parents, links and attributes follow OpenTelemetry's messaging conventions.
+ * parents, links and attributes follow OpenTelemetry's messaging conventions. Each run of a recurring action is
+ * a trace of its own, linked to the run before.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, PubSub, Ref, Schedule, Schema } from "effect"
@@ -12,6 +13,7 @@ import { OtlpSerialization, OtlpTracer } from "effect/observability"
 import * as Action from "../src/domain/Action.ts"
 import * as FanOut from "../src/domain/FanOut.ts"
 import { Actions } from "../src/layers/Actions.ts"
+import * as JobScheduler from "../src/layers/JobScheduler.ts"
 import * as Resque from "../src/layers/Resque.ts"
 import * as Worker from "../src/layers/Worker.ts"
 import { pushPayloads, takeEventsWithin } from "./support/app.ts"
@@ -55,9 +57,17 @@ const flaky = Action.make({
   retry: { attempts: 2, schedule: Schedule.spaced(0) }
 })
 
+const tick = Action.make({
+  name: "tick",
+  description: "Recurs every second",
+  inputs: Schema.Struct({}),
+  run: () => Effect.void,
+  task: { queue: "ticked", frequency: "1 second" }
+})
+
 /** The runtime, built with Effect's OTLP tracer exporting to `url` (spans are sent when the layer closes). */
 const tracedApp = (backend: Backend, url: string) =>
-  Resque.layer({ actions: [echo, summary, parent, flaky] }).pipe(
+  Resque.layer({ actions: [echo, summary, parent, flaky, tick] }).pipe(
     Layer.provideMerge(backend.layer()),
     Layer.provideMerge(OtlpTracer.layer({ url: `${url}/v1/traces`, resource: { serviceName: "tracing-test" }, exportInterval: "1 hour" })),
     Layer.provide(OtlpSerialization.layerJson),
@@ -146,6 +156,27 @@ for (const backend of backends) {
         // a job without trace context (another Resque client wrote it) starts a trace of its own
         const foreign = only(echoRuns.filter((span) => span.parentSpanId === undefined && span.links.length === 0), "foreign run")
         assert.notInclude(spans.filter((span) => span !== foreign).map((span) => span.traceId), foreign.traceId)
+      }).pipe(Effect.scoped))
+
+    it.live("each run of a recurring action is a trace of its own, linked to the run before", () =>
+      Effect.gen(function*() {
+        const receiver = yield* otlpReceiver
+        yield* Effect.gen(function*() {
+          yield* Effect.scoped(Effect.gen(function*() {
+            const worker = yield* Worker.make({ queues: ["ticked"], concurrency: 1 })
+            const sub = yield* PubSub.subscribe(worker.events)
+            yield* JobScheduler.make({ pollInterval: "50 millis" })
+            yield* takeEventsWithin(sub, 2, "15 seconds")
+          }))
+        }).pipe(Effect.provide(tracedApp(backend, receiver.url)))
+        const runs = consumers(receiver.spans, "tick")
+        assert.isAtLeast(runs.length, 2)
+        const [first, second] = runs
+        assert.strictEqual(first?.attributes["resque.recurring"], true)
+        assert.deepStrictEqual(first?.links, [])
+        assert.isUndefined(second?.parentSpanId)
+        assert.notStrictEqual(second?.traceId, first?.traceId)
+        assert.deepStrictEqual(second?.links, [{ traceId: first!.traceId, spanId: first!.spanId }])
       }).pipe(Effect.scoped))
   })
 }
