@@ -52,6 +52,9 @@ export const caseIds = Object.keys(cases) as ReadonlyArray<CaseId>
 
 export const isCaseId = (s: string): s is CaseId => s in cases
 
+/** The variant label of the processing run with tracing and metrics on. */
+export const observedVariant = "traced + metrics"
+
 /** Every entry of the selected cases. */
 export const plan = (settings: Settings, selected: ReadonlyArray<CaseId>): ReadonlyArray<Entry> => {
   const entries: Array<Entry> = []
@@ -65,13 +68,15 @@ export const plan = (settings: Settings, selected: ReadonlyArray<CaseId>): Reado
   add("enqueue-bulk", "enqueue.ts", "bullmq", "addBulk", settings.n, bulk)
   add("fanout-enqueue", "fanout.ts", "ours", "fanOut", settings.children, bulk)
   add("fanout-enqueue", "fanout.ts", "bullmq", "FlowProducer", settings.children)
+  const best = settings.ourConcurrency[settings.ourConcurrency.length - 1] ?? 25
   for (const concurrency of settings.ourConcurrency) {
     add("process", "process.ts", "ours", `c${concurrency}, recording`, settings.n, { concurrency, children: 1 })
   }
+  // the same as the last, with Effect's OTLP tracer (exporting to a local sink) and the metrics hook on
+  add("process", "process.ts", "ours", `c${best}, recording, ${observedVariant}`, settings.n, { concurrency: best, children: 1, observed: 1 })
   const [minWorkers, maxWorkers] = settings.resqueWorkers
   add("process", "process.ts", "node-resque", `MultiWorker ${minWorkers}–${maxWorkers}`, settings.n, { minWorkers, maxWorkers })
   add("process", "process.ts", "bullmq", "c50", settings.n, { concurrency: 50 })
-  const best = settings.ourConcurrency[settings.ourConcurrency.length - 1] ?? 25
   add("fanout-e2e", "e2e.ts", "ours", `c${best}`, settings.children, { concurrency: best, ...bulk })
   add("fanout-e2e", "e2e.ts", "bullmq", "FlowProducer, c50", settings.children, { concurrency: 50 })
   for (const system of ["ours", "node-resque", "bullmq"] as const) {

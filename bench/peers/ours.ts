@@ -4,12 +4,17 @@
  * action, `Actions.enqueue`, `fanOut`, `fanOutStatus` and the `Worker` pool with its default middlewares
  * (per-action stats and the fan-out recorder).
  */
-import { Effect, Layer, PubSub, Schema } from "effect"
+import { createServer } from "node:http"
+import type { AddressInfo } from "node:net"
+import { Effect, Layer, Metric, PubSub, Schema } from "effect"
+import { FetchHttpClient } from "effect/http"
+import { OtlpSerialization, OtlpTracer } from "effect/observability"
 import type { Redis as IORedis } from "ioredis"
 import * as Action from "../../src/domain/Action.ts"
 import type { RedisError } from "../../src/domain/Errors.ts"
 import * as Enqueue from "../../src/internal/Enqueue.ts"
 import { Actions } from "../../src/layers/Actions.ts"
+import * as JobMetrics from "../../src/layers/JobMetrics.ts"
 import * as Redis from "../../src/layers/Redis.ts"
 import * as RedisMemory from "../../src/layers/RedisMemory.ts"
 import * as Resque from "../../src/layers/Resque.ts"
@@ -51,13 +56,46 @@ export interface LayerOptions {
   readonly onStamp?: (stamp: Latency.Stamp) => void
 }
 
+/**
+ * An OTLP/HTTP sink on a free loopback port, for the traced variant: it answers every export and reads
+ * nothing (a collector is another process; its cost is not ours). Closed with the layer.
+ */
+const otlpSink = Effect.acquireRelease(
+  Effect.callback<{ readonly url: string; readonly requests: { count: number }; readonly close: () => void }>((resume) => {
+    const requests = { count: 0 }
+    const server = createServer((request, response) => {
+      request.resume()
+      request.on("end", () => {
+        requests.count++
+        response.writeHead(200, { "content-type": "application/json" }).end("{}")
+      })
+    })
+    server.listen(0, "127.0.0.1", () =>
+      resume(Effect.succeed({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests, close: () => server.close() })))
+  }),
+  (sink) => Effect.sync(() => sink.close())
+)
+
+/** Tracing (Effect's OTLP tracer, to the sink) and the metrics hook, as an application would turn them on. */
+const observability = Layer.unwrap(Effect.map(otlpSink, (sink) =>
+  JobMetrics.layer.pipe(
+    Layer.provideMerge(OtlpTracer.layer({ url: `${sink.url}/v1/traces`, resource: { serviceName: "bench" } })),
+    Layer.provide(OtlpSerialization.layerJson),
+    Layer.provide(FetchHttpClient.layer)
+  )))
+
 /** The Resque queue of the no-op (and stamp) action on the run's Redis, under its prefix. */
 export const layer = (input: CaseInput, onRun?: () => void, options: LayerOptions = {}) => {
   const redis: Layer.Layer<Redis.Redis, RedisError> = options.memory
     ? RedisMemory.layer({ namespace: input.prefix })
     : Redis.layer({ url: input.redisUrl, namespace: input.prefix })
-  return Resque.layer({ actions: [makeNoop(onRun), makeStamp(options.onStamp)] }).pipe(Layer.provideMerge(redis))
+  const queue = Resque.layer({ actions: [makeNoop(onRun), makeStamp(options.onStamp)] }).pipe(Layer.provideMerge(redis))
+  return input.params["observed"] === 1 ? queue.pipe(Layer.provideMerge(observability)) : queue
 }
+
+/** The processed-jobs counter of the metrics hook, summed over actions and queues. */
+export const processedMetric = Effect.map(Metric.snapshot, (snapshot) =>
+  snapshot.filter((entry) => entry.id === JobMetrics.processed.id).reduce((sum, entry) => sum + Number((entry.state as { count: number }).count), 0))
 
 /** Runs a program on the runtime layer, as a promise. */
 export const run = <A, E>(
@@ -151,8 +189,9 @@ export const processTimed = async (input: CaseInput, harness: IORedis, checks: C
       Effect.promise(async () => {
         measured = await (window as Window).end()
       }))
-    return { ...counts, fanOutId }
+    return { ...counts, fanOutId, metered: yield* processedMetric }
   }), onRun)
+  if (input.params["observed"] === 1) checks.equal("resque.jobs.processed (metrics hook)", counted.metered, input.n)
   checks.equal("succeeded", counted.succeeded, input.n)
   checks.equal("failed", counted.failed, 0)
   checks.equal("jobs left", await harness.llen(queueKey(input)), 0)
