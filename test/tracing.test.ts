@@ -7,7 +7,7 @@
  * a trace of its own, linked to the run before.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, PubSub, Ref, Schedule, Schema } from "effect"
+import { Effect, Layer, PubSub, Ref, Schedule, Schema, Tracer } from "effect"
 import { FetchHttpClient } from "effect/http"
 import { OtlpSerialization, OtlpTracer } from "effect/observability"
 import * as Action from "../src/domain/Action.ts"
@@ -18,6 +18,7 @@ import * as Resque from "../src/layers/Resque.ts"
 import * as Worker from "../src/layers/Worker.ts"
 import { pushPayloads, takeEventsWithin } from "./support/app.ts"
 import { type Backend, backends } from "./support/backends.ts"
+import { fromTraceparent, traceparent } from "../src/internal/Tracing.ts"
 import { otlpReceiver, type ReceivedSpan } from "./support/otlpReceiver.ts"
 
 const tries = Ref.makeUnsafe(0)
@@ -81,6 +82,22 @@ const only = <A>(items: ReadonlyArray<A>, what: string): A => {
   assert.strictEqual(items.length, 1, `exactly one ${what}`)
   return items[0]!
 }
+
+describe("W3C traceparent", () => {
+  const traceId = "4bf92f3577b34da6a3ce929d0e0e4736"
+  const spanId = "00f067aa0ba902b7"
+  it("reads a valid header, sampled or not, and a later version's with more fields; writes it back the same", () => {
+    assert.deepStrictEqual(fromTraceparent(`00-${traceId}-${spanId}-01`), Tracer.externalSpan({ traceId, spanId, sampled: true }))
+    assert.strictEqual(fromTraceparent(`00-${traceId}-${spanId}-00`)?.sampled, false)
+    assert.strictEqual(fromTraceparent(`01-${traceId}-${spanId}-01-extra`)?.spanId, spanId)
+    assert.strictEqual(traceparent(Tracer.externalSpan({ traceId, spanId, sampled: true })), `00-${traceId}-${spanId}-01`)
+  })
+  it("ignores a malformed one (the job then starts a trace of its own)", () => {
+    for (const bad of [undefined, "", "00-x-y-01", `ff-${traceId}-${spanId}-01`, `00-${traceId.toUpperCase()}-${spanId}-01`, `00-${"0".repeat(32)}-${spanId}-01`, `00-${traceId}-${"0".repeat(16)}-01`, `00-${traceId}-${spanId}`]) {
+      assert.isUndefined(fromTraceparent(bad), String(bad))
+    }
+  })
+})
 
 for (const backend of backends) {
   describe(`tracing across the queue (${backend.name})`, () => {

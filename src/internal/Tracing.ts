@@ -24,8 +24,8 @@ import type * as Job from "../domain/Job.ts"
 /** `messaging.system`: the Resque protocol is the messaging system. */
 export const system = "resque"
 
-const traceIdPattern = /^[0-9a-f]{32}$/
-const spanIdPattern = /^[0-9a-f]{16}$/
+/** A version-00 `traceparent`: trace id, span id, flags (later versions may append fields: they are ignored). */
+const traceparentPattern = /^[0-9a-e][0-9a-f]-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(?:-|$)/
 
 /**
  * A span as a W3C `traceparent` (version 00).
@@ -43,12 +43,10 @@ export const traceparent = (span: Tracer.AnySpan): string =>
  */
 export const fromTraceparent = (header: string | undefined): Tracer.ExternalSpan | undefined => {
   if (header === undefined) return undefined
-  const parts = header.split("-")
-  if (parts.length < 4) return undefined
-  const [version, traceId = "", spanId = "", flags = ""] = parts
-  if (version === "ff" || !/^[0-9a-f]{2}$/.test(version ?? "") || !/^[0-9a-f]{2}$/.test(flags)) return undefined
-  if (!traceIdPattern.test(traceId) || !spanIdPattern.test(spanId)) return undefined
-  if (/^0+$/.test(traceId) || /^0+$/.test(spanId)) return undefined
+  const match = traceparentPattern.exec(header)
+  if (match === null) return undefined
+  const [, traceId = "", spanId = "", flags = ""] = match
+  if (traceId === "00000000000000000000000000000000" || spanId === "0000000000000000") return undefined
   return Tracer.externalSpan({ traceId, spanId, sampled: (parseInt(flags, 16) & 1) === 1 })
 }
 
@@ -106,16 +104,18 @@ export const hook: Hooks.Hook = {
   aroundJob: (running, run) => {
     const producer = fromTraceparent(running.job.meta.headers?.["traceparent"])
     const attributes = consumerAttributes(running)
-    const options: Tracer.SpanOptionsNoTrace = producer === undefined
-      ? { kind: "consumer", root: true, attributes }
+    // no stack trace per span: the job's span is made once per job, its place in the code is always the same
+    const options: Tracer.SpanOptions = producer === undefined
+      ? { kind: "consumer", root: true, attributes, captureStackTrace: false }
       : links(running.job)
-      ? { kind: "consumer", root: true, links: [{ span: producer, attributes: {} }], attributes }
-      : { kind: "consumer", parent: producer, attributes }
-    return Effect.useSpan(`process ${running.queue}`, options, (span) => {
-      // the next copy of a recurring action links to this run
-      if (running.job.meta.recurrence !== undefined) running.successorHeaders = { traceparent: traceparent(span) }
-      return Effect.withParentSpan(span)(run)
+      ? { kind: "consumer", root: true, links: [{ span: producer, attributes: {} }], attributes, captureStackTrace: false }
+      : { kind: "consumer", parent: producer, attributes, captureStackTrace: false }
+    // the next copy of a recurring action links to this run
+    const body = running.job.meta.recurrence === undefined ? run : Effect.flatMap(Effect.option(Effect.currentSpan), (span) => {
+      if (span._tag === "Some") running.successorHeaders = { traceparent: traceparent(span.value) }
+      return run
     })
+    return Effect.withSpan(body, `process ${running.queue}`, options)
   }
 }
 

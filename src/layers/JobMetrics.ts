@@ -19,7 +19,7 @@
  *
  * @since 0.3.0
  */
-import { Clock, Duration, Effect, Layer, Metric, Schedule } from "effect"
+import { Clock, Context, Duration, Effect, Layer, Metric, Schedule } from "effect"
 import type * as Hooks from "../domain/Hooks.ts"
 import * as MetricsScripts from "../internal/MetricsScripts.ts"
 import * as JobHooks from "./JobHooks.ts"
@@ -54,15 +54,18 @@ export const workers = Metric.gauge("resque.workers", { description: "Registered
 /** @category metrics */
 export const busyWorkers = Metric.gauge("resque.workers.busy", { description: "Workers running a job" })
 
-/** One metric per action and queue, built once (attributes are part of a metric's identity). */
-const byActionAndQueue = <In, S>(metric: Metric.Metric<In, S>) => {
-  const cache = new Map<string, Metric.Metric<In, S>>()
-  return (action: string, queue: string): Metric.Metric<In, S> => {
+/**
+ * The context that gives a metric update its `action` and `queue` attributes, built once per pair: an update
+ * through it costs no allocation (`Metric.withAttributes` builds a context on every update).
+ */
+const attributed = (context: Context.Context<never>) => {
+  const cache = new Map<string, Context.Context<never>>()
+  return (action: string, queue: string): Context.Context<never> => {
     const id = `${action}\0${queue}`
     let found = cache.get(id)
     if (found === undefined) {
-      found = Metric.withAttributes(metric, { action, queue })
-      cache.set(id, found)
+      found = Context.add(context, Metric.CurrentMetricAttributes, { ...Context.get(context, Metric.CurrentMetricAttributes), action, queue })
+      if (cache.size < 10_000) cache.set(id, found)
     }
     return found
   }
@@ -76,30 +79,23 @@ const byActionAndQueue = <In, S>(metric: Metric.Metric<In, S>) => {
 export const hook: Effect.Effect<Hooks.Hook> = Effect.gen(function*() {
   const context = yield* Effect.context<never>()
   const clock = yield* Clock.Clock
-  const metrics = {
-    enqueued: byActionAndQueue(enqueued),
-    children: byActionAndQueue(fanOutChildren),
-    processed: byActionAndQueue(processed),
-    failed: byActionAndQueue(failed),
-    retried: byActionAndQueue(retried),
-    duration: byActionAndQueue(duration),
-    wait: byActionAndQueue(wait)
-  }
+  const at = attributed(context)
   return {
     name: "metrics",
     onEnqueue: (job) =>
       Effect.sync(() => {
-        metrics.enqueued(job.action, job.queue).updateUnsafe(1, context)
-        if (job.fanOut !== undefined) metrics.children(job.action, job.queue).updateUnsafe(1, context)
+        const labelled = at(job.action, job.queue)
+        enqueued.updateUnsafe(1, labelled)
+        if (job.fanOut !== undefined) fanOutChildren.updateUnsafe(1, labelled)
         return { sentAt: String(job.at ?? clock.currentTimeMillisUnsafe()) }
       }),
-    afterJob: ({ job, outcome, queue, retried, startedAt }) => {
-      const action = job?.action ?? "(unreadable)"
-      const counter = outcome._tag === "Success" ? metrics.processed : retried ? metrics.retried : metrics.failed
-      counter(action, queue).updateUnsafe(1, context)
-      metrics.duration(action, queue).updateUnsafe(outcome.durationMs, context)
+    afterJob: ({ job, outcome, queue, retried: isRetry, startedAt }) => {
+      const labelled = at(job?.action ?? "(unreadable)", queue)
+      const counter = outcome._tag === "Success" ? processed : isRetry ? retried : failed
+      counter.updateUnsafe(1, labelled)
+      duration.updateUnsafe(outcome.durationMs, labelled)
       const sentAt = Number(job?.meta.headers?.["sentAt"])
-      if (Number.isFinite(sentAt)) metrics.wait(action, queue).updateUnsafe(Math.max(0, startedAt - sentAt), context)
+      if (Number.isFinite(sentAt)) wait.updateUnsafe(Math.max(0, startedAt - sentAt), labelled)
     }
   }
 })
