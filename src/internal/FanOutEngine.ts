@@ -282,7 +282,7 @@ export const fanOut = (context: Context, jobs: ReadonlyArray<FanOut.Job>, option
     const around = context.hooks?.aroundEnqueue
     const first = jobs[0]
     const firstEntry = first && entries.get(nameOf(first.action))
-    const write = send(context, jobs, entries, options, { fanOutId, ttlMillis, batchSize, concurrency })
+    const write = send(context, jobs, entries, options, { fanOutId, ttlMillis, batchSize, concurrency, deadlineMillis })
     return yield* around === undefined || firstEntry === undefined
       ? write
       : around({ kind: "fanOut", action: firstEntry.name, queue: first!.queue ?? firstEntry.queue, count: jobs.length, fanOutId }, write)
@@ -294,7 +294,13 @@ const send = (
   jobs: ReadonlyArray<FanOut.Job>,
   entries: ReadonlyMap<string, Entry>,
   options: FanOut.Options,
-  { batchSize, concurrency, fanOutId, ttlMillis }: { readonly fanOutId: string; readonly ttlMillis: number; readonly batchSize: number; readonly concurrency: number }
+  { batchSize, concurrency, deadlineMillis, fanOutId, ttlMillis }: {
+    readonly fanOutId: string
+    readonly ttlMillis: number
+    readonly batchSize: number
+    readonly concurrency: number
+    readonly deadlineMillis: number | undefined
+  }
 ) =>
   Effect.gen(function*() {
     const completion = yield* prepareCompletion(context, options.onComplete, fanOutId)
