@@ -3,8 +3,7 @@
  * numbers, by action and queue; the gauges sampled by the scheduler's leader match `taskDetails`.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, Metric, PubSub, Ref, Schedule, Schema } from "effect"
-import * as Action from "../src/domain/Action.ts"
+import { Effect, Layer, Metric, PubSub, Ref } from "effect"
 import { Actions } from "../src/layers/Actions.ts"
 import * as JobMetrics from "../src/layers/JobMetrics.ts"
 import * as JobScheduler from "../src/layers/JobScheduler.ts"
@@ -13,25 +12,9 @@ import * as Resque from "../src/layers/Resque.ts"
 import * as Worker from "../src/layers/Worker.ts"
 import { explode, takeEventsWithin, waitUntil } from "./support/app.ts"
 import { type Backend, backends } from "./support/backends.ts"
+import { observedActions } from "./support/observedActions.ts"
 
-const tries = Ref.makeUnsafe(0)
-
-const echo = Action.make({
-  name: "echo",
-  description: "Returns its number",
-  inputs: Schema.Struct({ n: Schema.Finite }),
-  run: ({ n }) => Effect.succeed(n),
-  task: { queue: "measured" }
-})
-
-const flaky = Action.make({
-  name: "flaky",
-  description: "Fails its first attempt",
-  inputs: Schema.Struct({}),
-  run: () => Effect.flatMap(Ref.getAndUpdate(tries, (n) => n + 1), (n) => (n === 0 ? Effect.fail(new Error("first attempt")) : Effect.succeed("ok"))),
-  task: { queue: "measured" },
-  retry: { attempts: 2, schedule: Schedule.spaced(0) }
-})
+const { echo, flaky, tries } = observedActions("measured")
 
 /** The runtime with the metrics hook, on a metric registry of its own (the test reads exactly its numbers). */
 const measuredApp = (backend: Backend) =>

@@ -7,7 +7,7 @@
  * a trace of its own, linked to the run before.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, PubSub, Ref, Schedule, Schema, Tracer } from "effect"
+import { Effect, Layer, PubSub, Ref, Schema, Tracer } from "effect"
 import { FetchHttpClient } from "effect/http"
 import { OtlpSerialization, OtlpTracer } from "effect/observability"
 import * as Action from "../src/domain/Action.ts"
@@ -18,18 +18,11 @@ import * as Resque from "../src/layers/Resque.ts"
 import * as Worker from "../src/layers/Worker.ts"
 import { pushPayloads, takeEventsWithin } from "./support/app.ts"
 import { type Backend, backends } from "./support/backends.ts"
+import { observedActions } from "./support/observedActions.ts"
 import { fromTraceparent, traceparent } from "../src/internal/Tracing.ts"
 import { otlpReceiver, type ReceivedSpan } from "./support/otlpReceiver.ts"
 
-const tries = Ref.makeUnsafe(0)
-
-const echo = Action.make({
-  name: "echo",
-  description: "Returns its number",
-  inputs: Schema.Struct({ n: Schema.Finite }),
-  run: ({ n }) => Effect.succeed(n),
-  task: { queue: "traced" }
-})
+const { echo, flaky, tries } = observedActions("traced")
 
 const summary = Action.make({
   name: "summary",
@@ -47,15 +40,6 @@ const parent = Action.make({
     Effect.flatMap(Actions, (actions) =>
       Effect.map(actions.fanOut(echo, [{ n: 1 }, { n: 2 }, { n: 3 }], { onComplete: summary }), (result) => result.fanOutId)),
   task: { queue: "traced" }
-})
-
-const flaky = Action.make({
-  name: "flaky",
-  description: "Fails its first attempt",
-  inputs: Schema.Struct({}),
-  run: () => Effect.flatMap(Ref.getAndUpdate(tries, (n) => n + 1), (n) => (n === 0 ? Effect.fail(new Error("first attempt")) : Effect.succeed("ok"))),
-  task: { queue: "traced" },
-  retry: { attempts: 2, schedule: Schedule.spaced(0) }
 })
 
 const tick = Action.make({
