@@ -53,7 +53,7 @@ export const caseIds = Object.keys(cases) as ReadonlyArray<CaseId>
 export const isCaseId = (s: string): s is CaseId => s in cases
 
 /** The variant label of the processing run with tracing and metrics on. */
-export const observedVariant = "traced + metrics"
+export const observedVariant = "tracing and metrics on"
 
 /** Every entry of the selected cases. */
 export const plan = (settings: Settings, selected: ReadonlyArray<CaseId>): ReadonlyArray<Entry> => {
