@@ -68,7 +68,7 @@ export interface Running {
   readonly job: Job.ParsedJob
   readonly queue: string
   readonly worker: string
-  /** `fanOutId:index` for a fan-out child, `worker#n` otherwise. */
+  /** The job's id when it has one (`JobControl`), else `fanOutId:index` for a fan-out child, else `worker#n`. */
   readonly jobId: string
   /** 1 for the first run. */
   readonly attempt: number

@@ -283,10 +283,10 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
   // the hooks (tracing when a tracer records spans, the application's): none costs a branch per job
   const hooks = yield* JobHooks.composed
 
-  /** What the hooks see of a job: its id is `fanOutId:index` for a fan-out child, `worker#n` otherwise. */
+  /** What the hooks see of a job: its id (`JobControl`'s), else `fanOutId:index` for a fan-out child, else `worker#n`. */
   const runningOf = (job: Job.ParsedJob, queue: string, worker: string, startedAt: number): Hooks.Running => {
     const fanOut = job.meta.fanOut
-    const jobId = fanOut ? `${fanOut}:${job.meta.index}` : `${worker}#${++state.sequence}`
+    const jobId = job.meta.id ?? (fanOut ? `${fanOut}:${job.meta.index}` : `${worker}#${++state.sequence}`)
     return { job, queue, worker, jobId, attempt: job.meta.attempt ?? 1, startedAt }
   }
 
