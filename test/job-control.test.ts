@@ -185,6 +185,29 @@ for (const backend of backends) {
       }).pipe(Effect.provide(app())))
   })
 
+  describe(`cancel in a fan-out (${backend.name})`, () => {
+    it.live("a tracked fan-out child is cancelled while it runs and counts as failed with JobCancelled; the others complete", () =>
+      Effect.gen(function*() {
+        const actions = yield* Actions
+        const fanOut = yield* actions.fanOut(hold, [{ name: "f0" }, { name: "f1" }], { track: true })
+        const child = `${fanOut.fanOutId}:0`
+        yield* Effect.scoped(Effect.gen(function*() {
+          yield* worker
+          yield* waitUntil("the children to run", Effect.zip(runningCount("f0"), runningCount("f1")), ([a, b]) => a === 1 && b === 1)
+          assert.strictEqual((yield* actions.jobStatus(child)).state, "running")
+          assert.strictEqual(yield* actions.cancel(child), "interrupting")
+          yield* release("f1")
+          const status = yield* actions.awaitFanOut(fanOut, { timeout: "10 seconds" })
+          assert.strictEqual(status.completed, 1)
+          assert.strictEqual(status.failed, 1)
+          assert.deepStrictEqual(status.errors.map((e) => [e.index, e.exception]), [[0, "JobCancelled"]])
+        }))
+        assert.strictEqual((yield* actions.jobStatus(child)).state, "cancelled")
+        assert.strictEqual((yield* actions.jobStatus(`${fanOut.fanOutId}:1`)).state, "succeeded")
+        assert.lengthOf(yield* failedJobs, 0)
+      }).pipe(Effect.provide(app())))
+  })
+
   describe(`unique jobs (${backend.name})`, () => {
     it.live("50 concurrent enqueues of one key write one job; all answer its id", () =>
       Effect.gen(function*() {

@@ -515,6 +515,10 @@ const cases: ReadonlyArray<Case> = [
     ["sadd", keys.workers, `${worker}:${workerQueues}`],
     ["set", keys.working(worker, workerQueues), record(keys, "high", tracked(keys, "j1"))]
   ], (keys) => ({ keys, id: "j1", needle: Job.idNeedle("j1"), now: 5000 })),
+  scriptCase("cancel: a running tracked fan-out child (no record yet) is interrupted", JobControlScripts.cancel, (keys) => [
+    ["sadd", keys.workers, `${worker}:${workerQueues}`],
+    ["set", keys.working(worker, workerQueues), record(keys, "high", tracked(keys, "f:0"))]
+  ], (keys) => ({ keys, id: "f:0", needle: Job.idNeedle("f:0"), now: 5000 })),
   scriptCase("cancel: an ended job is left alone; a job that is nowhere is unknown", JobControlScripts.cancel, (keys) => [
     ["hset", keys.job("j1"), "state", "failed"],
     ...trackedRecord(keys, "j2", tracked(keys, "j2"), "queued")

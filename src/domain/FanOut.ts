@@ -12,6 +12,7 @@
  */
 import { type Duration, Schema } from "effect"
 import type * as Action from "./Action.ts"
+import type { Track } from "./JobControl.ts"
 
 /**
  * The inputs an `onComplete` action receives when the last child of its fan-out has finished. Use this Schema
@@ -45,6 +46,12 @@ export interface Options {
    * expired (`resultTtl` after its last activity), its id starts a new one.
    */
   readonly id?: string
+  /**
+   * Track every child (see `JobControl.Track`): child `i` has the id `FANOUTID:i`, `jobStatus` finds it
+   * running and keeps its end, and `cancel` interrupts it while it runs (it counts as failed with the tag
+   * `JobCancelled`). Default: not tracked.
+   */
+  readonly track?: Track
   /** How many child jobs go to Redis in one round trip. Default 100. */
   readonly batchSize?: number
   /** How many batches are in flight at once. Default 4. */

@@ -19,6 +19,7 @@ import type { Entry } from "./ActionEntry.ts"
 import type { Connection } from "./Connection.ts"
 import * as FanOutDeadline from "./FanOutDeadline.ts"
 import * as FanOutScripts from "./FanOutScripts.ts"
+import * as JobControl from "./JobControl.ts"
 
 /** Why a whole fan-out was refused (nothing written); `EnqueueRefused`: a hook refused its `onComplete`. @category errors */
 export type FanOutError = RedisError | UnknownAction | InvalidInputs | FanOut.FanOutInvalidOptions | EnqueueRefused
@@ -208,7 +209,8 @@ const prepareChildren = (
   entries: ReadonlyMap<string, Entry>,
   fanOutId: string,
   limit: number,
-  onEnqueue: Hooks.Composed["onEnqueue"]
+  onEnqueue: Hooks.Composed["onEnqueue"],
+  trackMillis: number | undefined
 ) =>
   Effect.gen(function*() {
     const errors: Array<FanOut.EnqueueError> = []
@@ -242,7 +244,11 @@ const prepareChildren = (
         }
         headers = hooked.success
       }
-      const meta = headers === undefined ? { fanOut: fanOutId, index } : { fanOut: fanOutId, index, headers }
+      // a tracked child's id leads its metadata (`Job.idNeedle`)
+      const own: Job.JobMeta = trackMillis === undefined
+        ? { fanOut: fanOutId, index }
+        : { id: `${fanOutId}:${index}`, track: trackMillis, fanOut: fanOutId, index }
+      const meta: Job.JobMeta = headers === undefined ? own : { ...own, headers }
       const payload = Job.encode(queue, action, inputs, meta, { besideArgs: entry.action.task?.plainArgs })
       const bytes = Buffer.byteLength(payload)
       if (bytes > limit) {
@@ -304,7 +310,7 @@ const send = (
 ) =>
   Effect.gen(function*() {
     const completion = yield* prepareCompletion(context, options.onComplete, fanOutId)
-    const { children, errors } = yield* prepareChildren(jobs, entries, fanOutId, context.maxPayloadBytes, context.hooks?.onEnqueue)
+    const { children, errors } = yield* prepareChildren(jobs, entries, fanOutId, context.maxPayloadBytes, context.hooks?.onEnqueue, JobControl.trackMillis(options.track))
 
     const actionNames = distinct(jobs.map((job) => entries.get(nameOf(job.action))!.name))
     const queues = distinct(children.map((child) => child.queue))

@@ -129,8 +129,9 @@ export type CancelReply = "removed" | "interrupting" | "finished" | "unknown"
 /**
  * Cancels a tracked job. Waiting (queued, delayed, or waiting for its retry): its payload is taken off its
  * queue and the delayed schedule, its record says `cancelled`, its `until-done` uniqueness claim is released.
- * Running: its id is pushed onto the cancel list of the worker running it (which interrupts it; its
- * completion records `cancelled`). Ended: nothing. No record: `unknown`.
+ * Running (with a record or without: a tracked fan-out child has none until it ends): its id is pushed onto
+ * the cancel list of the worker running it (which interrupts it; its completion records `cancelled`). Ended:
+ * nothing. No record and not running: `unknown`.
  *
  * KEYS: record, workers set, delayed schedule. ARGV: id, id needle, working-on key prefix, timestamps key
  * prefix, key prefix, queue key prefix, cancel key prefix, now (ms).
@@ -144,8 +145,7 @@ local job_key, workers_key, schedule = KEYS[1], KEYS[2], KEYS[3]
 local id, needle, worker_prefix, timestamps_prefix, key_prefix, queue_prefix, cancel_prefix, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
 local record = redis.call('hgetall', job_key)
 local state = hashField(record, 'state')
-if state == nil then return 'unknown' end
-if state ~= 'queued' and state ~= 'delayed' then return 'finished' end
+if state ~= nil and state ~= 'queued' and state ~= 'delayed' then return 'finished' end
 local running = findRunning(workers_key, worker_prefix, needle)
 if running then
   local worker = string.match(running, ',"worker":"([^"\\]*)"}$')
@@ -154,6 +154,7 @@ if running then
   redis.call('pexpire', cancel_prefix .. worker, ${cancelRequestMillis})
   return 'interrupting'
 end
+if state == nil then return 'unknown' end
 local payload, queue = hashField(record, 'payload') or '', hashField(record, 'queue') or ''
 local removed = redis.call('lrem', queue_prefix .. queue, 0, payload)
 local delayed = removeDelayed(timestamps_prefix .. payload, schedule, key_prefix, payload)
@@ -184,8 +185,7 @@ return 'removed'
     const [id = "", needle = "", workerPrefix = "", timestampsPrefix = "", keyPrefix = "", queuePrefix = "", cancelPrefix = "", now = ""] = args
     const record = Script.toStrings(redis.call("hgetall", jobKey))
     const state = hashField(record, "state")
-    if (state === undefined) return "unknown"
-    if (!waiting(state)) return "finished"
+    if (state !== undefined && !waiting(state)) return "finished"
     const running = findRunning(redis, workersKey, workerPrefix, needle)
     if (running !== null) {
       const worker = recordWorker(running)
@@ -194,6 +194,7 @@ return 'removed'
       redis.call("pexpire", cancelPrefix + worker, cancelRequestMillis)
       return "interrupting"
     }
+    if (state === undefined) return "unknown"
     const payload = hashField(record, "payload") ?? ""
     const queue = hashField(record, "queue") ?? ""
     const removed = Script.toNumber(redis.call("lrem", queuePrefix + queue, 0, payload))
