@@ -376,7 +376,9 @@ describe("an application's CLI (Cli.runMain with its own actions)", () => {
     const failed = JSON.parse(listed.stdout)
     expect(failed.count).toBe(2)
     expect(failed.jobs.map((j: { exception: string }) => j.exception).sort()).toEqual(["CorruptPayload", "UnknownAction"])
-    const unknownIndex = failed.jobs.findIndex((j: { exception: string }) => j.exception === "UnknownAction")
+    // newest first; `#` (position) is a job's place in the list, what retry and remove take
+    expect(failed.jobs.map((j: { position: number }) => j.position)).toEqual([1, 0])
+    const unknownIndex = failed.jobs.find((j: { exception: string }) => j.exception === "UnknownAction").position
 
     const retried = await cli(["failed", "retry", String(unknownIndex)], shared)
     expect(retried.code).toBe(0)
@@ -449,5 +451,90 @@ describe("the worker command stops on time", () => {
     } finally {
       await server.stop()
     }
+  })
+})
+
+describe("operating commands", () => {
+  const ops = { REDIS_URL: redisUrl, RESQUE_NAMESPACE: `${namespace}-operate` }
+  const key = (name: string) => `${namespace}-operate:${name}`
+  const job = (a: number) => JSON.stringify({ class: "add", queue: "math", args: [{ a, b: 1 }] })
+
+  it("delayed lists the schedule; del and delete-queue remove jobs; locks lists locks", slow, async () => {
+    const at = Math.round(Date.now() / 1000) + 3600
+    await redis.rpush(key(`delayed:${at}`), job(7))
+    await redis.sadd(key(`timestamps:${job(7)}`), `delayed:${at}`)
+    await redis.zadd(key("delayed_queue_schedule"), at, String(at))
+    const delayed = await cli(["delayed", "--json"], ops)
+    expect(delayed.code).toBe(0)
+    expect(JSON.parse(delayed.stdout)).toMatchObject({ times: 1, entries: [{ at: at * 1000, count: 1, jobs: [{ action: "add", inputs: { a: 7, b: 1 } }] }] })
+    expect((await cli(["delayed"], ops)).stdout).toMatch(/DELAYED: 1 due time/)
+
+    await redis.sadd(key("queues"), "math")
+    await redis.rpush(key("queue:math"), job(1), job(2), job(1))
+    const one = await cli(["del", "math", "add", "--inputs", JSON.stringify({ a: 2, b: 1 })], ops)
+    expect(one.code).toBe(0)
+    expect(JSON.parse(one.stdout)).toEqual({ queue: "math", action: "add", removed: 1 })
+    const rest = await cli(["del", "math", "add"], ops)
+    expect(JSON.parse(rest.stdout)).toEqual({ queue: "math", action: "add", removed: 2 })
+    await redis.rpush(key("queue:math"), job(3), job(4))
+    const dropped = await cli(["delete-queue", "math"], ops)
+    expect(JSON.parse(dropped.stdout)).toEqual({ queue: "math", removed: 2 })
+    expect(await redis.exists(key("queue:math"))).toBe(0)
+
+    await redis.set(key("lock:add:[1]"), "worker-1")
+    const locks = await cli(["locks", "--json"], ops)
+    expect(JSON.parse(locks.stdout)).toEqual([{ key: "lock:add:[1]", value: "worker-1" }])
+  })
+
+  it("stats shows per-action runs, failures and durations; clean-workers reclaims a dead worker", slow, async () => {
+    await redis.hset(key("actionstat:add"), "runs", "4", "failures", "1", "durationMs", "10")
+    await redis.set(key("stat:processed"), "3")
+    await redis.set(key("stat:failed"), "1")
+    const stats = await cli(["stats", "--json"], ops)
+    expect(stats.code).toBe(0)
+    const data = JSON.parse(stats.stdout)
+    expect(data).toMatchObject({ processed: 3, failed: 1 })
+    expect(data.actions).toContainEqual({ action: "add", runs: 4, failures: 1, durationMs: 10, meanDurationMs: 2.5 })
+    expect((await cli(["stats"], ops)).stdout).toMatch(/add\s+4\s+1\s+2\.5\s+10/)
+
+    const seconds = Math.round(Date.now() / 1000) - 120
+    const worker = "ghost:1.0"
+    await redis.sadd(key("workers"), `${worker}:math`)
+    await redis.set(key(`worker:ping:${worker}`), JSON.stringify({ time: seconds, name: worker, queues: "math" }))
+    await redis.set(key(`worker:${worker}:math`), JSON.stringify({ run_at: new Date(seconds * 1000).toISOString(), queue: "math", payload: JSON.parse(job(9)), worker }))
+    const cleaned = await cli(["clean-workers", "--older-than", "1m", "--json"], ops)
+    expect(cleaned.code).toBe(0)
+    expect(JSON.parse(cleaned.stdout)).toEqual([{ worker, action: "add", retried: false }])
+    expect(await redis.smembers(key("workers"))).toEqual([])
+    expect(await redis.llen(key("failed"))).toBe(1)
+  })
+
+  it("failed list pages newest first; --wide keeps long cells whole", slow, async () => {
+    await redis.del(key("failed"))
+    const long = "x".repeat(120)
+    for (let i = 0; i < 5; i++) {
+      await redis.rpush(key("failed"), JSON.stringify({
+        failed_at: new Date(Date.now() - (5 - i) * 1000).toISOString(),
+        payload: JSON.parse(job(i)),
+        exception: "Boom",
+        error: `failure ${i} ${long}`,
+        backtrace: [],
+        worker: "w",
+        queue: "math"
+      }))
+    }
+    const first = JSON.parse((await cli(["failed", "list", "--limit", "2", "--json"], ops)).stdout)
+    expect(first.count).toBe(5)
+    expect(first.jobs.map((j: { position: number }) => j.position)).toEqual([4, 3])
+    const second = JSON.parse((await cli(["failed", "list", "--limit", "2", "--offset", "2", "--json"], ops)).stdout)
+    expect(second.jobs.map((j: { position: number }) => j.position)).toEqual([2, 1])
+    const oldest = JSON.parse((await cli(["failed", "--oldest-first", "--limit", "1", "--json"], ops)).stdout)
+    expect(oldest.jobs.map((j: { position: number }) => j.position)).toEqual([0])
+    const cut = await cli(["failed", "--limit", "1"], ops)
+    expect(cut.stdout).toContain("...")
+    expect(cut.stdout).not.toContain(long)
+    const wide = await cli(["failed", "--limit", "1", "--wide"], ops)
+    expect(wide.code).toBe(0)
+    expect(wide.stdout).toContain(`Boom: failure 4 ${long}`)
   })
 })

@@ -21,6 +21,7 @@ import type * as Action from "../../domain/Action.ts"
 import * as Resque from "../../layers/Resque.ts"
 import * as Inspect from "./Inspect.ts"
 import * as Jobs from "./Jobs.ts"
+import * as Operate from "./Operate.ts"
 import { type App, globalFlags } from "./Shared.ts"
 import * as Web from "./Web.ts"
 
@@ -61,7 +62,7 @@ export const command = <const Defs extends ReadonlyArray<Action.Any>, E = never>
   }
   const width = Math.max(0, ...options.actions.map((a) => a.name.length))
   const description = options.description ?? "Background jobs on Redis (Resque protocol)"
-  const inspect = { group: "Inspect and manage", commands: Inspect.commands(app) }
+  const inspect = { group: "Inspect and manage", commands: [...Inspect.commands(app), ...Operate.commands(app)] }
   const dashboard = { group: "Dashboard", commands: [Web.command(app)] }
   // without actions it is an operator's tool: nothing to run, enqueue or work on, only what Redis holds
   if (options.actions.length === 0) {

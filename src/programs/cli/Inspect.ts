@@ -8,27 +8,27 @@ import { Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { Actions } from "../../layers/Actions.ts"
 import { Operations } from "../../layers/Operations.ts"
-import type * as Resque from "../../layers/Resque.ts"
-import type { Redis } from "../../layers/Redis.ts"
 import * as JobControl from "./JobControl.ts"
-import { type App, BadArgument, handler, printJson, printRaw, sharedRedis } from "./Shared.ts"
+import { type App, BadArgument, handler, printJson, printRaw, sharedRedis, Wide } from "./Shared.ts"
 import * as Table from "./Table.ts"
 
-const jsonFlag = Flag.Boolean("json").pipe(Flag.withDefault(false), Flag.withDescription("Print the data as JSON instead of a table"))
+/** `--json`: the data instead of a table. @category flags */
+export const jsonFlag = Flag.Boolean("json").pipe(Flag.withDefault(false), Flag.withDescription("Print the data as JSON instead of a table"))
 
-/** Runs `f` with the Operations service on the shared Redis. */
-const withOperations = <A, E>(
+/** Runs `f` with the Operations service on the shared Redis. @category combinators */
+export const withOperations = <A, E, R>(
   app: App,
   command: string,
-  f: (ops: Operations["Service"]) => Effect.Effect<A, E, Redis | Resque.Services>
+  f: (ops: Operations["Service"]) => Effect.Effect<A, E, R>
 ) =>
   Effect.gen(function*() {
     const redis = yield* sharedRedis(command)
     return yield* Effect.flatMap(Operations, f).pipe(Effect.provide(app.runtime(redis)))
   })
 
-/** Prints `data` as JSON, or the table `text` renders from it. */
-const show = <A>(json: boolean, data: A, text: (data: A) => string) => (json ? printJson(data) : printRaw(text(data)))
+/** Prints `data` as JSON, or the tables `text` renders from it (cells whole with `--wide`). @category output */
+export const show = <A>(json: boolean, data: A, text: (data: A, table: Table.Renderer) => string) =>
+  json ? printJson(data) : Effect.flatMap(Wide, (wide) => printRaw(text(data, Table.renderer({ wide }))))
 
 const status = (app: App) =>
   Command.make("status", {
@@ -39,14 +39,14 @@ const status = (app: App) =>
       Effect.gen(function*() {
         const details = yield* ops.taskDetails
         const failed = yield* ops.failedCount
-        yield* show(json, { ...details, failedJobs: failed }, (d) =>
+        yield* show(json, { ...details, failedJobs: failed }, (d, t) =>
           [
-            Table.section("QUEUES", Table.render(["queue", "jobs", "state"], Object.entries(d.queues).map(([name, q]) => [name, q.length, q.paused ? "paused" : "running"]))),
-            Table.section("WORKERS", Table.render(
+            Table.section("QUEUES", t.render(["queue", "jobs", "state"], Object.entries(d.queues).map(([name, q]) => [name, q.length, q.paused ? "paused" : "running"]))),
+            Table.section("WORKERS", t.render(
               ["worker", "queues", "processed", "failed", "working on"],
-              d.workers.map((w) => [w.name, w.queues.join(","), w.processed, w.failed, w.workingOn ? `${w.workingOn.job.action ?? "?"} ${Table.cell(w.workingOn.job.inputs)}` : "idle"])
+              d.workers.map((w) => [w.name, w.queues.join(","), w.processed, w.failed, w.workingOn ? `${w.workingOn.job.action ?? "?"} ${t.cell(w.workingOn.job.inputs)}` : "idle"])
             )),
-            Table.section("TOTALS", Table.render(
+            Table.section("TOTALS", t.render(
               ["processed", "failed", "failed jobs kept", "scheduler leader"],
               [[d.stats.processed, d.stats.failed, d.failedJobs, d.leader ?? "none"]]
             ))
@@ -64,25 +64,33 @@ const queue = (app: App) =>
       Effect.gen(function*() {
         const length = yield* ops.length(name)
         const jobs = limit > 0 ? yield* ops.queued(name, 0, limit - 1) : []
-        yield* show(json, { queue: name, length, jobs }, (d) =>
+        yield* show(json, { queue: name, length, jobs }, (d, t) =>
           Table.section(
             `QUEUE ${d.queue}: ${d.length} job${d.length === 1 ? "" : "s"}${d.length > d.jobs.length ? ` (first ${d.jobs.length} shown)` : ""}`,
-            Table.render(["#", "action", "inputs", "fan-out"], d.jobs.map((j, i) => [i, j.action ?? j.corrupt ?? "?", j.inputs, j.fanOut ? `${j.fanOut}#${j.index ?? "?"}` : "-"]), "(empty)")
+            t.render(["#", "action", "inputs", "fan-out"], d.jobs.map((j, i) => [i, j.action ?? j.corrupt ?? "?", j.inputs, j.fanOut ? `${j.fanOut}#${j.index ?? "?"}` : "-"]), "(empty)")
           ))
       })))
   ).pipe(Command.withDescription("List the jobs waiting in a queue"))
 
-const failedList = (app: App, json: boolean, limit: number) =>
+/** What `failed` and `failed list` show: a page of the failed list, newest first unless `--oldest-first`. */
+interface FailedListing {
+  readonly json: boolean
+  readonly limit: number
+  readonly offset: number
+  readonly oldestFirst: boolean
+}
+
+const failedList = (app: App, { json, limit, offset, oldestFirst }: FailedListing) =>
   withOperations(app, "failed", (ops) =>
     Effect.gen(function*() {
-      const count = yield* ops.failedCount
-      const jobs = limit > 0 ? yield* ops.failed(0, limit - 1) : []
-      yield* show(json, { count, jobs }, (d) =>
+      if (limit < 1 || offset < 0) return yield* new BadArgument({ detail: "--limit must be at least 1 and --offset at least 0" })
+      const page = yield* ops.failedPage({ offset, limit, order: oldestFirst ? "oldest" : "newest" })
+      yield* show(json, { count: page.total, order: page.order, offset: page.offset, jobs: page.jobs }, (d, t) =>
         Table.section(
-          `FAILED JOBS: ${d.count}${d.count > d.jobs.length ? ` (first ${d.jobs.length} shown)` : ""}`,
-          Table.render(
+          `FAILED JOBS: ${d.count}, ${d.order} first${d.count > d.jobs.length ? ` (${d.jobs.length} shown from ${d.offset}; --offset for more)` : ""}`,
+          t.render(
             ["#", "action", "queue", "error", "failed at", "worker"],
-            d.jobs.map((j, i) => [i, j.action ?? "?", j.queue, `${j.exception}: ${j.error}`, Table.time(j.failedAt), j.worker])
+            d.jobs.map((j) => [j.position, j.action ?? "?", j.queue, `${j.exception}: ${j.error}`, Table.time(j.failedAt), j.worker])
           )
         ))
     }))
@@ -95,15 +103,21 @@ const failedAt = (ops: Operations["Service"], index: number) =>
     return job
   })
 
-const indexArgument = Argument.Int("n").pipe(Argument.withDescription("The job's number in `failed list`"))
-const limitFlag = Flag.Int("limit").pipe(Flag.withDefault(50), Flag.withDescription("Show at most this many (default 50)"))
+const indexArgument = Argument.Int("n").pipe(Argument.withDescription("The job's number (#) in `failed list`"))
+const limitFlag = Flag.Int("limit").pipe(Flag.withDefault(50), Flag.withDescription("Show at most this many (default 50, at most 500)"))
+const listingFlags = {
+  json: jsonFlag,
+  limit: limitFlag,
+  offset: Flag.Int("offset").pipe(Flag.withDefault(0), Flag.withDescription("Skip this many first (default 0): the next page")),
+  oldestFirst: Flag.Boolean("oldest-first").pipe(Flag.withDefault(false), Flag.withDescription("Oldest first instead of newest first"))
+}
 
 const failed = (app: App) =>
-  Command.make("failed", { json: jsonFlag, limit: limitFlag }, ({ json, limit }) => handler(failedList(app, json, limit))).pipe(
+  Command.make("failed", listingFlags, (flags) => handler(failedList(app, flags))).pipe(
     Command.withDescription("Failed jobs: list them (the default), retry or remove one, or retry them all"),
     Command.withSubcommands([
-      Command.make("list", { json: jsonFlag, limit: limitFlag }, ({ json, limit }) => handler(failedList(app, json, limit))).pipe(
-        Command.withDescription("List failed jobs, newest last, numbered from 0")
+      Command.make("list", listingFlags, (flags) => handler(failedList(app, flags))).pipe(
+        Command.withDescription("List failed jobs, newest first, in pages; # is a job's place in the list (0 the oldest)")
       ),
       Command.make("retry", { n: indexArgument }, ({ n }) =>
         handler(withOperations(app, "failed retry", (ops) =>
@@ -135,13 +149,13 @@ const fanoutStatus = (app: App) =>
     handler(withOperations(app, "fanout-status", () =>
       Effect.gen(function*() {
         const s = yield* (yield* Actions).fanOutStatus(id)
-        yield* show(json, s, (d) =>
+        yield* show(json, s, (d, t) =>
           [
-            Table.section(`FAN-OUT ${d.fanOutId} (${d.actionNames.join(", ")}) ${d.done ? "done" : "running"}`, Table.render(
+            Table.section(`FAN-OUT ${d.fanOutId} (${d.actionNames.join(", ")}) ${d.done ? "done" : "running"}`, t.render(
               ["total", "completed", "failed", "pending", "created"],
               [[d.total, d.completed, d.failed, d.pending, Table.time(d.createdAt)]]
             )),
-            Table.section("FAILED CHILDREN", Table.render(["#", "action", "inputs", "error"], d.errors.map((e) => [e.index, e.action, e.inputs, e.error])))
+            Table.section("FAILED CHILDREN", t.render(["#", "action", "inputs", "error"], d.errors.map((e) => [e.index, e.action, e.inputs, e.error])))
           ].join("\n\n"))
       })))
   ).pipe(Command.withDescription("Where a fan-out stands: counts and failed children (--json adds every result)"))
@@ -153,8 +167,8 @@ const workers = (app: App) =>
         const list = yield* ops.workers
         const busy = yield* ops.allWorkingOn
         const data = list.map((w) => ({ ...w, workingOn: busy.find((b) => b.worker === w.name) ?? null }))
-        yield* show(json, data, (d) =>
-          Table.section(`WORKERS: ${d.length}`, Table.render(
+        yield* show(json, data, (d, t) =>
+          Table.section(`WORKERS: ${d.length}`, t.render(
             ["worker", "queues", "started", "last ping", "working on"],
             d.map((w) => [w.name, w.queues.join(","), Table.time(w.startedAt), Table.time(w.lastPingAt), w.workingOn ? `${w.workingOn.job.action ?? "?"} since ${Table.time(w.workingOn.runAt)}` : "idle"])
           )))
@@ -171,8 +185,8 @@ const recurring = (app: App) => {
   const list = (json: boolean) =>
     withOperations(app, "recurring", (ops) =>
       Effect.flatMap(ops.recurring, (all) =>
-        show(json, all, (d) =>
-          Table.section("RECURRING ACTIONS", Table.render(
+        show(json, all, (d, t) =>
+          Table.section("RECURRING ACTIONS", t.render(
             ["action", "queue", "schedule", "state"],
             d.map((r) => [r.action, r.queue, r.schedule, r.stopped ? "stopped" : r.live ? "running" : "not started (a scheduler starts it)"])
           )))))

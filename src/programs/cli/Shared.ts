@@ -41,8 +41,16 @@ export const Quiet = GlobalFlag.Setting("quiet")({
   )
 })
 
+/** `--wide`: table cells are not cut. @category flags */
+export const Wide = GlobalFlag.Setting("wide")({
+  flag: Flag.Boolean("wide").pipe(
+    Flag.withDefault(false),
+    Flag.withDescription("Do not cut table cells: full error texts, inputs and names")
+  )
+})
+
 /** The global flags, in the order help lists them. @category flags */
-export const globalFlags = [RedisUrl, Namespace, Quiet] as const
+export const globalFlags = [RedisUrl, Namespace, Quiet, Wide] as const
 
 /**
  * A command that needs state shared between processes was run without a Redis URL.
