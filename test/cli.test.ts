@@ -365,7 +365,7 @@ describe("an application's CLI (Cli.runMain with its own actions)", () => {
   it("failed jobs can be listed, retried and removed", slow, async () => {
     await redis.sadd(`${namespace}:queues`, "broken")
     await redis.rpush(`${namespace}:queue:broken`, "not json", JSON.stringify({ class: "nope", queue: "broken", args: [{}] }))
-    const worker = background(["worker", "--queues", "broken", "--no-scheduler"])
+    const worker = background(["worker", "--queues", "broken", "--no-scheduler", "--hand-back-for", "0"])
     try {
       await worker.waitFor(/failed nope on broken/)
       await worker.waitFor(/CorruptPayload/)

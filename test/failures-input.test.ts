@@ -35,7 +35,7 @@ for (const backend of backends) {
         yield* pushPayloads("bad", [...badPayloads.map(([raw]) => raw), good])
         const events = yield* Effect.scoped(Effect.gen(function*() {
           // one slot: the jobs run one after the other, so the last event proves the worker survived all
-          const worker = yield* Worker.make({ queues: ["bad"], concurrency: 1 })
+          const worker = yield* Worker.make({ queues: ["bad"], concurrency: 1, handBackFor: 0 })
           const sub = yield* PubSub.subscribe(worker.events)
           return yield* takeEvents(sub, badPayloads.length + 1)
         }))

@@ -124,7 +124,8 @@ for (const backend of backends) {
         ]
         yield* pushPayloads("math", raw)
         const events = yield* Effect.scoped(Effect.gen(function*() {
-          const worker = yield* Worker.make({ queues: ["math"], concurrency: 1 })
+          // an unknown action fails at once, not handed back for another worker (`handBackFor` 0)
+          const worker = yield* Worker.make({ queues: ["math"], concurrency: 1, handBackFor: 0 })
           const sub = yield* PubSub.subscribe(worker.events)
           return yield* takeEventsWithin(sub, 5)
         }))

@@ -42,6 +42,8 @@ export interface JobMeta {
    * was sent, a tenant... Strings only; kept by retries and copied to nothing else.
    */
   readonly headers?: Readonly<Record<string, string>>
+  /** When (ms) a worker that did not know the action first handed the job back (`Worker` `handBackFor`). */
+  readonly handedBackAt?: number
 }
 
 /**
@@ -93,7 +95,7 @@ const readHeaders = (u: Record<string, unknown>): Record<string, string> => {
 
 const readMeta = (u: unknown): JobMeta => {
   if (!isRecord(u)) return {}
-  const meta: { id?: string; track?: number; unique?: string; fanOut?: string; index?: number; attempt?: number; recurrence?: string; headers?: Record<string, string> } = {}
+  const meta: { id?: string; track?: number; unique?: string; fanOut?: string; index?: number; attempt?: number; recurrence?: string; headers?: Record<string, string>; handedBackAt?: number } = {}
   if (typeof u["id"] === "string") meta.id = u["id"]
   if (typeof u["track"] === "number") meta.track = u["track"]
   if (typeof u["unique"] === "string") meta.unique = u["unique"]
@@ -102,6 +104,7 @@ const readMeta = (u: unknown): JobMeta => {
   if (typeof u["attempt"] === "number") meta.attempt = u["attempt"]
   if (typeof u["recurrence"] === "string") meta.recurrence = u["recurrence"]
   if (isRecord(u["headers"])) meta.headers = readHeaders(u["headers"])
+  if (typeof u["handedBackAt"] === "number") meta.handedBackAt = u["handedBackAt"]
   return meta
 }
 

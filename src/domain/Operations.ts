@@ -120,6 +120,8 @@ export type ActionStats = typeof ActionStats.Type
 /** All counters: global, per registered worker, per registered action. @category models */
 export const Stats = Schema.Struct({
   ...Counters.fields,
+  /** Jobs handed back by workers that did not know their action (`Worker` `handBackFor`), in all. */
+  handedBack: Schema.Number,
   workers: Schema.Array(Schema.Struct({ name: Schema.String, ...Counters.fields })),
   actions: Schema.Array(ActionStats)
 })

@@ -125,6 +125,7 @@ export const make = (context: Context) => {
     const r = yield* redis.pipeline([
       ["get", keys.stat("processed")],
       ["get", keys.stat("failed")],
+      ["get", keys.stat("handed_back")],
       ...all.flatMap((w) => workerCounters(keys, w)),
       ...actions.map((action) => ["hgetall", keys.actionStats(action)] as const)
     ])
@@ -132,9 +133,10 @@ export const make = (context: Context) => {
     return {
       processed: Resque.count(r[0]),
       failed: Resque.count(r[1]),
-      workers: all.map((w, i) => ({ name: w.name, ...countersOf(r, 2 + 4 * i) })).sort(byName),
+      handedBack: Resque.count(r[2]),
+      workers: all.map((w, i) => ({ name: w.name, ...countersOf(r, 3 + 4 * i) })).sort(byName),
       actions: actions.map((action, i) => {
-        const h = hash(r[2 + 4 * all.length + i])
+        const h = hash(r[3 + 4 * all.length + i])
         return { action, runs: Resque.count(h["runs"]), failures: Resque.count(h["failures"]), durationMs: Resque.count(h["durationMs"]) }
       })
     } satisfies Ops.Stats

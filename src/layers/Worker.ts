@@ -41,6 +41,7 @@ import * as CancelListener from "../internal/CancelListener.ts"
 import * as Completion from "../internal/Completion.ts"
 import * as JobLog from "../internal/JobLog.ts"
 import type { Connection } from "../internal/Connection.ts"
+import * as HandBack from "../internal/HandBack.ts"
 import * as Limits from "../internal/Limits.ts"
 import * as Pick from "../internal/Pick.ts"
 import * as Retry from "../internal/Retry.ts"
@@ -73,6 +74,13 @@ export interface Options {
   readonly pingInterval?: Duration.Input
   /** How long running jobs may take to finish on shutdown before they are failed. Default 10 s. */
   readonly gracePeriod?: Duration.Input
+  /**
+   * A job for an action this worker does not know (a rolling deploy: a newer producer enqueued it) is handed
+   * back, due again 1 s later for a worker that knows it, for this long from its first hand-back; then it
+   * fails as `UnknownAction`. Counted in `stat:handed_back` (`Operations.stats`'s `handedBack`). 0: fail at
+   * once. Default 10 minutes.
+   */
+  readonly handBackFor?: Duration.Input
   /**
    * Base worker name; default `hostname~effect:pid` (see {@link defaultName}). Slots are named `BASE.N`.
    * A name of the form `hostname:pid` on a host that also runs Ruby Resque workers gets these workers
@@ -126,6 +134,7 @@ interface Settings {
   readonly pollMillis: number
   readonly pingMillis: number
   readonly graceMillis: number
+  readonly handBack: HandBack.Policy
   /** The last part of the grace period (at most 1 s), kept for the writes of a shutdown. */
   readonly writeDeadline: number
 }
@@ -159,6 +168,7 @@ const settingsOf = (options: Options): Settings => {
     pollMillis: Math.max(1, Duration.toMillis(options.pollInterval ?? "5 seconds")),
     pingMillis: Duration.toMillis(options.pingInterval ?? "5 seconds"),
     graceMillis,
+    handBack: HandBack.policy(options.handBackFor),
     writeDeadline: Math.min(1000, Math.round(graceMillis / 4))
   }
 }
@@ -215,6 +225,8 @@ interface Ran {
   readonly end: number
   /** Headers a hook gave the next copy of a recurring chain. */
   readonly successorHeaders?: Readonly<Record<string, string>> | undefined
+  /** A job handed back: these writes instead of the bookkeeping of a run. */
+  readonly handedBack?: ReadonlyArray<Completion.Write> | undefined
 }
 
 /** A completion waiting for the pool's next commit, and how its slot gets its next job. */
@@ -330,10 +342,10 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
     const [queue, raw, record] = picked
     const { job, entry, outcome, end } = ran
     const worker = slot.name
-    const writes: Array<Completion.Write> = [
+    const writes: Array<Completion.Write> = ran.handedBack !== undefined ? [...ran.handedBack] : [
       ...Completion.bookkeeping(keys, { worker, queue, payload: raw, outcome, now: end, countFor: slot.id, retry: ran.retry })
     ]
-    if (job !== undefined) {
+    if (job !== undefined && ran.handedBack === undefined) {
       writes.push(...WorkerMiddleware.writes(middlewares, { job, outcome, worker }, { keys, now: end }))
       if (limits !== Limits.none) writes.push(...Limits.release(keys, limits, { queue, action: job.action, worker }))
       const token = job.meta.recurrence
@@ -441,7 +453,12 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
     const parsed = Job.parse(raw, queue)
     const job = Result.isSuccess(parsed) ? parsed.success : undefined
     const entry = job && registry.entries.get(job.action)
-    if (job === undefined || entry === undefined) return finish(slot, picked, { job, entry, outcome: refusal(parsed), end: startedAt })
+    if (job === undefined || entry === undefined) {
+      const handed = job === undefined ? undefined : HandBack.handBack(keys, job, queue, startedAt, settings.handBack)
+      return handed === undefined
+        ? finish(slot, picked, { job, entry, outcome: refusal(parsed), end: startedAt })
+        : finish(slot, picked, { job, entry, outcome: handed.outcome, end: startedAt, handedBack: handed.writes })
+    }
     const running = hooks.aroundJob === undefined ? undefined : runningOf(job, queue, slot.name, startedAt)
     const run = runAction(entry, job, running)
     return Effect.flatMap(Effect.exit(restore(job.meta.track === undefined ? run : tracked(job, run))), (exit) => {

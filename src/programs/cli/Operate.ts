@@ -40,7 +40,7 @@ const stats = (app: App) =>
         const actions = counters.actions.map((a) => ({ ...a, meanDurationMs: a.runs === 0 ? null : Math.round(a.durationMs / a.runs * 10) / 10 }))
         yield* show(json, { ...counters, actions }, (d, t) =>
           [
-            Table.section("TOTALS", t.render(["processed", "failed"], [[d.processed, d.failed]])),
+            Table.section("TOTALS", t.render(["processed", "failed", "handed back"], [[d.processed, d.failed, d.handedBack]])),
             Table.section("ACTIONS", t.render(
               ["action", "runs", "failures", "mean ms", "total ms"],
               d.actions.map((a) => [a.action, a.runs, a.failures, a.meanDurationMs ?? "-", Math.round(a.durationMs)])

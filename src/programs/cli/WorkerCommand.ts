@@ -63,7 +63,7 @@ const millisOf = (flag: string, text: string, minimum = 1) => {
 
 /**
  * `worker [--queues a,b] [--concurrency n] [--grace-period 10s] [--poll-interval 5s] [--stuck-timeout 1m]
- * [--retry-stuck-jobs] [--no-scheduler] [--metrics-port 9464] [--log-format json|pretty]`.
+ * [--hand-back-for 10m] [--retry-stuck-jobs] [--no-scheduler] [--metrics-port 9464] [--log-format json|pretty]`.
  *
  * @category commands
  */
@@ -75,6 +75,7 @@ export const command = (app: App) =>
     gracePeriod: durationFlag("grace-period", "10s", "On SIGINT/SIGTERM, how long running jobs may finish before they are failed; the process exits within it"),
     pollInterval: durationFlag("poll-interval", "5s", "How long an idle pool waits before it looks for jobs other Resque clients wrote"),
     stuckTimeout: durationFlag("stuck-timeout", "1m", "The scheduler reclaims the jobs of a worker silent this long (never less than 3 of that worker's ping intervals)"),
+    handBackFor: durationFlag("hand-back-for", "10m", "A job for an action this worker does not know is handed back (for a newer worker) this long before it fails; 0 fails it at once"),
     retryStuckJobs: Flag.Boolean("retry-stuck-jobs").pipe(Flag.withDefault(false), Flag.withDescription("Re-enqueue a dead worker's job (up to 3 runs) instead of failing it, for actions without a retry policy")),
     metricsPort: Flag.Int("metrics-port").pipe(
       Flag.optional,
@@ -92,8 +93,9 @@ export const command = (app: App) =>
       const gracePeriod = yield* millisOf("grace-period", flags.gracePeriod, 0)
       const pollInterval = yield* millisOf("poll-interval", flags.pollInterval)
       const stuckWorkerTimeout = yield* millisOf("stuck-timeout", flags.stuckTimeout)
+      const handBackFor = yield* millisOf("hand-back-for", flags.handBackFor, 0)
       const redis = yield* sharedRedis("worker")
-      const pool = Worker.layer({ queues, concurrency: flags.concurrency, gracePeriod, pollInterval })
+      const pool = Worker.layer({ queues, concurrency: flags.concurrency, gracePeriod, pollInterval, handBackFor })
       const scheduler = JobScheduler.layer({
         stuckWorkerTimeout,
         retryStuckJobs: flags.retryStuckJobs,
