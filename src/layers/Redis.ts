@@ -137,12 +137,13 @@ const openClient = (options: Options, role: "shared" | "own"): Effect.Effect<IOR
   )
 }
 
+/** ioredis's failure of a request that got no reply within `commandTimeout`. */
+const isTimeout = (cause: unknown): boolean => cause instanceof Error && cause.message === "Command timed out"
+
 /**
  * What ioredis's own failures mean here, said plainly (the original error stays the cause's `cause`): the
  * deadline passed, the connection is down, or it dropped before the reply.
  */
-const isTimeout = (cause: unknown): boolean => cause instanceof Error && cause.message === "Command timed out"
-
 const plainCause = (cause: unknown, timeoutMillis: number): unknown => {
   if (!(cause instanceof Error)) return cause
   if (isTimeout(cause)) return new Error(`no reply within ${timeoutMillis} ms (requestTimeout)`, { cause })
