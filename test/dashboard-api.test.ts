@@ -638,10 +638,15 @@ describe("the command line: `web`, and `--json` agreeing with the API (redis)", 
         return rest
       }
       assert.deepStrictEqual(ok(yield* get("/api/status"), "status"), yield* cli(["status", "--json"]))
+      // both newest first, in pages: the same records at the same positions
       const failed = yield* cli(["failed", "--json", "--limit", "4"])
-      const page = ok(yield* get("/api/failed?order=oldest&limit=4"), "failed")
+      const page = ok(yield* get("/api/failed?limit=4"), "failed")
       assert.strictEqual(page.total, failed.count)
-      assert.deepStrictEqual(page.jobs.map(strip), failed.jobs)
+      assert.deepStrictEqual(page.jobs.map(strip), failed.jobs.map(strip))
+      assert.deepStrictEqual(page.jobs.map((j: { position: number }) => j.position), failed.jobs.map((j: { position: number }) => j.position))
+      const oldest = yield* cli(["failed", "--json", "--limit", "4", "--offset", "1", "--oldest-first"])
+      const oldestPage = ok(yield* get("/api/failed?order=oldest&limit=4&offset=1"), "failed")
+      assert.deepStrictEqual(oldestPage.jobs.map(strip), oldest.jobs.map(strip))
       const queue = yield* cli(["queue", "payments", "--json"])
       const view = ok(yield* get("/api/queues/payments"), "queue")
       assert.deepStrictEqual({ queue: view.queue, length: view.length, jobs: view.jobs.map(strip) }, queue)
