@@ -10,9 +10,10 @@ import { Actions } from "../src/layers/Actions.ts"
 import * as JobScheduler from "../src/layers/JobScheduler.ts"
 import { Operations } from "../src/layers/Operations.ts"
 import type * as Redis from "../src/layers/Redis.ts"
+import { Redis as RedisService } from "../src/layers/Redis.ts"
 import * as Resque from "../src/layers/Resque.ts"
 import * as Worker from "../src/layers/Worker.ts"
-import { add, note, notes, takeEventsWithin, waitUntil } from "./support/app.ts"
+import { add, note, notes, pushPayloads, takeEventsWithin, waitUntil } from "./support/app.ts"
 import { backends } from "./support/backends.ts"
 
 /** The old and the new runtime on one Redis (built once, so the in-memory one is shared too). */
@@ -43,6 +44,22 @@ for (const backend of backends) {
         assert.deepStrictEqual(yield* notes.pipe(Effect.provideContext(current)), ["deployed"])
         assert.strictEqual(yield* ops.failedCount, 0)
       }).pipe(Effect.scoped), 30_000)
+
+    it.live("a plain job handed back keeps its args exactly: the metadata rides beside them", () =>
+      Effect.gen(function*() {
+        const { old } = yield* runtimes(backend.layer())
+        const worker = yield* Worker.make({ queues: ["notes"], concurrency: 1 }).pipe(Effect.provideContext(old))
+        const events = yield* PubSub.subscribe(worker.events)
+        // as Ruby Resque writes a job: no queue field, args not ours to change
+        yield* pushPayloads("notes", [JSON.stringify({ class: "note", args: [{ id: "ruby" }, 2] })]).pipe(Effect.provideContext(old))
+        yield* takeEventsWithin(events, 1)
+        const redis = Context.get(old, RedisService)
+        const [second] = yield* redis.send<ReadonlyArray<string>>("zrange", redis.keys.delayedSchedule, 0, -1)
+        const [payload] = yield* redis.send<ReadonlyArray<string>>("lrange", redis.keys.delayed(Number(second)), 0, -1)
+        const job = JSON.parse(payload ?? "{}")
+        assert.deepStrictEqual(job.args, [{ id: "ruby" }, 2])
+        assert.strictEqual(typeof job._job?.handedBackAt, "number")
+      }).pipe(Effect.scoped))
 
     it.live("past handBackFor (from the first hand-back) the job fails as UnknownAction; 0 fails it at once", () =>
       Effect.gen(function*() {

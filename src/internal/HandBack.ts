@@ -3,7 +3,8 @@
  * of the new version enqueue a new action while workers of the old version still drain its queue: such a job
  * is not failed at once (`UnknownAction`) but scheduled again a little later (the delayed schedule, so an
  * old worker does not pick it up again at once), for a worker that knows the action. The first hand-back's
- * time rides in the job's `_job` metadata (`handedBackAt`); once the job has been handed back for longer than
+ * time rides in the job's `_job` metadata (`handedBackAt`; beside `args` unless the job's metadata already
+ * rode inside them, so a plain job's `args` stay exactly as another client wrote them); once the job has been handed back for longer than
  * the bound, it fails as `UnknownAction` like before. Each hand-back counts in `stat:handed_back` and in the
  * action's `handedBack` field of `actionstat:NAME`.
  *
@@ -32,23 +33,25 @@ export const policy = (handBackFor: Duration.Input | undefined): Policy => ({
   delayMillis: 1000
 })
 
-const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
-
 /** The writes and the outcome of handing a job back. */
 export interface HandedBack {
   readonly writes: ReadonlyArray<Completion.Write>
   readonly outcome: Outcome.Failure
 }
 
-/**
- * Handing `job` back at `now`, or undefined when it fails instead: handed back for longer than the policy
- * allows, or inputs that cannot carry the metadata (not an object, as some other clients' jobs are).
- */
+/** Handing `job` back at `now`, or undefined when it fails instead: handed back for longer than the policy allows. */
 export const handBack = (keys: Keys, job: Job.ParsedJob, queue: string, now: number, rule: Policy): HandedBack | undefined => {
-  if (rule.forMillis <= 0 || !isRecord(job.inputs)) return undefined
+  if (rule.forMillis <= 0) return undefined
   const first = job.meta.handedBackAt ?? now
   if (now - first >= rule.forMillis) return undefined
-  const payload = Job.encode(queue, job.action, job.inputs, { ...job.meta, handedBackAt: first })
+  // this worker cannot know whether the action keeps its args plain (`plainArgs`): metadata already inside the
+  // inputs stays there; otherwise it rides beside `args`, which stay exactly as they were for any worker
+  const meta: Job.JobMeta = { ...job.meta, handedBackAt: first }
+  const inside = job.metaBesideArgs !== true && Object.keys(job.meta).length > 0
+  // every element of `args` kept (Ruby passes them all to `perform`), in the order they came
+  const payload = inside
+    ? JSON.stringify({ class: job.action, queue, args: [{ ...(job.args[0] as object), [Job.META_KEY]: meta }, ...job.args.slice(1)] })
+    : JSON.stringify({ class: job.action, queue, args: job.args, [Job.META_KEY]: meta })
   const writes: Array<Completion.Write> = [
     Completion.countOne(keys.stat("handed_back")),
     Completion.countOne(keys.actionStats(job.action), "handedBack"),
