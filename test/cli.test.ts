@@ -316,7 +316,7 @@ describe("an application's CLI (Cli.runMain with its own actions)", () => {
     await cli(["enqueue", "add", "--a", "1", "--b", "2", "-q"], shared)
     await redis.sadd(`${namespace}:queues`, "math")
     await redis.rpush(`${namespace}:queue:math`, JSON.stringify({ class: "nope", queue: "math", args: [{}] }))
-    const worker = background(["worker", "--queues", "math", "--log-format", "json", "--metrics-port", String(port)])
+    const worker = background(["worker", "--queues", "math", "--log-format", "json", "--metrics-port", String(port), "--hand-back-for", "0"])
     try {
       await worker.waitFor(/"message":"ok add on math/)
       await worker.waitFor(/"message":"failed nope on math/)
