@@ -32,11 +32,17 @@ export interface Keys {
    */
   readonly dutiesLock: string
   /**
-   * The wake-up marker: a sorted set of queue names that got jobs. Every write path of this runtime adds the
-   * queue it pushed to; an idle worker blocks on it (`BZPOPMIN`) instead of polling. Other Resque clients do
-   * not write it: their jobs are found by the worker's poll interval.
+   * The wake-up marker of the pools that drain every queue (`*`): a sorted set of queue names that got jobs.
+   * Every write path of this runtime adds the queue it pushed to, here and on the queue's own marker
+   * ({@link wakeQueue}); an idle worker blocks on its markers (`BZPOPMIN`) instead of polling. Other Resque
+   * clients do not write them: their jobs are found by the worker's poll interval.
    */
   readonly wake: string
+  /**
+   * The wake-up marker of the pools that name `queue` (`<wake>:<queue>`): a pool wakes only for jobs it can
+   * take, so a pool of other queues never takes, and wastes, the wake-up meant for it.
+   */
+  readonly wakeQueue: (queue: string) => string
   /**
    * Paused queues (a hash: queue name -> epoch ms it was paused at), a key of our own. The pick scripts read
    * it with the queues they pick from, so a paused queue keeps its jobs and costs no round trip.
@@ -102,6 +108,7 @@ export const make = (namespace: string): Keys => {
     leaderLock: key("resque_scheduler_leader_lock"),
     dutiesLock: key("duties_lock"),
     wake: key("wake"),
+    wakeQueue: (queue) => `${key("wake")}:${queue}`,
     paused: key("paused"),
     pingIntervals: key("ping_intervals"),
     recurring: (action) => key("recurring", action),

@@ -17,17 +17,36 @@ export type JobWrite = readonly [command: "sadd" | "rpush" | "zadd", ...args: Re
 
 /** The commands that append `payloads` to `queue` and wake idle workers (none for no payload). */
 export const push = (keys: Keys, queue: string, payloads: ReadonlyArray<string>): ReadonlyArray<JobWrite> =>
-  payloads.length === 0 ? [] : [["sadd", keys.queues, queue], ["rpush", keys.queue(queue), ...payloads], ["zadd", keys.wake, 0, queue]]
+  payloads.length === 0 ? [] : [["sadd", keys.queues, queue], ["rpush", keys.queue(queue), ...payloads], ...wake(keys, queue)]
 
 /**
- * Lua: `wake(wake_key, queue)` marks a queue as having jobs, for the workers blocked on the marker. Shared by
- * every script that pushes a job.
+ * The commands that mark `queue` as having jobs: on the marker of the pools that drain every queue
+ * (`Keys.wake`) and on the queue's own (`Keys.wakeQueue`), so whichever pool can take the job wakes.
+ */
+export const wake = (keys: Keys, queue: string): ReadonlyArray<JobWrite> => [
+  ["zadd", keys.wake, 0, queue],
+  ["zadd", keys.wakeQueue(queue), 0, queue]
+]
+
+/** The marker's key of a queue, from the `*` marker's key, as the scripts build it (`Keys.wakeQueue`). */
+const queueMarker = (wakeKey: string, queue: string): string => `${wakeKey}:${queue}`
+
+/**
+ * Lua: `wake(wake_key, queue)` marks a queue as having jobs on both markers ({@link wake}), for the workers
+ * blocked on them. Shared by every script that pushes a job.
  */
 export const luaWake = String.raw`
 local function wake(wake_key, queue)
   redis.call('zadd', wake_key, 0, queue)
+  redis.call('zadd', wake_key .. ':' .. queue, 0, queue)
 end
 `
+
+/** `wake` of the Lua, for the scripts' JavaScript twins. */
+export const wakeTwin = (redis: Script.ScriptRedis, wakeKey: string, queue: string): void => {
+  redis.call("zadd", wakeKey, 0, queue)
+  redis.call("zadd", queueMarker(wakeKey, queue), 0, queue)
+}
 
 /** The second a delayed job is filed under: Resque rounds the time to the nearest second. */
 export const delayedSecond = (timestampMs: number): number => Math.round(timestampMs / 1000)

@@ -19,7 +19,7 @@
  * @since 0.2.0
  */
 import type { Keys } from "../domain/Keys.ts"
-import { luaWake } from "./Enqueue.ts"
+import { luaWake, wakeTwin } from "./Enqueue.ts"
 import * as Script from "./Script.ts"
 
 /** The arguments of one child's recording, in the order the Lua fragment takes them. */
@@ -208,7 +208,7 @@ const recordGroup = (redis: Script.ScriptRedis, g: Group, to: Destination): numb
     const payload = `${prefixOfPayload}"fanOutId":"${g.fanOutId}","total":${total},"completed":${completed},"failed":${failed}}]}`
     redis.call("sadd", to.queuesKey, queue)
     redis.call("rpush", to.prefix + queue, payload)
-    redis.call("zadd", to.wakeKey, 0, queue)
+    wakeTwin(redis, to.wakeKey, queue)
   }
   return g.children.length
 }
@@ -341,7 +341,7 @@ return 1
         if (onCreateQueue !== "") {
           redis.call("sadd", queuesKey, onCreateQueue)
           redis.call("rpush", prefix + onCreateQueue, onCreatePayload)
-          redis.call("zadd", wakeKey, 0, onCreateQueue)
+          wakeTwin(redis, wakeKey, onCreateQueue)
         }
       }
       at += 2 * pairs
@@ -357,7 +357,7 @@ return 1
       redis.call("sadd", queuesKey, queue)
       if (n > 0) {
         redis.call("rpush", prefix + queue, ...args.slice(at, at + n))
-        redis.call("zadd", wakeKey, 0, queue)
+        wakeTwin(redis, wakeKey, queue)
       }
       at += n
     }

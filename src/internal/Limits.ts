@@ -90,7 +90,7 @@ export const release = (keys: Keys, limits: Limits, job: { readonly queue: strin
       writes.push(["zrem", keyOf(keys, "running", scope), job.worker])
     }
   }
-  if (writes.length > 0) writes.push(["zadd", keys.wake, 0, job.queue])
+  if (writes.length > 0) writes.push(["zadd", keys.wake, 0, job.queue], ["zadd", keys.wakeQueue(job.queue), 0, job.queue])
   return writes
 }
 

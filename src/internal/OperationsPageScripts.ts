@@ -7,7 +7,7 @@
  * @since 0.2.0
  */
 import type { Keys } from "../domain/Keys.ts"
-import { luaWake } from "./Enqueue.ts"
+import { luaWake, wakeTwin } from "./Enqueue.ts"
 import type { Reply } from "./MemoryStore.ts"
 import * as Script from "./Script.ts"
 
@@ -74,7 +74,7 @@ return taken
         if (queue !== "") {
           redis.call("sadd", queuesKey, queue)
           redis.call("rpush", queuePrefix + queue, payload)
-          redis.call("zadd", wakeKey, 0, queue)
+          wakeTwin(redis, wakeKey, queue)
         }
         result = 1
       }
@@ -126,7 +126,7 @@ return 1
     if (queue !== "") {
       redis.call("sadd", queuesKey, queue)
       redis.call("rpush", queueKey, payload)
-      redis.call("zadd", wakeKey, 0, queue)
+      wakeTwin(redis, wakeKey, queue)
     }
     return 1
   }

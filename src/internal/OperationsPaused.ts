@@ -11,6 +11,7 @@ import { Clock, Effect } from "effect"
 import { InvalidQueue } from "../domain/Errors.ts"
 import type * as Ops from "../domain/Operations.ts"
 import * as Resque from "../domain/Resque.ts"
+import * as Enqueue from "./Enqueue.ts"
 import type { Context } from "./Operations.ts"
 
 /** A queue's own name: not empty and not `*`. */
@@ -37,7 +38,7 @@ export const make = ({ redis, keys }: Context) => {
   const resumeQueue = (queue: string) =>
     Effect.gen(function*() {
       const name = yield* checked(queue)
-      const [removed] = yield* redis.multi([["hdel", keys.paused, name], ["zadd", keys.wake, 0, name]])
+      const [removed] = yield* redis.multi([["hdel", keys.paused, name], ...Enqueue.wake(keys, name)])
       return Resque.count(removed) === 1
     })
 

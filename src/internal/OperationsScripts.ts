@@ -7,7 +7,7 @@
  */
 import type { Keys } from "../domain/Keys.ts"
 import * as Resque from "../domain/Resque.ts"
-import { luaWake } from "./Enqueue.ts"
+import { luaWake, wakeTwin } from "./Enqueue.ts"
 import type { Reply } from "./MemoryStore.ts"
 import * as Script from "./Script.ts"
 
@@ -130,7 +130,7 @@ return done
       if (redis.call("lrem", failedKey, 1, record) === 1) {
         redis.call("sadd", queuesKey, queue)
         redis.call("rpush", queuePrefix + queue, payload)
-        redis.call("zadd", wakeKey, 0, queue)
+        wakeTwin(redis, wakeKey, queue)
         result = 1
       }
       done.push(result)

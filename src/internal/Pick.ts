@@ -16,7 +16,7 @@
  * @since 0.2.0
  */
 import type { Keys } from "../domain/Keys.ts"
-import { luaWake } from "./Enqueue.ts"
+import { luaWake, wakeTwin } from "./Enqueue.ts"
 import * as Limits from "./Limits.ts"
 import type { Reply } from "./MemoryStore.ts"
 import * as Script from "./Script.ts"
@@ -191,7 +191,7 @@ export const popFrom = (
 /** `rewake` of the Lua. */
 export const rewake = (redis: Script.ScriptRedis, wakeKey: string, prefix: string, popped: ReadonlySet<string>, limits: Limits.State): void => {
   for (const queue of popped) {
-    if (!limits.blocked.has(queue) && Script.toNumber(redis.call("llen", prefix + queue)) > 0) redis.call("zadd", wakeKey, 0, queue)
+    if (!limits.blocked.has(queue) && Script.toNumber(redis.call("llen", prefix + queue)) > 0) wakeTwin(redis, wakeKey, queue)
   }
 }
 

@@ -13,7 +13,7 @@
 import { randomUUID } from "node:crypto"
 import * as Job from "../domain/Job.ts"
 import type { Keys } from "../domain/Keys.ts"
-import { luaWake, notBeforeSecond } from "./Enqueue.ts"
+import { luaWake, notBeforeSecond, wakeTwin } from "./Enqueue.ts"
 import * as Recurrence from "./Recurrence.ts"
 import * as Script from "./Script.ts"
 
@@ -140,7 +140,7 @@ return started
         if (second === "") {
           redis.call("sadd", queuesKey, queue)
           redis.call("rpush", queueKey, body)
-          redis.call("zadd", wakeKey, 0, queue)
+          wakeTwin(redis, wakeKey, queue)
         } else {
           redis.call("rpush", delayedKey, body)
           redis.call("sadd", timestampsKey, `delayed:${second}`)

@@ -10,7 +10,7 @@
  * @since 0.2.0
  */
 import type { Keys } from "../domain/Keys.ts"
-import { luaWake } from "./Enqueue.ts"
+import { luaWake, wakeTwin } from "./Enqueue.ts"
 import * as Script from "./Script.ts"
 
 /** Which of the two locks a scheduler holds. */
@@ -162,7 +162,7 @@ return moved
         const queue = queueOfPayload(job)
         redis.call("sadd", queuesKey, queue)
         redis.call("rpush", queuePrefix + queue, job)
-        redis.call("zadd", wakeKey, 0, queue)
+        wakeTwin(redis, wakeKey, queue)
         moved++
       }
       if (redis.call("llen", list) === 0) {

@@ -528,8 +528,14 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
     const millis = waitMs >= 0 ? Math.min(Math.max(waitMs, 1), settings.pollMillis) : settings.pollMillis
     return blocking === undefined
       ? Effect.sleep(millis)
-      : blocking.send("bzpopmin", keys.wake, millis / 1000).pipe(Effect.catch(() => Effect.sleep(millis)))
+      : blocking.send("bzpopmin", ...wakeKeys, millis / 1000).pipe(Effect.catch(() => Effect.sleep(millis)))
   }
+
+  /**
+   * The markers this pool waits on: the `*` marker when it drains every queue, else its queues' own, so it
+   * never takes a wake-up meant for a pool of other queues (which would then wait for its poll interval).
+   */
+  const wakeKeys = queues.includes("*") ? [keys.wake] : queues.map((queue) => keys.wakeQueue(queue))
 
   /** Waits after a failed pick, longer each time (up to 2 s). */
   const backOff = (failures: number) => Effect.sleep(Math.min(Math.max(settings.pollMillis, 50) * 2 ** failures, 2000))
