@@ -4,7 +4,7 @@
  * timestamps:<payload> delayed:<s>`, `ZADD delayed_queue_schedule <s> <s>` (node-resque's scheduler and
  * Ruby's resque-scheduler both promote it). Every path that writes a job (enqueue, retry, reclaim, operations)
  * builds its commands here, so the wire format is written in one place. A job pushed onto a queue also wakes
- * the idle workers: `ZADD wake 0 q` (see `Keys.wake`); the scripts that push jobs do the same (`luaWake`).
+ * the idle workers: `ZADD wake 0 q` and `ZADD wake:q 0 q` (see `Keys.wake`); the scripts that push jobs do the same (`luaWake`).
  *
  * @since 0.2.0
  */
