@@ -315,7 +315,7 @@ return { id, 1 }
     if (second === "") {
       redis.call("sadd", queuesKey, queue)
       redis.call("rpush", queueKey, payload)
-      redis.call("zadd", wakeKey, 0, queue)
+      Enqueue.wakeTwin(redis, wakeKey, queue)
     } else {
       redis.call("rpush", delayedKey, payload)
       redis.call("sadd", timestampsKey, `delayed:${second}`)
