@@ -3,7 +3,6 @@
  * processes): unique enqueues made at once by two processes write one job; a cancel reaches a job running in
  * a worker pool of another process, which ends it as cancelled (the time it takes is measured and printed).
  */
-import { spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
@@ -11,28 +10,12 @@ import { Actions } from "../src/layers/Actions.ts"
 import { Redis } from "../src/layers/Redis.ts"
 import { coreWith, queueLength, redisCall, waitUntil } from "./support/app.ts"
 import { real, redisUrl } from "./support/backends.ts"
+import { startFixture } from "./support/childProcess.ts"
 import { hold, jobControlActions } from "./support/jobControlApp.ts"
 
-const root = fileURLToPath(new URL("..", import.meta.url))
 const fixture = fileURLToPath(new URL("./fixtures/job-control-app.ts", import.meta.url))
 
-/** Starts the fixture; killed by pid when the test's scope closes. */
-const startChild = (env: Record<string, string>) =>
-  Effect.acquireRelease(
-    Effect.sync(() => {
-      const child = spawn(`${root}node_modules/.bin/node`, ["--import", "tsx", fixture], {
-        cwd: root,
-        env: { ...process.env, ...env },
-        stdio: ["ignore", "pipe", "pipe"]
-      })
-      let output = ""
-      child.stdout?.on("data", (chunk) => (output += String(chunk)))
-      child.stderr?.on("data", (chunk) => (output += String(chunk)))
-      const exited = new Promise<number | string>((resolve) => child.once("exit", (code, signal) => resolve(code ?? signal ?? "unknown")))
-      return { child, exited, output: () => output }
-    }),
-    ({ child }) => Effect.sync(() => child.exitCode === null && child.signalCode === null && child.pid && process.kill(child.pid, "SIGKILL"))
-  )
+const startChild = (env: Record<string, string>) => startFixture(fixture, env)
 
 const ready = redisCall((client, keys) => client.get<string | null>(keys.key("ready")))
 

@@ -5,7 +5,6 @@
  * releases the leader lock and exits 0. A child process cannot share an in-memory Redis, so on the in-memory
  * backend the same guarantees are tested in process by closing the scope, which is what the signal does.
  */
-import { spawn } from "node:child_process"
 import { randomUUID } from "node:crypto"
 import { hostname } from "node:os"
 import { fileURLToPath } from "node:url"
@@ -17,29 +16,11 @@ import * as JobScheduler from "../src/layers/JobScheduler.ts"
 import * as Worker from "../src/layers/Worker.ts"
 import { coreWith, failedJobs, note, notes, queueLength, redisCall, takeEventsWithin, waitUntil } from "./support/app.ts"
 import { backends, real, redisUrl, uniqueNamespace } from "./support/backends.ts"
+import { startFixture } from "./support/childProcess.ts"
 
-const root = fileURLToPath(new URL("..", import.meta.url))
 const fixture = fileURLToPath(new URL("./fixtures/shutdown-app.ts", import.meta.url))
 
-/** Starts the fixture with the project's Node directly (npx would not forward the signal); killed by pid if left. */
-const startChild = (env: Record<string, string>) =>
-  Effect.acquireRelease(
-    Effect.sync(() => {
-      const child = spawn(`${root}node_modules/.bin/node`, ["--import", "tsx", fixture], {
-        cwd: root,
-        env: { ...process.env, ...env },
-        stdio: ["ignore", "pipe", "pipe"]
-      })
-      let output = ""
-      child.stdout?.on("data", (chunk) => (output += String(chunk)))
-      child.stderr?.on("data", (chunk) => (output += String(chunk)))
-      const exited = new Promise<number | string>((resolve) =>
-        child.once("exit", (code, signal) => resolve(code ?? signal ?? "unknown"))
-      )
-      return { child, exited, output: () => output }
-    }),
-    ({ child }) => Effect.sync(() => child.exitCode === null && child.signalCode === null && child.pid && process.kill(child.pid, "SIGKILL"))
-  )
+const startChild = (env: Record<string, string>) => startFixture(fixture, env)
 
 const exitOf = (exited: Promise<number | string>, output: () => string) =>
   Effect.promise(() => exited).pipe(
