@@ -48,6 +48,51 @@ export const wakeTwin = (redis: Script.ScriptRedis, wakeKey: string, queue: stri
   redis.call("zadd", queueMarker(wakeKey, queue), 0, queue)
 }
 
+/**
+ * Lua (after {@link luaWake}): `pushOrSchedule(to, payload)` writes one job as {@link push} does when
+ * `to.second` is empty, else as {@link schedule} does for that second. `to` holds `queues_key`, `queue_key`,
+ * `wake_key`, `queue`, `second`, `delayed_key`, `timestamps_key` and `schedule_key`. For the scripts that
+ * write a job only when a condition holds (a unique claim, a recurring chain's marker).
+ */
+export const luaPushOrSchedule = String.raw`
+local function pushOrSchedule(to, payload)
+  if to.second == '' then
+    redis.call('sadd', to.queues_key, to.queue)
+    redis.call('rpush', to.queue_key, payload)
+    wake(to.wake_key, to.queue)
+  else
+    redis.call('rpush', to.delayed_key, payload)
+    redis.call('sadd', to.timestamps_key, 'delayed:' .. to.second)
+    redis.call('zadd', to.schedule_key, to.second, to.second)
+  end
+end
+`
+
+/** Where {@link pushOrScheduleTwin} writes a job: the keys of `pushOrSchedule`, and the second (empty: now). */
+export interface JobTarget {
+  readonly queuesKey: string
+  readonly queueKey: string
+  readonly wakeKey: string
+  readonly queue: string
+  readonly second: string
+  readonly delayedKey: string
+  readonly timestampsKey: string
+  readonly scheduleKey: string
+}
+
+/** `pushOrSchedule` of the Lua, for the scripts' JavaScript twins. */
+export const pushOrScheduleTwin = (redis: Script.ScriptRedis, to: JobTarget, payload: string): void => {
+  if (to.second === "") {
+    redis.call("sadd", to.queuesKey, to.queue)
+    redis.call("rpush", to.queueKey, payload)
+    wakeTwin(redis, to.wakeKey, to.queue)
+  } else {
+    redis.call("rpush", to.delayedKey, payload)
+    redis.call("sadd", to.timestampsKey, `delayed:${to.second}`)
+    redis.call("zadd", to.scheduleKey, to.second, to.second)
+  }
+}
+
 /** The second a delayed job is filed under: Resque rounds the time to the nearest second. */
 export const delayedSecond = (timestampMs: number): number => Math.round(timestampMs / 1000)
 

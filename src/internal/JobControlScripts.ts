@@ -243,7 +243,7 @@ export interface UniqueReply {
  */
 export const enqueueUnique = Script.make({
   name: "enqueueUnique",
-  lua: String.raw`${luaFindRunning}${Enqueue.luaWake}
+  lua: String.raw`${luaFindRunning}${Enqueue.luaWake}${Enqueue.luaPushOrSchedule}
 local claim, job_key, queues_key, queue_key, wake_key, schedule = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local id, mode, window, job_prefix, needle_prefix, worker_prefix = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 local payload, queue, second, delayed_key, timestamps_key, ttl = ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11], ARGV[12]
@@ -260,15 +260,8 @@ redis.call('set', claim, id, 'PX', window)
 redis.call('del', job_key)
 redis.call('hset', job_key, unpack(ARGV, 13))
 redis.call('pexpire', job_key, ttl)
-if second == '' then
-  redis.call('sadd', queues_key, queue)
-  redis.call('rpush', queue_key, payload)
-  wake(wake_key, queue)
-else
-  redis.call('rpush', delayed_key, payload)
-  redis.call('sadd', timestamps_key, 'delayed:' .. second)
-  redis.call('zadd', schedule, second, second)
-end
+pushOrSchedule({ queues_key = queues_key, queue_key = queue_key, wake_key = wake_key, queue = queue, second = second,
+  delayed_key = delayed_key, timestamps_key = timestamps_key, schedule_key = schedule }, payload)
 return { id, 1 }
 `,
   encode: (input: UniqueEnqueue) => {
@@ -312,15 +305,7 @@ return { id, 1 }
     redis.call("del", jobKey)
     redis.call("hset", jobKey, ...args.slice(12))
     redis.call("pexpire", jobKey, ttl)
-    if (second === "") {
-      redis.call("sadd", queuesKey, queue)
-      redis.call("rpush", queueKey, payload)
-      Enqueue.wakeTwin(redis, wakeKey, queue)
-    } else {
-      redis.call("rpush", delayedKey, payload)
-      redis.call("sadd", timestampsKey, `delayed:${second}`)
-      redis.call("zadd", schedule, second, second)
-    }
+    Enqueue.pushOrScheduleTwin(redis, { queuesKey, queueKey, wakeKey, queue, second, delayedKey, timestampsKey, scheduleKey: schedule }, payload)
     return [id, 1]
   }
 })

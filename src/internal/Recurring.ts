@@ -13,7 +13,7 @@
 import { randomUUID } from "node:crypto"
 import * as Job from "../domain/Job.ts"
 import type { Keys } from "../domain/Keys.ts"
-import { luaWake, notBeforeSecond, wakeTwin } from "./Enqueue.ts"
+import { luaPushOrSchedule, luaWake, notBeforeSecond, pushOrScheduleTwin } from "./Enqueue.ts"
 import * as Recurrence from "./Recurrence.ts"
 import * as Script from "./Script.ts"
 
@@ -99,7 +99,7 @@ const ensureArity = 12
  */
 export const ensure = Script.make({
   name: "recurringEnsure",
-  lua: String.raw`${luaWake}
+  lua: String.raw`${luaWake}${luaPushOrSchedule}
 local queues_key, wake_key = KEYS[1], KEYS[2]
 local started = {}
 for i = 1, #ARGV, 12 do
@@ -109,15 +109,8 @@ for i = 1, #ARGV, 12 do
   if clear == '1' then redis.call('del', stopped) end
   local result = 0
   if redis.call('exists', stopped) == 0 and redis.call('set', marker, token, 'NX', 'PX', ttl) then
-    if second == '' then
-      redis.call('sadd', queues_key, queue)
-      redis.call('rpush', queue_key, payload)
-      wake(wake_key, queue)
-    else
-      redis.call('rpush', delayed_key, payload)
-      redis.call('sadd', timestamps_key, 'delayed:' .. second)
-      redis.call('zadd', schedule_key, second, second)
-    end
+    pushOrSchedule({ queues_key = queues_key, queue_key = queue_key, wake_key = wake_key, queue = queue, second = second,
+      delayed_key = delayed_key, timestamps_key = timestamps_key, schedule_key = schedule_key }, payload)
     result = 1
   end
   started[#started + 1] = result
@@ -137,15 +130,7 @@ return started
       if (clear === "1") redis.call("del", stopped)
       let result = 0
       if (redis.call("exists", stopped) === 0 && redis.call("set", marker, token, "NX", "PX", ttl) !== null) {
-        if (second === "") {
-          redis.call("sadd", queuesKey, queue)
-          redis.call("rpush", queueKey, body)
-          wakeTwin(redis, wakeKey, queue)
-        } else {
-          redis.call("rpush", delayedKey, body)
-          redis.call("sadd", timestampsKey, `delayed:${second}`)
-          redis.call("zadd", scheduleKey, second, second)
-        }
+        pushOrScheduleTwin(redis, { queuesKey, queueKey, wakeKey, queue, second, delayedKey, timestampsKey, scheduleKey }, body)
         result = 1
       }
       started.push(result)
