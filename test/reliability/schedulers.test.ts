@@ -60,8 +60,13 @@ describe("reliability: two schedulers", () => {
       assert.isBelow(takeover, LOCK_SECONDS * 1000 + 1500)
       assert.strictEqual(Object.keys(allRan).length, DELAYED)
       assert.isTrue(Object.values(allRan).every((n) => n === 1), "a delayed job ran twice")
-      // one live copy of the recurring action: successive runs are a period apart (Resque rounds to the second)
-      assert.isTrue(gaps.every((gap) => gap >= TICK_MS - 1000), `ticks too close: ${gaps.join(", ")}`)
+      // one live copy of the recurring action: at most one run per period. Runs are due on the schedule (no
+      // drift), so a late run (the first one waits for the worker process to start) may be followed by an
+      // on-time one sooner than a period; a second copy would double the runs over the span instead
+      const starts = allTicks.map(Number)
+      const span = Math.max(...starts) - Math.min(...starts)
+      assert.isAtMost(starts.length, Math.floor(span / TICK_MS) + 2, `more runs than periods: gaps ${gaps.join(", ")}`)
+      assert.isTrue(gaps.every((gap) => gap > 0), `two runs at once: ${gaps.join(", ")}`)
       const final = yield* redisCall((client) => readRuns(client, namespace))
       assert.isTrue(Object.values(final).every((n) => n === 1))
     }).pipe(Effect.scoped, Effect.provide(core(Redis.layer({ url: redisUrl(), namespace }))))
