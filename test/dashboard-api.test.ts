@@ -14,7 +14,6 @@ import { Command } from "effect/cli"
 import type { HttpServer } from "effect/http"
 import { TestConsole } from "effect/testing"
 import * as Job from "../src/domain/Job.ts"
-import type { Arg } from "../src/internal/Connection.ts"
 import * as Enqueue from "../src/internal/Enqueue.ts"
 import { Actions } from "../src/layers/Actions.ts"
 import { Operations } from "../src/layers/Operations.ts"
@@ -25,6 +24,7 @@ import { waitUntil } from "./support/app.ts"
 import { backends, real, redisUrl, uniqueNamespace } from "./support/backends.ts"
 import { baseUrl, charge, dashboardActions, heartbeat, resize, serve, slow } from "./support/dashboardApp.ts"
 import { seedFailed, seedFanOut, seedWorkers } from "./support/dashboardSeed.ts"
+import { counted, type Counter } from "./support/roundTrips.ts"
 
 interface Reply {
   readonly status: number
@@ -72,29 +72,6 @@ const ok = (reply: Reply, what: string) => {
   return reply.json
 }
 
-/** How many round trips went through a Redis layer (each seam call is one). */
-interface Counter {
-  trips: number
-}
-
-const counted = <E>(redis: Layer.Layer<Redis, E>, counter: Counter): Layer.Layer<Redis, E> =>
-  Layer.effect(
-    Redis,
-    Effect.map(Redis, (inner) => {
-      const trip = <A, E2>(effect: () => Effect.Effect<A, E2>) =>
-        Effect.suspend(() => {
-          counter.trips++
-          return effect()
-        })
-      return Redis.of({
-        ...inner,
-        send: <A>(command: string, ...args: ReadonlyArray<Arg>) => trip(() => inner.send<A>(command, ...args)),
-        multi: (commands) => trip(() => inner.multi(commands)),
-        pipeline: (commands) => trip(() => inner.pipeline(commands)),
-        eval: (script, input) => trip(() => inner.eval(script, input))
-      })
-    })
-  ).pipe(Layer.provide(redis))
 
 /** A GET with a `Host` header of our choosing (fetch sets its own). */
 const withHost = (base: string, path: string, host: string) =>

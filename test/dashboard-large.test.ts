@@ -6,36 +6,17 @@
  * are printed, never asserted (the CPU is shared). docs/dashboard.md quotes a run of this test.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer } from "effect"
-import type { Arg } from "../src/internal/Connection.ts"
+import { Effect } from "effect"
 import { Actions } from "../src/layers/Actions.ts"
 import { Operations } from "../src/layers/Operations.ts"
-import { Redis } from "../src/layers/Redis.ts"
 import { real } from "./support/backends.ts"
 import { baseUrl, resize, serve } from "./support/dashboardApp.ts"
 import { seedFailed, seedFanOut, seedWorkers } from "./support/dashboardSeed.ts"
+import { counted } from "./support/roundTrips.ts"
 
 /** Round trips through a Redis layer. */
 const counter = { trips: 0 }
 
-const counted = <E>(redis: Layer.Layer<Redis, E>): Layer.Layer<Redis, E> =>
-  Layer.effect(
-    Redis,
-    Effect.map(Redis, (inner) => {
-      const trip = <A, E2>(effect: () => Effect.Effect<A, E2>) =>
-        Effect.suspend(() => {
-          counter.trips++
-          return effect()
-        })
-      return Redis.of({
-        ...inner,
-        send: <A>(command: string, ...args: ReadonlyArray<Arg>) => trip(() => inner.send<A>(command, ...args)),
-        multi: (commands) => trip(() => inner.multi(commands)),
-        pipeline: (commands) => trip(() => inner.pipeline(commands)),
-        eval: (script, input) => trip(() => inner.eval(script, input))
-      })
-    })
-  ).pipe(Layer.provide(redis))
 
 interface Timing {
   readonly what: string
@@ -147,5 +128,5 @@ describe("dashboard on a large data set (redis)", () => {
       assert.strictEqual(removed.json.done, 75_000)
       assert.strictEqual(yield* ops.failedCount, 0)
       report("Bulk actions (once each)", [retried.timing, removed.timing])
-    }).pipe(Effect.provide(serve(counted(real.layer()), { dashboard: { throughput: { every: "1 hour" } } }))), { timeout: 300_000 })
+    }).pipe(Effect.provide(serve(counted(real.layer(), counter), { dashboard: { throughput: { every: "1 hour" } } }))), { timeout: 300_000 })
 })

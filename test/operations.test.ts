@@ -3,9 +3,9 @@
  * it, see it succeed, see the counts move". Every test runs on both backends.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Clock, Effect, Layer, PubSub } from "effect"
+import { Clock, Effect, PubSub } from "effect"
 import * as Job from "../src/domain/Job.ts"
-import type { Arg, Command } from "../src/internal/Connection.ts"
+import type { Command } from "../src/internal/Connection.ts"
 import * as Enqueue from "../src/internal/Enqueue.ts"
 import { Actions } from "../src/layers/Actions.ts"
 import { Operations } from "../src/layers/Operations.ts"
@@ -14,31 +14,8 @@ import * as Worker from "../src/layers/Worker.ts"
 import { add, explode, pushPayloads, redisCall, takeEventsWithin } from "./support/app.ts"
 import { backends } from "./support/backends.ts"
 import { broken, flaky, opsApp } from "./support/tasksApp.ts"
+import { counted, type Counter } from "./support/roundTrips.ts"
 
-/** How many round trips went through a Redis layer: each call of the seam (command, MULTI, pipeline, script) is one. */
-interface Counter {
-  trips: number
-}
-
-/** A Redis layer that counts the round trips made through it in `counter`. */
-const counted = <E>(redis: Layer.Layer<Redis, E>, counter: Counter): Layer.Layer<Redis, E> =>
-  Layer.effect(
-    Redis,
-    Effect.map(Redis, (inner) => {
-      const trip = <A, E2>(effect: () => Effect.Effect<A, E2>) =>
-        Effect.suspend(() => {
-          counter.trips++
-          return effect()
-        })
-      return Redis.of({
-        ...inner,
-        send: <A>(command: string, ...args: ReadonlyArray<Arg>) => trip(() => inner.send<A>(command, ...args)),
-        multi: (commands) => trip(() => inner.multi(commands)),
-        pipeline: (commands) => trip(() => inner.pipeline(commands)),
-        eval: (script, input) => trip(() => inner.eval(script, input))
-      })
-    })
-  ).pipe(Layer.provide(redis))
 
 /** Runs an effect and counts the round trips it makes. */
 const roundTrips = <A, E, R>(counter: Counter, effect: Effect.Effect<A, E, R>) =>
