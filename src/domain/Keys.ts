@@ -113,7 +113,7 @@ export const make = (namespace: string): Keys => {
     pingIntervals: key("ping_intervals"),
     recurring: (action) => key("recurring", action),
     recurringStopped: (action) => key("recurring", action, "stopped"),
-    fanOut: (id) => key("fanout", id),
+    fanOut: remembered((id) => key("fanout", id)),
     fanOutOutcomes: (id) => key("fanout", id, "outcomes"),
     fanOutDeadlines: key("fanout_deadlines"),
     job: (id) => key("job", id),

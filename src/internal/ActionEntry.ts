@@ -49,6 +49,13 @@ export interface Entry {
    * runtime's services given as `runtime`.
    */
   readonly execute: (decoded: unknown, runtime: Context.Context<never>) => Effect.Effect<unknown, unknown>
+  /**
+   * `execute` in two halves, for a caller that runs many jobs in one fiber: `runBare` is the run with its
+   * timeout and without its context, which `contextFor(runtime)` is (built once per runtime), so the caller
+   * can provide it without merging contexts for every job.
+   */
+  readonly runBare: (decoded: unknown) => Effect.Effect<unknown, unknown>
+  readonly contextFor: (runtime: Context.Context<never>) => Context.Context<never>
   /** Encodes a result to a JSON string (with the action's `output` Schema if it has one). */
   readonly encodeResult: (result: unknown) => Effect.Effect<string, ResultNotEncodable>
   /** `encodeResult` without the Effect machinery: the JSON, or `undefined` when only `encodeResult` can tell. */
@@ -185,6 +192,8 @@ export const make = <R>(action: Action.Any<R>, context: Context.Context<R>, recu
       return Result.isFailure(encoded) ? undefined : { value: encoded.success }
     },
     execute: (decoded, runtime) => timed(Effect.suspend(() => run(decoded))).pipe(Effect.provideContext(withRuntime(runtime))),
+    runBare: (decoded) => timed(Effect.suspend(() => run(decoded))),
+    contextFor: withRuntime,
     encodeResult: (result) => {
       const json = (encoded: unknown) => {
         const text = toJson(encoded)

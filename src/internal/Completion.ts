@@ -113,7 +113,7 @@ export const bookkeeping = (keys: Keys, options: {
    */
   readonly countFor?: string | undefined
   readonly retry?: { readonly queue: string; readonly payload: string; readonly at?: number } | undefined
-}): ReadonlyArray<Write> => {
+}): Array<Write> => {
   const status = options.outcome._tag === "Success" ? "processed" : "failed"
   const writes: Array<Write> = [countOne(keys.stat(status))]
   if (options.countFor !== undefined) writes.push(countOne(keys.stat(status, options.countFor)))
@@ -128,7 +128,7 @@ export const bookkeeping = (keys: Keys, options: {
     })
     writes.push(["rpush", keys.failed, record])
   }
-  if (options.retry !== undefined) writes.push(...retryWrites(keys, options.retry))
+  if (options.retry !== undefined) for (const write of retryWrites(keys, options.retry)) writes.push(write)
   return writes
 }
 
@@ -212,7 +212,10 @@ const writeTable = (lists: ReadonlyArray<ReadonlyArray<Write>>) => {
     })
   )
   const args: Array<Arg> = [table.length]
-  for (const [op, ...rest] of table) args.push(op, rest.length, ...rest)
+  for (const write of table) {
+    args.push(write[0], write.length - 1)
+    for (let i = 1; i < write.length; i++) args.push(write[i]!)
+  }
   return { args, refs }
 }
 

@@ -171,7 +171,7 @@ const fromClient = (client: IORedis, timeoutMillis: number): Connection => {
     isTimeout(cause)
       ? new RedisError({ op, cause: plainCause(cause, timeoutMillis), timedOut: true })
       : new RedisError({ op, cause: plainCause(cause, timeoutMillis) })
-  const call = (command: string, args: ReadonlyArray<Arg>) => client.call(command, ...args)
+  const call = (command: string, args: ReadonlyArray<Arg>) => client.call(command, args as Array<Arg>)
   const send = <A>(command: string, ...args: ReadonlyArray<Arg>): Effect.Effect<A, RedisError> =>
     Effect.tryPromise({ try: () => call(command, args) as Promise<A>, catch: failure(command) })
   const toArrays = (commands: ReadonlyArray<Command>) => commands.map(([command, ...args]) => [command, ...args])
@@ -186,16 +186,22 @@ const fromClient = (client: IORedis, timeoutMillis: number): Connection => {
         Effect.flatMap((results) => replies("pipeline", results))
       ),
     eval: <I, A>(script: Script<I, A>, input: I): Effect.Effect<A, RedisError> => {
-      const op = `script ${script.name}`
       const { keys, args } = script.encode(input)
-      const params = [keys.length, ...keys, ...args]
+      // one array of the call's arguments, built once (a worker's calls carry hundreds): SHA1, KEYS, ARGV
+      const params = new Array<Arg>(2 + keys.length + args.length)
+      params[0] = script.sha1
+      params[1] = keys.length
+      for (let i = 0; i < keys.length; i++) params[2 + i] = keys[i]!
+      for (let i = 0, at = 2 + keys.length; i < args.length; i++) params[at + i] = args[i]!
       return Effect.tryPromise({
         try: () =>
-          call("evalsha", [script.sha1, ...params]).catch((error: unknown) =>
+          client.call("evalsha", params).catch((error: unknown) => {
             // a server that does not know the script yet (or forgot it in a restart) gets its source once
-            isNoScript(error) ? call("eval", [script.lua, ...params]) : Promise.reject(error)
-          ),
-        catch: failure(op)
+            if (!isNoScript(error)) return Promise.reject(error)
+            params[0] = script.lua
+            return client.call("eval", params)
+          }),
+        catch: failure(`script ${script.name}`)
       }).pipe(Effect.map(script.decode))
     }
   }

@@ -192,6 +192,11 @@ interface Slot {
    * call is known to have left no record. The pick reads only the records that may hold a job.
    */
   mayHold: boolean
+  /**
+   * The contexts its jobs run in: the slot fiber's context (`base`) merged with each action's
+   * (`Entry.contextFor`), built once and reused while the fiber's context stays the same.
+   */
+  readonly contexts: { base: Context.Context<never> | undefined; readonly merged: Map<Entry, Context.Context<never>> }
 }
 
 /** The run_at of a slot's next working-on record: now, and always later than its last one. */
@@ -269,7 +274,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
   const idleSlots = yield* Queue.unbounded<number>()
   const clock = yield* Clock.Clock
   const slots: ReadonlyArray<Slot> = yield* Effect.forEach(names, (name, index) =>
-    Effect.map(Queue.unbounded<Delivery>(), (inbox): Slot => ({ index, name, id: Resque.member(name, queuesString), working: keys.working(name, queuesString), inbox, lastRunAt: 0, mayHold: true })))
+    Effect.map(Queue.unbounded<Delivery>(), (inbox): Slot => ({ index, name, id: Resque.member(name, queuesString), working: keys.working(name, queuesString), inbox, lastRunAt: 0, mayHold: true, contexts: { base: undefined, merged: new Map() } })))
   const state = {
     // set with `stop`: read on every job, where a plain flag is cheaper than the Deferred
     stopping: false,
@@ -307,16 +312,32 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
    * the hooks' `aroundJob` when there is one. The Schema work takes the synchronous path when it can (plain
    * code around the action's Effect).
    */
-  const runAction = (entry: Entry, job: Job.ParsedJob, running: Hooks.Running | undefined): Effect.Effect<string, unknown> => {
+  const runAction = (slot: Slot, entry: Entry, job: Job.ParsedJob, running: Hooks.Running | undefined): Effect.Effect<string, unknown> => {
     const decoded = entry.decodeSync(job.inputs)
     const executed = decoded === undefined
-      ? Effect.flatMap(entry.decode(job.inputs), (inputs) => entry.execute(inputs, runtime))
-      : entry.execute(decoded.value, runtime)
-    const run = Effect.flatMap(executed, (result) => {
+      ? Effect.flatMap(entry.decode(job.inputs), (inputs) => entry.runBare(inputs))
+      : entry.runBare(decoded.value)
+    const encoded: Effect.Effect<string, unknown> = Effect.flatMap(executed, (result) => {
       const json = entry.encodeResultSync(result)
       return json === undefined ? entry.encodeResult(result) : Effect.succeed(json)
     })
+    const run = Effect.updateContext(encoded, (current: Context.Context<never>) => jobContext(slot, entry, current))
     return running === undefined || hooks.aroundJob === undefined ? run : hooks.aroundJob(running, run)
+  }
+
+  /** The context a job of `entry` runs in on `slot`: the fiber's and the action's, merged once (see `Slot`). */
+  const jobContext = (slot: Slot, entry: Entry, current: Context.Context<never>): Context.Context<never> => {
+    const { contexts } = slot
+    if (contexts.base !== current) {
+      contexts.base = current
+      contexts.merged.clear()
+    }
+    let merged = contexts.merged.get(entry)
+    if (merged === undefined) {
+      merged = Context.merge(current, entry.contextFor(runtime))
+      contexts.merged.set(entry, merged)
+    }
+    return merged
   }
 
   // tracked jobs run where a cancel reaches them, with their progress report (see `CurrentJob`)
@@ -342,11 +363,13 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
     const [queue, raw, record] = picked
     const { job, entry, outcome, end } = ran
     const worker = slot.name
-    const writes: Array<Completion.Write> = ran.handedBack !== undefined ? [...ran.handedBack] : [
-      ...Completion.bookkeeping(keys, { worker, queue, payload: raw, outcome, now: end, countFor: slot.id, retry: ran.retry })
-    ]
+    const writes: Array<Completion.Write> = ran.handedBack !== undefined
+      ? [...ran.handedBack]
+      : Completion.bookkeeping(keys, { worker, queue, payload: raw, outcome, now: end, countFor: slot.id, retry: ran.retry })
     if (job !== undefined && ran.handedBack === undefined) {
-      writes.push(...WorkerMiddleware.writes(middlewares, { job, outcome, worker }, { keys, now: end }))
+      const completed = { job, outcome, worker }
+      const context = { keys, now: end }
+      for (const middleware of middlewares) for (const write of middleware.onComplete(completed, context)) writes.push(write)
       if (limits !== Limits.none) writes.push(...Limits.release(keys, limits, { queue, action: job.action, worker }))
       const token = job.meta.recurrence
       if (token !== undefined && entry?.recurrence !== undefined) {
@@ -460,7 +483,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
         : finish(slot, picked, { job, entry, outcome: handed.outcome, end: startedAt, handedBack: handed.writes })
     }
     const running = hooks.aroundJob === undefined ? undefined : runningOf(job, queue, slot.name, startedAt)
-    const run = runAction(entry, job, running)
+    const run = runAction(slot, entry, job, running)
     return Effect.flatMap(Effect.exit(restore(job.meta.track === undefined ? run : tracked(job, run))), (exit) => {
       const end = clock.currentTimeMillisUnsafe()
       if (Exit.isSuccess(exit)) {

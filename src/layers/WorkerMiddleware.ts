@@ -78,18 +78,36 @@ export const Write = {
   del: (...keys: ReadonlyArray<string>): Write => ["del", ...(keys as ReadonlyArray<Arg>)]
 } as const
 
-/** `HSET key lastOk 1` (or `0`), built once per key: every completion of an action writes one of them. */
-const lastOkWrites = new Map<string, readonly [ok: Write, failed: Write]>()
-const lastOkPair = (key: string) => {
-  let pair = lastOkWrites.get(key)
-  if (pair === undefined) {
-    pair = [Write.hset(key, "lastOk", "1"), Write.hset(key, "lastOk", "0")]
-    if (lastOkWrites.size < 4096) lastOkWrites.set(key, pair)
-  }
-  return pair
+/**
+ * The writes of one action's statistics, built once and reused: the completions of a batch then share the
+ * same write arrays, which the batch's write table recognizes by identity (no comparison of contents).
+ * Durations under a second and the last `lastAt` are kept; others are built per job.
+ */
+interface StatWrites {
+  readonly ok: Write
+  readonly failed: Write
+  readonly durations: Array<Write | undefined>
+  lastAt: { readonly at: number; readonly write: Write } | undefined
 }
-const lastOk = (key: string): Write => lastOkPair(key)[0]
-const lastFailed = (key: string): Write => lastOkPair(key)[1]
+const statWrites = new Map<string, StatWrites>()
+const statWritesOf = (key: string): StatWrites => {
+  let writes = statWrites.get(key)
+  if (writes === undefined) {
+    writes = { ok: Write.hset(key, "lastOk", "1"), failed: Write.hset(key, "lastOk", "0"), durations: [], lastAt: undefined }
+    if (statWrites.size < 4096) statWrites.set(key, writes)
+  }
+  return writes
+}
+const durationWrite = (key: string, writes: StatWrites, ms: number): Write => {
+  if (!(ms >= 0 && ms < 1000)) return Write.hincrby(key, "durationMs", ms)
+  let write = writes.durations[ms]
+  if (write === undefined) writes.durations[ms] = write = Write.hincrby(key, "durationMs", ms)
+  return write
+}
+const lastAtWrite = (key: string, writes: StatWrites, at: number): Write => {
+  if (writes.lastAt?.at !== at) writes.lastAt = { at, write: Write.hset(key, "lastAt", String(at)) }
+  return writes.lastAt.write
+}
 
 /**
  * Per-action statistics: runs, failures and total duration in ms, and when the last run ended and whether it
@@ -103,11 +121,12 @@ export const actionStats: Middleware = {
   onComplete: ({ job, outcome }, { keys, now }) => {
     const key = keys.actionStats(job.action)
     const ok = outcome._tag === "Success"
+    const stats = statWritesOf(key)
     const writes: Array<Write> = [
       Completion.countOne(key, "runs"),
-      Write.hincrby(key, "durationMs", Math.round(outcome.durationMs)),
-      Write.hset(key, "lastAt", String(Math.round(now))),
-      ok ? lastOk(key) : lastFailed(key)
+      durationWrite(key, stats, Math.round(outcome.durationMs)),
+      lastAtWrite(key, stats, Math.round(now)),
+      ok ? stats.ok : stats.failed
     ]
     if (!ok) writes.push(Completion.countOne(key, "failures"))
     return writes
