@@ -1,7 +1,8 @@
 /**
  * Job control across processes, on a real redis-server (an in-memory Redis cannot be shared by two
- * processes): unique enqueues made at once by two processes write one job; a cancel reaches a job running in
- * a worker pool of another process, which ends it as cancelled (the time it takes is measured and printed).
+ * processes): unique enqueues made at once by two processes write one job, and so do overlapping fan-outs of
+ * unique children, per key; a cancel reaches a job running in a worker pool of another process, which ends it
+ * as cancelled (the time it takes is measured and printed).
  */
 import { fileURLToPath } from "node:url"
 import { assert, describe, it } from "@effect/vitest"
@@ -36,6 +37,35 @@ describe("job control across processes (redis)", () => {
       assert.strictEqual(handles.filter((h) => h.enqueued).length, 1)
       assert.strictEqual(new Set(handles.map((h) => h.id)).size, 1)
       assert.strictEqual(yield* queueLength("control"), 1)
+    }).pipe(Effect.provide(app())), 60_000)
+
+  it.live("25 fan-outs in each of two processes, made at once over the same 5 unique keys, write each key's job once; every other child is a duplicate naming it", () =>
+    Effect.gen(function*() {
+      const { keys } = yield* Redis
+      const env = { REDIS_URL: redisUrl(), RESQUE_NAMESPACE: keys.namespace, MODE: "fanout", COUNT: "25", KEYS: "a,b,c,d,e" }
+      const children = [yield* startChild(env), yield* startChild(env)]
+      yield* waitUntil("both processes to be ready", ready, (n) => n === "2", { timeout: "30 seconds" })
+      yield* redisCall((client) => client.set(keys.key("go"), "1"))
+      const codes = yield* Effect.promise(() => Promise.all(children.map((c) => c.exited)))
+      assert.deepStrictEqual(codes, [0, 0], children.map((c) => c.output()).join("\n"))
+      type Result = { fanOutId: string; enqueued: number; duplicates: Array<{ index: number; jobId: string }> }
+      const results = children.flatMap((c) => JSON.parse(c.output().trim().split("\n").at(-1)!) as Array<Result>)
+      assert.lengthOf(results, 50)
+      assert.strictEqual(yield* queueLength("control"), 5)
+      const holders = new Map<number, string>()
+      for (const result of results) {
+        assert.strictEqual(result.enqueued + result.duplicates.length, 5)
+        const duplicated = new Set(result.duplicates.map((d) => d.index))
+        for (let index = 0; index < 5; index++) {
+          if (duplicated.has(index)) continue
+          assert.isFalse(holders.has(index), `key ${index} written twice`)
+          holders.set(index, `${result.fanOutId}:${index}`)
+        }
+      }
+      assert.strictEqual(holders.size, 5)
+      for (const result of results) for (const d of result.duplicates) assert.strictEqual(d.jobId, holders.get(d.index))
+      const counts = yield* Effect.forEach(results, (r) => redisCall((client, k) => client.hmget<Array<string | null>>(k.fanOut(r.fanOutId), "total", "duplicate")))
+      counts.forEach(([total, duplicate], i) => assert.deepStrictEqual([Number(total), Number(duplicate ?? 0)], [5, results[i]!.duplicates.length]))
     }).pipe(Effect.provide(app())), 60_000)
 
   it.live("a cancel reaches a job running in another process's worker: it ends cancelled, measured", () =>

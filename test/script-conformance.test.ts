@@ -135,6 +135,19 @@ const trackedRecord = (keys: Keys.Keys, id: string, payload: string, state: stri
   ["hset", keys.job(id), "state", state, "action", "add", "queue", "high", "payload", payload, "attempt", 1, ...(unique ? ["unique", unique] : [])],
   ["pexpire", keys.job(id), 60_000]
 ]
+/** A unique fan-out child of `add` with claim key `key`. */
+const uniqueChild = (keys: Keys.Keys, fanOutId: string, index: number, key: string, mode: FanOutScripts.UniqueChild["mode"]): FanOutScripts.UniqueChild => ({
+  index,
+  action: "add",
+  queue: "fan",
+  payload: job(keys, "fan", index, { id: `${fanOutId}:${index}`, track: 60_000, fanOut: fanOutId, index }),
+  claim: keys.unique("add", key),
+  mode,
+  windowMillis: 30_000,
+  id: `${fanOutId}:${index}`,
+  ttlMillis: 60_000,
+  outcomeHead: `["add",{"a":${index}},`
+})
 const uniqueInput = (keys: Keys.Keys, id: string, mode: JobControlScripts.UniqueEnqueue["mode"], at: number | undefined): JobControlScripts.UniqueEnqueue => ({
   keys,
   claim: keys.unique("add", "k"),
@@ -344,11 +357,67 @@ const cases: ReadonlyArray<Case> = [
     queues: []
   })),
 
+  scriptCase("fan-out batch: unique children take free claims and are written with their records; a held claim is a duplicate", FanOutScripts.writeBatch, (keys) => [
+    ["set", keys.unique("add", "held"), "j0", "PX", 60_000],
+    ...trackedRecord(keys, "j0", tracked(keys, "j0"), "queued"),
+    ["set", keys.unique("add", "ended"), "j9", "PX", 60_000],
+    ["hset", keys.job("j9"), "state", "succeeded"]
+  ], (keys) => ({
+    keys,
+    fanOutId: "f4",
+    marker: "b0",
+    ttlMillis: 600000,
+    now: 5000,
+    creation: { meta: { total: 4, completed: 0, failed: 0, ttl: 600000 }, total: 4 },
+    queues: byQueue(["fan", [job(keys, "fan", 3, { fanOut: "f4", index: 3 })]]),
+    unique: [
+      uniqueChild(keys, "f4", 0, "free", "until-done"),
+      uniqueChild(keys, "f4", 1, "held", "until-done"),
+      uniqueChild(keys, "f4", 2, "ended", "until-started")
+    ]
+  })),
+  scriptCase("fan-out batch: duplicates that are the last children finish the fan-out and push its onComplete; the holder's id is escaped", FanOutScripts.writeBatch, (keys) => [
+    ...fanOutMeta(keys, "f5", 3),
+    ["hset", keys.fanOutOutcomes("f5"), "0", ok(0)],
+    ["hincrby", keys.fanOut("f5"), "completed", 1],
+    ["set", keys.unique("add", "held"), "j\\\"0", "PX", 60_000],
+    ...trackedRecord(keys, "j\\\"0", tracked(keys, "j0"), "queued")
+  ], (keys) => ({
+    keys,
+    fanOutId: "f5",
+    marker: "b1",
+    ttlMillis: 600000,
+    now: 5000,
+    queues: [],
+    unique: [uniqueChild(keys, "f5", 1, "held", "window"), uniqueChild(keys, "f5", 2, "held", "until-done")]
+  })),
+  scriptCase("fan-out batch: until-started takes over from a running holder", FanOutScripts.writeBatch, (keys) => [
+    ...fanOutMeta(keys, "f6", 1),
+    ["set", keys.unique("add", "running"), "j1", "PX", 60_000],
+    ...trackedRecord(keys, "j1", tracked(keys, "j1"), "queued"),
+    ["sadd", keys.workers, `${worker}:${workerQueues}`],
+    ["set", keys.working(worker, workerQueues), record(keys, "high", tracked(keys, "j1"))]
+  ], (keys) => ({
+    keys, fanOutId: "f6", marker: "b0", ttlMillis: 600000, now: 5000, queues: [], unique: [uniqueChild(keys, "f6", 0, "running", "until-started")]
+  })),
+  scriptCase("fan-out batch: a batch already written reports the duplicates it recorded", FanOutScripts.writeBatch, (keys) => [
+    ...fanOutMeta(keys, "f7", 2),
+    ["hset", keys.fanOut("f7"), "b0", "1"],
+    ["hset", keys.fanOutOutcomes("f7"), "1", `d["add",{"a":1},"j0"]`]
+  ], (keys) => ({
+    keys, fanOutId: "f7", marker: "b0", ttlMillis: 600000, now: 5000, queues: [],
+    unique: [uniqueChild(keys, "f7", 0, "k0", "until-done"), uniqueChild(keys, "f7", 1, "k1", "until-done")]
+  })),
   scriptCase("record children: counts, moves a retried child, finishes and pushes onComplete once", FanOutScripts.recordChildren, (keys) => [
     ...fanOutMeta(keys, "f1", 3),
     ["hset", keys.fanOutOutcomes("f1"), "1", err(1)],
     ["hincrby", keys.fanOut("f1"), "failed", 1]
   ], (keys) => ({ keys, children: [child("f1", 0, ok(0)), child("f1", 1, ok(1)), child("f1", 2, err(2)), child("f1", 2, err(2)), child("f1", 0, err(0), true)] })),
+  scriptCase("record children: duplicates count apart and finish the fan-out; the onComplete carries their count", FanOutScripts.recordChildren, (keys) => [
+    ...fanOutMeta(keys, "f1", 3),
+    ["hset", keys.fanOutOutcomes("f1"), "1", `d["add",{"a":1},"j0"]`],
+    ["hincrby", keys.fanOut("f1"), "duplicate", 1]
+  ], (keys) => ({ keys, children: [child("f1", 0, ok(0)), child("f1", 2, err(2)), child("f1", 1, ok(1))] })),
   scriptCase("record children: an expired fan-out records nothing", FanOutScripts.recordChildren, () => [], (keys) => ({ keys, children: [child("gone", 0, ok(0))] })),
 
   scriptCase("recurring ensure: starts what has no live copy, skips what is live or stopped", Recurring.ensure, (keys) => [
@@ -505,6 +574,15 @@ const cases: ReadonlyArray<Case> = [
     ["set", keys.unique("add", "k"), "j1"],
     ...Enqueue.push(keys, "high", [job(keys, "high", 1), tracked(keys, "j1")])
   ], (keys) => ({ keys, id: "j1", needle: Job.idNeedle("j1"), now: 5000 })),
+  scriptCase("cancel: a waiting unique fan-out child is removed and recorded failed in its fan-out, which finishes", JobControlScripts.cancel, (keys) => [
+    ...fanOutMeta(keys, "f1", 2),
+    ["hset", keys.fanOutOutcomes("f1"), "0", ok(0)],
+    ["hincrby", keys.fanOut("f1"), "completed", 1],
+    ...trackedRecord(keys, "f1:1", tracked(keys, "f1:1"), "queued", keys.unique("add", "k")),
+    ["hset", keys.job("f1:1"), "fanOut", "f1", "index", "1", "outcomeHead", `["add",{"a":1},`],
+    ["set", keys.unique("add", "k"), "f1:1"],
+    ...Enqueue.push(keys, "high", [tracked(keys, "f1:1")])
+  ], (keys) => ({ keys, id: "f1:1", needle: Job.idNeedle("f1:1"), now: 5000 })),
   scriptCase("cancel: a delayed job is taken off the schedule", JobControlScripts.cancel, (keys) => [
     ...trackedRecord(keys, "j1", tracked(keys, "j1"), "delayed"),
     ...Enqueue.pushAt(keys, 10_000, tracked(keys, "j1")),

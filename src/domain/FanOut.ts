@@ -5,19 +5,22 @@
  *
  * A child is an ordinary job whose payload carries the fan-out id and its index (see `Job.JobMeta`), so
  * any action works as a child unchanged. Each child is counted exactly once, by index: a retried child that
- * finally succeeds moves from `failed` to `completed`, and `completed + failed === total` once every child
- * has an outcome.
+ * finally succeeds moves from `failed` to `completed`, and `completed + failed + duplicate === total` once
+ * every child has an outcome (`duplicate`: unique children whose claim another job held, see
+ * {@link ChildUnique}).
  *
  * @since 0.1.0
  */
 import { type Duration, Schema } from "effect"
 import type * as Action from "./Action.ts"
-import type { Track } from "./JobControl.ts"
+import type { Track, UniqueMode } from "./JobControl.ts"
 
 /**
  * The inputs an `onComplete` action receives when the last child of its fan-out has finished. Use this Schema
  * (or one that accepts these fields; the counts travel as JSON numbers) as the `onComplete` action's inputs:
- * it decides what failed children mean.
+ * it decides what failed children mean. `duplicate` (unique children not written because another job held
+ * their claim) travels only when it is not 0, so the payload (and the decoded inputs) of a fan-out without
+ * duplicates is as it was: read it as `duplicate ?? 0`.
  *
  * @category models
  */
@@ -25,11 +28,33 @@ export const Completion = Schema.Struct({
   fanOutId: Schema.String,
   total: Schema.Finite,
   completed: Schema.Finite,
-  failed: Schema.Finite
+  failed: Schema.Finite,
+  duplicate: Schema.optionalKey(Schema.Finite)
 })
 
 /** @category models */
 export type Completion = typeof Completion.Type
+
+/**
+ * Unique children (see `JobControl.Unique` and docs/job-control.md "Unique jobs"): each child claims
+ * `<ns>:unique:<action>:<key>` in the same script that writes its batch, so of overlapping fan-outs (and single
+ * enqueues) in any number of processes, one job per key is written. A child whose claim another job holds is
+ * not written: it is recorded at once with the outcome `duplicate`, naming the holder's id
+ * ({@link ChildDuplicate}), so the fan-out never waits for it and `completed + failed + duplicate === total`.
+ * A written unique child is tracked (id `FANOUTID:i`, a record from its enqueue on), and its claim is released
+ * as a single unique job's is (its end in `until-done`, its start in `until-started`, the window in `window`;
+ * a cancel while it waits releases it too, and records the child as failed with `JobCancelled`).
+ *
+ * @category models
+ */
+export interface ChildUnique<IE = unknown> {
+  /** The child's key, from its encoded inputs (after the Schema: defaults applied). Default: a SHA-1 of them. */
+  readonly key?: (inputs: IE) => string
+  /** Default `until-done`. */
+  readonly mode?: UniqueMode
+  /** The claim's longest life. Default 1 hour. */
+  readonly window?: Duration.Input
+}
 
 /**
  * Fan-out options.
@@ -52,6 +77,12 @@ export interface Options {
    * `JobCancelled`). Default: not tracked.
    */
   readonly track?: Track
+  /**
+   * Make the children unique jobs ({@link ChildUnique}). Default: each child as its action declares (its
+   * `unique`, a static `key` included: then every child of that action shares one key); an object here
+   * replaces the action's; `false`: no child is unique.
+   */
+  readonly unique?: ChildUnique | false
   /** How many child jobs go to Redis in one round trip. Default 100. */
   readonly batchSize?: number
   /** How many batches are in flight at once. Default 4. */
@@ -84,13 +115,16 @@ export interface Options {
 }
 
 /**
- * Options of a single-action fan-out: the fan-out options and the queue every child goes to.
+ * Options of a single-action fan-out: the fan-out options and the queue every child goes to; a `unique` key
+ * function is typed by the action's encoded inputs.
  *
  * @category models
  */
-export interface SingleOptions extends Options {
+export interface SingleOptions<IE = unknown> extends Omit<Options, "unique"> {
   /** Default: the action's `task.queue`, else `default`. */
   readonly queue?: string
+  /** See {@link Options.unique}. */
+  readonly unique?: ChildUnique<IE> | false
 }
 
 /**
@@ -157,9 +191,31 @@ export interface FanOutResult<A = unknown, IE = unknown, E = unknown> {
   readonly queues: ReadonlyArray<string>
   /** Children in the fan-out: every input that passed its Schema. */
   readonly total: number
-  /** Children written to their queue. */
+  /** Children written to their queue (duplicates are not). */
   readonly enqueued: number
   readonly errors: ReadonlyArray<EnqueueError>
+  /**
+   * Unique children not written because another job held their claim, sorted by index; they count in
+   * `total` and are recorded at once as `duplicate` (see {@link FanOutStatus}).
+   */
+  readonly duplicates: ReadonlyArray<Duplicate>
+}
+
+/**
+ * A unique child that was not written because another job held its claim: the holder's id (`jobStatus` and
+ * `awaitJob` follow it; a child of another fan-out is `FANOUTID:i`).
+ *
+ * @category models
+ */
+export interface Duplicate {
+  readonly index: number
+  readonly action: string
+  readonly jobId: string
+}
+
+/** A {@link Duplicate} in a fan-out's status, with its (encoded) inputs. @category models */
+export interface ChildDuplicate<IE = unknown> extends Duplicate {
+  readonly inputs: IE
 }
 
 /** A child that succeeded: its index in the input array, its (encoded) inputs and its result. @category models */
@@ -196,6 +252,8 @@ export interface FanOutStatus<A = unknown, IE = unknown, E = unknown> {
   readonly total: number
   readonly completed: number
   readonly failed: number
+  /** Unique children not written because another job held their claim (an outcome of their own). */
+  readonly duplicate: number
   /** Children without an outcome yet (queued, running, or waiting for a retry). */
   readonly pending: number
   /** Every child has an outcome. */
@@ -208,6 +266,8 @@ export interface FanOutStatus<A = unknown, IE = unknown, E = unknown> {
   readonly results: ReadonlyArray<ChildResult<A, IE>>
   /** Sorted by index. */
   readonly errors: ReadonlyArray<ChildError<IE, E>>
+  /** Sorted by index. */
+  readonly duplicates: ReadonlyArray<ChildDuplicate<IE>>
 }
 
 /**
@@ -283,8 +343,10 @@ export class FanOutResultInvalid extends Schema.TaggedError<FanOutResultInvalid>
 
 // ---------------------------------------------------------------------------------------------------------
 // Stored outcome of one child: one hash field per child index, so a re-run overwrites instead of appending.
-// `o` or `e`, then a JSON array: [action, inputs, result] or [action, inputs, error text, tag, data?]. The
-// recording script only reads the first character; the rest is opaque to it.
+// `o`, `e` or `d`, then a JSON array: [action, inputs, result], [action, inputs, error text, tag, data?] or
+// [action, inputs, holder's id] (a duplicate). The recording script only reads the first character; the rest
+// is opaque to it. The batch script builds a duplicate's and the cancel script a cancelled child's outcome
+// from the child's `outcomeHead`.
 // ---------------------------------------------------------------------------------------------------------
 
 /** Longest error message stored per child: keeps memory per child bounded. */
@@ -309,6 +371,13 @@ export const encodeFailure = (
   return `e${JSON.stringify([action, inputs ?? null, ...fields])}`
 }
 
+/** The start of a child's stored outcome after its status character: `[action,inputs,`. @category encoding */
+export const outcomeHead = (action: string, inputs: unknown): string => `[${JSON.stringify(action)},${JSON.stringify(inputs) ?? "null"},`
+
+/** Encodes a duplicate: the id of the job that holds the child's claim. @category encoding */
+export const encodeDuplicate = (action: string, inputs: unknown, jobId: string): string =>
+  `d${outcomeHead(action, inputs)}${JSON.stringify(jobId)}]`
+
 /**
  * A stored outcome, decoded; `value` is the result (JSON) or the error's text, `exception` and `data` are the
  * error's tag and data (records written before they were kept have neither).
@@ -322,16 +391,19 @@ export interface StoredOutcome {
   readonly value: unknown
   readonly exception?: string
   readonly data?: unknown
+  /** A duplicate (`ok` false): the id of the job that held the child's claim. */
+  readonly duplicateOf?: string
 }
 
 /** Decodes a stored outcome; undefined if it is not one. @category encoding */
 export const decodeOutcome = (raw: string): StoredOutcome | undefined => {
   const status = raw[0]
-  if (status !== "o" && status !== "e") return undefined
+  if (status !== "o" && status !== "e" && status !== "d") return undefined
   try {
     const parsed: unknown = JSON.parse(raw.slice(1))
     if (!Array.isArray(parsed) || parsed.length < 3 || typeof parsed[0] !== "string") return undefined
     const [action, inputs, value, exception, data] = parsed as [string, unknown, unknown, unknown, unknown]
+    if (status === "d") return typeof value === "string" ? { ok: false, action, inputs, value, duplicateOf: value } : undefined
     return {
       ok: status === "o",
       action,
@@ -347,16 +419,19 @@ export const decodeOutcome = (raw: string): StoredOutcome | undefined => {
 
 /**
  * The start of the `onComplete` payload: the recording script appends the counts and closes it, so the
- * payload is a plain Resque job `{"class","queue","args":[{...inputs,"fanOutId","total","completed","failed"}]}`.
+ * payload is a plain Resque job `{"class","queue","args":[{...inputs,"fanOutId","total","completed","failed"}]}`
+ * (and `"duplicate"` when some children were duplicates).
  *
  * @category encoding
  */
 export const completionPrefix = (queue: string, action: string, inputs: Readonly<Record<string, unknown>>): string => {
-  const { fanOutId: _a, total: _b, completed: _c, failed: _d, ...rest } = inputs
+  const { fanOutId: _a, total: _b, completed: _c, failed: _d, duplicate: _e, ...rest } = inputs
   const body = JSON.stringify(rest)
   return `${JSON.stringify({ class: action, queue }).slice(0, -1)},"args":[${body.length > 2 ? `${body.slice(0, -1)},` : "{"}`
 }
 
 /** Completes a {@link completionPrefix} (what the script does in Lua, for the zero-children case). @category encoding */
 export const completionPayload = (prefix: string, completion: Completion): string =>
-  `${prefix}"fanOutId":${JSON.stringify(completion.fanOutId)},"total":${completion.total},"completed":${completion.completed},"failed":${completion.failed}}]}`
+  `${prefix}"fanOutId":${JSON.stringify(completion.fanOutId)},"total":${completion.total},"completed":${completion.completed},"failed":${completion.failed}${
+    (completion.duplicate ?? 0) > 0 ? `,"duplicate":${completion.duplicate}` : ""
+  }}]}`

@@ -404,6 +404,8 @@ export const FanOutSummary = Schema.Struct({
   total: Schema.Number,
   completed: Schema.Number,
   failed: Schema.Number,
+  /** Unique children not written because another job held their claim. */
+  duplicate: Schema.Number,
   pending: Schema.Number,
   done: Schema.Boolean,
   actionNames: Schema.Array(Schema.String),
@@ -429,19 +431,21 @@ export const FanOutList = Schema.Struct({
 export type FanOutList = typeof FanOutList.Type
 
 /** Which children of a fan-out a page lists. @category models */
-export const ChildStatus = Schema.Literals(["all", "completed", "failed", "pending"])
+export const ChildStatus = Schema.Literals(["all", "completed", "failed", "duplicate", "pending"])
 /** @category models */
 export type ChildStatus = typeof ChildStatus.Type
 
 /**
- * One child of a fan-out: its outcome when it has one (result, or error with its tag and data), `pending`
- * otherwise (a pending child's inputs are in its queue, not in the fan-out: `action` and `inputs` are null).
+ * One child of a fan-out: its outcome when it has one (result, error with its tag and data, or `duplicate`
+ * with the id of the job that held its claim), `pending` otherwise (a pending child's inputs are in its
+ * queue, not in the fan-out: `action` and `inputs` are null).
  *
  * @category models
  */
 export const FanOutChild = Schema.Struct({
   index: Schema.Number,
-  status: Schema.Literals(["completed", "failed", "pending"]),
+  status: Schema.Literals(["completed", "failed", "duplicate", "pending"]),
+  duplicateOf: Schema.optionalKey(Schema.String),
   action: Schema.NullOr(Schema.String),
   inputs: Schema.Unknown,
   result: Schema.optionalKey(Schema.Unknown),

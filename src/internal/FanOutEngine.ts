@@ -14,6 +14,7 @@ import { type EnqueueRefused, InvalidInputs, type RedisError, type UnknownAction
 import * as FanOut from "../domain/FanOut.ts"
 import type * as Hooks from "../domain/Hooks.ts"
 import * as Job from "../domain/Job.ts"
+import * as JobControlDomain from "../domain/JobControl.ts"
 import type { Keys } from "../domain/Keys.ts"
 import type { Entry } from "./ActionEntry.ts"
 import type { Connection } from "./Connection.ts"
@@ -109,6 +110,42 @@ const prepareCompletion = (context: Context, option: FanOut.Options["onComplete"
     return { queue, prefix: FanOut.completionPrefix(queue, entry.name, inputs) }
   })
 
+/** How the children of one action are unique: their key (default: a digest of the inputs), mode, window, record TTL. */
+interface UniqueSpec {
+  readonly key: ((inputs: unknown) => string) | undefined
+  readonly mode: JobControlDomain.UniqueMode
+  readonly windowMillis: number
+  /** The record's TTL before the window is considered (the fan-out's `track`, else the action's, else 1 hour). */
+  readonly trackMillis: number
+}
+
+/**
+ * The uniqueness of each action's children: the fan-out's `unique` option (an object replaces the action's,
+ * `false` none), else the action's own `unique` (its static key, if any, shared by all its children). Checked
+ * once per action, before anything is written.
+ */
+const uniqueness = (options: FanOut.Options, entries: ReadonlyMap<string, Entry>) =>
+  Effect.gen(function*() {
+    const specs = new Map<string, UniqueSpec>()
+    if (options.unique === false) return specs
+    for (const entry of entries.values()) {
+      const declared = entry.action.unique
+      const asked = options.unique
+      if (asked === undefined && declared === undefined) continue
+      const window = asked === undefined ? declared!.window : asked.window
+      const windowMillis = yield* millis("unique.window", window, JobControlDomain.defaultUniqueWindowMillis)
+      const fixed = asked === undefined ? declared!.key : undefined
+      const key = asked === undefined ? (fixed === undefined ? undefined : () => fixed) : asked.key
+      const mode = (asked === undefined ? declared!.mode : asked.mode) ?? "until-done"
+      if (mode !== "until-done" && mode !== "until-started" && mode !== "window") {
+        return yield* new FanOut.FanOutInvalidOptions({ option: "unique.mode", detail: `expected until-done, until-started or window, got ${String(mode)}` })
+      }
+      const trackMillis = JobControl.trackMillis(options.track ?? entry.action.track) ?? JobControlDomain.defaultTrackMillis
+      specs.set(entry.name, { key, mode, windowMillis, trackMillis })
+    }
+    return specs
+  })
+
 /** A child ready to be written. */
 interface Child {
   readonly index: number
@@ -117,6 +154,8 @@ interface Child {
   /** Inputs as encoded by the action's Schema (also stored with a "not enqueued" outcome). */
   readonly inputs: unknown
   readonly payload: string
+  /** A unique child's claim and record (written by the batch script, which takes the claim). */
+  readonly unique?: FanOutScripts.UniqueChild | undefined
 }
 
 /** A child whose batch could not be written. */
@@ -134,14 +173,18 @@ interface BatchOutcome {
   readonly unwritten: ReadonlyArray<Unwritten>
   readonly failed?: RedisError
   readonly conflict?: number
+  /** Unique children not written because another job held their claim (recorded by the script). */
+  readonly duplicates?: ReadonlyArray<FanOut.Duplicate>
 }
 
 const unwrittenAll = (children: ReadonlyArray<Child>, reason: string): ReadonlyArray<Unwritten> =>
   children.map((child) => ({ child, message: `not enqueued: ${reason}` }))
 
+/** The payloads of the children that are not unique, by queue. */
 const byQueue = (children: ReadonlyArray<Child>) => {
   const queues = new Map<string, Array<string>>()
   for (const child of children) {
+    if (child.unique !== undefined) continue
     const list = queues.get(child.queue)
     if (list === undefined) queues.set(child.queue, [child.payload])
     else list.push(child.payload)
@@ -153,26 +196,30 @@ const byQueue = (children: ReadonlyArray<Child>) => {
  * Writes one batch of children in one round trip. Its marker is its first child's index, so a re-run with
  * the same id, inputs and batch size writes only the batches an earlier run did not. A transport failure is
  * retried (a child written twice is still counted once: outcomes are keyed by index). Never fails: it
- * reports what was not written.
+ * reports what was not written, and the unique children that were duplicates.
  */
 const writeBatch = (
   context: Context,
   fanOutId: string,
   children: ReadonlyArray<Child>,
   ttlMillis: number,
+  now: number,
   creation?: FanOutScripts.Creation
-): Effect.Effect<BatchOutcome> =>
-  context.redis.eval(FanOutScripts.writeBatch, {
+): Effect.Effect<BatchOutcome> => {
+  const unique = children.flatMap((child) => (child.unique === undefined ? [] : [child.unique]))
+  return context.redis.eval(FanOutScripts.writeBatch, {
     keys: context.keys,
     fanOutId,
     marker: `b${children[0]?.index ?? 0}`,
     ttlMillis,
     creation,
-    queues: byQueue(children)
+    queues: byQueue(children),
+    unique,
+    now
   }).pipe(
     Effect.retry(transportRetry),
     Effect.flatMap((reply): Effect.Effect<BatchOutcome> => {
-      switch (reply) {
+      switch (reply.result) {
         case "conflict":
           return Effect.map(
             context.redis.send<string | null>("hget", context.keys.fanOut(fanOutId), "total").pipe(Effect.orElseSucceed(() => null)),
@@ -180,12 +227,19 @@ const writeBatch = (
           )
         case "expired":
           return Effect.succeed({ unwritten: unwrittenAll(children, "the fan-out expired while it was being enqueued") })
-        default:
-          return Effect.succeed({ unwritten: [] })
+        default: {
+          if (reply.duplicates.length === 0) return Effect.succeed({ unwritten: [] })
+          const actions = new Map(unique.map((child) => [child.index, child.action]))
+          return Effect.succeed({
+            unwritten: [],
+            duplicates: reply.duplicates.map(({ index, jobId }) => ({ index, action: actions.get(index) ?? "", jobId }))
+          })
+        }
       }
     }),
     Effect.catch((error) => Effect.succeed({ unwritten: unwrittenAll(children, error.message), failed: error }))
   )
+}
 
 /**
  * Records children that were not enqueued as failed (so the fan-out finishes, and fires `onComplete` when
@@ -210,7 +264,9 @@ const prepareChildren = (
   fanOutId: string,
   limit: number,
   onEnqueue: Hooks.Composed["onEnqueue"],
-  trackMillis: number | undefined
+  trackMillis: number | undefined,
+  uniqueOf: (entry: Entry) => UniqueSpec | undefined,
+  keys: Keys
 ) =>
   Effect.gen(function*() {
     const errors: Array<FanOut.EnqueueError> = []
@@ -244,10 +300,19 @@ const prepareChildren = (
         }
         headers = hooked.success
       }
-      // a tracked child's id leads its metadata (`Job.idNeedle`)
-      const own: Job.JobMeta = trackMillis === undefined
+      // a tracked child's id leads its metadata (`Job.idNeedle`); a unique child is tracked, its record lasting
+      // at least its window, and an `until-done` one carries its claim, which its completion releases
+      const spec = uniqueOf(entry)
+      const id = `${fanOutId}:${index}`
+      const claim = spec === undefined ? undefined : keys.unique(action, spec.key === undefined ? JobControl.inputsKey(inputs) : spec.key(inputs))
+      const recordMillis = spec === undefined ? undefined : Math.max(spec.trackMillis, spec.windowMillis)
+      const own: Job.JobMeta = recordMillis !== undefined
+        ? (spec!.mode === "until-done"
+          ? { id, track: recordMillis, unique: claim!, fanOut: fanOutId, index }
+          : { id, track: recordMillis, fanOut: fanOutId, index })
+        : trackMillis === undefined
         ? { fanOut: fanOutId, index }
-        : { id: `${fanOutId}:${index}`, track: trackMillis, fanOut: fanOutId, index }
+        : { id, track: trackMillis, fanOut: fanOutId, index }
       const meta: Job.JobMeta = headers === undefined ? own : { ...own, headers }
       const payload = Job.encode(queue, action, inputs, meta, { besideArgs: entry.action.task?.plainArgs })
       const bytes = Buffer.byteLength(payload)
@@ -255,7 +320,19 @@ const prepareChildren = (
         errors.push({ index, action, reason: "PayloadTooLarge", message: `payload for ${action} is ${bytes} bytes, over the limit of ${limit}` })
         continue
       }
-      children.push({ index, action, queue, inputs, payload })
+      const unique: FanOutScripts.UniqueChild | undefined = spec === undefined ? undefined : {
+        index,
+        action,
+        queue,
+        payload,
+        claim: claim!,
+        mode: spec.mode,
+        windowMillis: spec.windowMillis,
+        id,
+        ttlMillis: recordMillis!,
+        outcomeHead: FanOut.outcomeHead(action, inputs)
+      }
+      children.push({ index, action, queue, inputs, payload, unique })
     }
     return { children, errors }
   })
@@ -310,7 +387,17 @@ const send = (
 ) =>
   Effect.gen(function*() {
     const completion = yield* prepareCompletion(context, options.onComplete, fanOutId)
-    const { children, errors } = yield* prepareChildren(jobs, entries, fanOutId, context.maxPayloadBytes, context.hooks?.onEnqueue, JobControl.trackMillis(options.track))
+    const specs = yield* uniqueness(options, entries)
+    const { children, errors } = yield* prepareChildren(
+      jobs,
+      entries,
+      fanOutId,
+      context.maxPayloadBytes,
+      context.hooks?.onEnqueue,
+      JobControl.trackMillis(options.track),
+      (entry) => (specs.size === 0 ? undefined : specs.get(entry.name)),
+      context.keys
+    )
 
     const actionNames = distinct(jobs.map((job) => entries.get(nameOf(job.action))!.name))
     const queues = distinct(children.map((child) => child.queue))
@@ -329,13 +416,21 @@ const send = (
         deadlineOutcome: FanOutDeadline.outcome(actionNames, Duration.format(Duration.millis(deadlineMillis)))
       })
     }
-    const result = (enqueued: number): FanOut.FanOutResult => ({ fanOutId, actionNames, queues, total: children.length, enqueued, errors })
+    const result = (enqueued: number, duplicates: ReadonlyArray<FanOut.Duplicate> = []): FanOut.FanOutResult => ({
+      fanOutId,
+      actionNames,
+      queues,
+      total: children.length,
+      enqueued,
+      errors,
+      duplicates
+    })
     const conflict = (existing: number) =>
       new FanOut.FanOutInvalidOptions({ option: "id", detail: `fan-out ${fanOutId} exists with ${existing} children, not ${children.length}` })
 
     if (children.length === 0) {
       // an empty fan-out is done at once: its onComplete is pushed with the meta hash, only if it is created
-      const outcome = yield* writeBatch(context, fanOutId, [], ttlMillis, {
+      const outcome = yield* writeBatch(context, fanOutId, [], ttlMillis, now, {
         meta: { ...meta, done: now },
         total: 0,
         onCreate: completion && {
@@ -353,7 +448,7 @@ const send = (
     // the deadline's entry goes first: a fan-out that exists has it (a late entry only makes the check later)
     if (deadlineMillis !== undefined) yield* context.redis.send("zadd", context.keys.fanOutDeadlines, now + deadlineMillis, fanOutId)
     const [first, ...rest] = Arr.chunksOf(children, batchSize)
-    const firstOutcome = yield* writeBatch(context, fanOutId, first!, ttlMillis, { meta, total: children.length })
+    const firstOutcome = yield* writeBatch(context, fanOutId, first!, ttlMillis, now, { meta, total: children.length })
     if (firstOutcome.conflict !== undefined) return yield* conflict(firstOutcome.conflict)
     // the first batch failed as a whole: go on only if its meta hash landed, else nothing is tracked. A batch
     // that got no reply in time fails the call at once: Redis is not answering, and the caller's bound is one
@@ -369,7 +464,7 @@ const send = (
     const restOutcomes = yield* Effect.forEach(rest, (batch) =>
       broken !== undefined
         ? Effect.succeed<BatchOutcome>({ unwritten: unwrittenAll(batch, broken.message), failed: broken })
-        : Effect.map(writeBatch(context, fanOutId, batch, ttlMillis), (outcome) => {
+        : Effect.map(writeBatch(context, fanOutId, batch, ttlMillis, now), (outcome) => {
           if (outcome.failed !== undefined) broken = outcome.failed
           return outcome
         }), { concurrency })
@@ -379,7 +474,9 @@ const send = (
       for (const { child, message } of unwritten) errors.push({ index: child.index, action: child.action, reason: "NotEnqueued", message })
       errors.sort((a, b) => a.index - b.index)
     }
-    return result(children.length - unwritten.length)
+    const duplicates = [...(firstOutcome.duplicates ?? []), ...restOutcomes.flatMap((outcome) => outcome.duplicates ?? [])]
+    duplicates.sort((a, b) => a.index - b.index)
+    return result(children.length - unwritten.length - duplicates.length, duplicates)
   })
 
 const parseList = (raw: string | undefined): ReadonlyArray<string> => {
@@ -425,10 +522,15 @@ export const status = (context: Context, fanOutId: string) =>
     if (meta["total"] === undefined) return yield* new FanOut.FanOutNotFound({ fanOutId })
     const results: Array<FanOut.ChildResult> = []
     const errors: Array<FanOut.ChildError> = []
+    const duplicates: Array<FanOut.ChildDuplicate> = []
     for (const [field, raw] of Object.entries(asRecord(outcomesReply))) {
       const index = Number(field)
       const outcome = FanOut.decodeOutcome(raw)
       if (outcome === undefined || !Number.isInteger(index)) continue
+      if (outcome.duplicateOf !== undefined) {
+        duplicates.push({ index, action: outcome.action, inputs: outcome.inputs, jobId: outcome.duplicateOf })
+        continue
+      }
       if (!outcome.ok) {
         errors.push(childError(context, index, outcome))
         continue
@@ -440,32 +542,36 @@ export const status = (context: Context, fanOutId: string) =>
     }
     results.sort((a, b) => a.index - b.index)
     errors.sort((a, b) => a.index - b.index)
+    duplicates.sort((a, b) => a.index - b.index)
     const total = Number(meta["total"] ?? 0)
     const completed = Number(meta["completed"] ?? 0)
     const failed = Number(meta["failed"] ?? 0)
+    const duplicate = Number(meta["duplicate"] ?? 0)
     return {
       fanOutId,
       total,
       completed,
       failed,
-      pending: Math.max(0, total - completed - failed),
-      done: completed + failed >= total,
+      duplicate,
+      pending: Math.max(0, total - completed - failed - duplicate),
+      done: completed + failed + duplicate >= total,
       actionNames: parseList(meta["actions"]),
       queues: parseList(meta["queues"]),
       createdAt: Number(meta["createdAt"] ?? 0),
       results,
-      errors
+      errors,
+      duplicates
     } satisfies FanOut.FanOutStatus
   })
 
 /** Counts only (one HMGET), for polling; `undefined` when the fan-out does not exist. */
 export const counts = (context: Context, fanOutId: string) =>
   Effect.map(
-    context.redis.send<ReadonlyArray<string | null>>("hmget", context.keys.fanOut(fanOutId), "total", "completed", "failed"),
-    ([total, completed, failed]) =>
+    context.redis.send<ReadonlyArray<string | null>>("hmget", context.keys.fanOut(fanOutId), "total", "completed", "failed", "duplicate"),
+    ([total, completed, failed, duplicate]) =>
       total === null || total === undefined
         ? undefined
-        : { total: Number(total), completed: Number(completed ?? 0), failed: Number(failed ?? 0) }
+        : { total: Number(total), completed: Number(completed ?? 0), failed: Number(failed ?? 0), duplicate: Number(duplicate ?? 0) }
   )
 
 /**
@@ -487,7 +593,7 @@ export const await_ = (context: Context, fanOutId: string, options: FanOut.Await
       while (true) {
         const current = yield* counts(context, fanOutId)
         if (current === undefined) return yield* new FanOut.FanOutNotFound({ fanOutId })
-        last = { total: current.total, finished: current.completed + current.failed }
+        last = { total: current.total, finished: current.completed + current.failed + current.duplicate }
         if (last.finished >= last.total) return
         yield* Effect.sleep(pause)
         pause = Math.min(maxPoll, Math.ceil(pause * 1.5))

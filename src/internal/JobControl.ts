@@ -58,8 +58,8 @@ export interface Plan {
   readonly claim: Claim | undefined
 }
 
-/** The default uniqueness key of a job: a digest of its encoded inputs. */
-const inputsKey = (encoded: unknown): string => createHash("sha1").update(safeJson(encoded)).digest("base64url")
+/** The default uniqueness key of a job: a digest of its encoded inputs. @category constructors */
+export const inputsKey = (encoded: unknown): string => createHash("sha1").update(safeJson(encoded)).digest("base64url")
 
 /**
  * What job control adds to an enqueue of `entry` with these (encoded) inputs: an id for every job (in its

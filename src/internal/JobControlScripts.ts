@@ -2,49 +2,16 @@
  * The scripts of job control: reading where a job stands, and (further down) the unique enqueue and the
  * cancel. Each reads a tracked job's record and, where the record alone cannot tell (a worker took the job
  * from its queue: the pick does not touch the record, so the hot path stays as it is), finds the worker
- * running it by its id in the working-on records (`findRunning`: one `GET` per registered worker).
+ * running it by its id in the working-on records (`UniqueClaim.findRunning`: one `GET` per registered worker).
  *
  * @since 0.3.0
  */
 import type { Keys } from "../domain/Keys.ts"
 import * as Enqueue from "./Enqueue.ts"
+import * as FanOutScripts from "./FanOutScripts.ts"
 import * as OperationsScripts from "./OperationsScripts.ts"
 import * as Script from "./Script.ts"
-
-/**
- * Lua: `findRunning(workers_key, worker_prefix, needle)`: the working-on record holding the job whose payload
- * contains `needle` (`Job.idNeedle`), or false.
- */
-export const luaFindRunning = String.raw`
-local function findRunning(workers_key, worker_prefix, needle)
-  for _, member in ipairs(redis.call('smembers', workers_key)) do
-    local record = redis.call('get', worker_prefix .. member)
-    if record and string.find(record, needle, 1, true) then return record end
-  end
-  return false
-end
-local function hashField(flat, name)
-  for i = 1, #flat, 2 do
-    if flat[i] == name then return flat[i + 1] end
-  end
-  return nil
-end
-`
-
-/** `findRunning` for the twins. */
-export const findRunning = (redis: Script.ScriptRedis, workersKey: string, workerPrefix: string, needle: string): string | null => {
-  for (const member of Script.toStrings(redis.call("smembers", workersKey))) {
-    const record = Script.toStringOrNull(redis.call("get", workerPrefix + member))
-    if (record !== null && record.includes(needle)) return record
-  }
-  return null
-}
-
-/** A field of a flat `HGETALL` reply. */
-export const hashField = (flat: ReadonlyArray<string>, name: string): string | undefined => {
-  for (let i = 0; i < flat.length; i += 2) if (flat[i] === name) return flat[i + 1]
-  return undefined
-}
+import { claimHolder, findRunning, hashField, luaClaimHolder, luaFindRunning, needlePrefix } from "./UniqueClaim.ts"
 
 /** A job's record and, while it is waiting (or has none), the worker running it or whether it is delayed. */
 export interface ReadReply {
@@ -123,26 +90,35 @@ const recordWorker = (record: string): string | undefined => /,"worker":"([^"\\]
 /** How long a cancel request waits to be read before it expires (ms). */
 export const cancelRequestMillis = 60_000
 
+/**
+ * The end of a cancelled fan-out child's stored outcome, after its `outcomeHead`: what
+ * `FanOut.encodeFailure(action, inputs, { error: "cancelled before it ran", exception: "JobCancelled" })` writes.
+ */
+const cancelledTail = `"cancelled before it ran","JobCancelled"]`
+
 /** What `cancel` did (see `JobControl.CancelResult`). */
 export type CancelReply = "removed" | "interrupting" | "finished" | "unknown"
 
 /**
  * Cancels a tracked job. Waiting (queued, delayed, or waiting for its retry): its payload is taken off its
- * queue and the delayed schedule, its record says `cancelled`, its `until-done` uniqueness claim is released.
+ * queue and the delayed schedule, its record says `cancelled`, its `until-done` uniqueness claim is released;
+ * a unique fan-out child (its record names its fan-out) is recorded there as failed with `JobCancelled`
+ * (`onComplete` fired if it was the last), in the same step.
  * Running (with a record or without: a tracked fan-out child has none until it ends): its id is pushed onto
  * the cancel list of the worker running it (which interrupts it; its completion records `cancelled`). Ended:
  * nothing. No record and not running: `unknown`.
  *
- * KEYS: record, workers set, delayed schedule. ARGV: id, id needle, working-on key prefix, timestamps key
- * prefix, key prefix, queue key prefix, cancel key prefix, now (ms).
+ * KEYS: record, workers set, delayed schedule, queues set, wake-up marker. ARGV: id, id needle, working-on key
+ * prefix, timestamps key prefix, key prefix, queue key prefix, cancel key prefix, now (ms), fan-out key prefix.
  *
  * @category scripts
  */
 export const cancel = Script.make({
   name: "cancelJob",
-  lua: String.raw`${luaFindRunning}${OperationsScripts.luaRemoveDelayed}
-local job_key, workers_key, schedule = KEYS[1], KEYS[2], KEYS[3]
+  lua: String.raw`${luaFindRunning}${OperationsScripts.luaRemoveDelayed}${FanOutScripts.luaRecordChild}
+local job_key, workers_key, schedule, queues_key, wake_key = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local id, needle, worker_prefix, timestamps_prefix, key_prefix, queue_prefix, cancel_prefix, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
+local fan_out_prefix = ARGV[9]
 local record = redis.call('hgetall', job_key)
 local state = hashField(record, 'state')
 if state ~= nil and state ~= 'queued' and state ~= 'delayed' then return 'finished' end
@@ -162,10 +138,16 @@ if removed == 0 and #delayed == 0 then return 'unknown' end
 redis.call('hset', job_key, 'state', 'cancelled', 'exception', 'JobCancelled', 'error', 'cancelled before it ran', 'finishedAt', now)
 local unique = hashField(record, 'unique')
 if unique then redis.call('del', unique) end
+local fan_out, head = hashField(record, 'fanOut'), hashField(record, 'outcomeHead')
+if fan_out and head then
+  local groups = newGroups()
+  noteChild(groups, fan_out_prefix .. fan_out, fan_out, hashField(record, 'index') or '', 'e' .. head .. '${cancelledTail}', now, 'nx')
+  recordGroups(groups, queues_key, wake_key, queue_prefix)
+end
 return 'removed'
 `,
   encode: (input: { readonly keys: Keys; readonly id: string; readonly needle: string; readonly now: number }) => ({
-    keys: [input.keys.job(input.id), input.keys.workers, input.keys.delayedSchedule],
+    keys: [input.keys.job(input.id), input.keys.workers, input.keys.delayedSchedule, input.keys.queues, input.keys.wake],
     args: [
       input.id,
       input.needle,
@@ -174,15 +156,16 @@ return 'removed'
       input.keys.key(""),
       input.keys.queue(""),
       input.keys.cancel(""),
-      Math.round(input.now)
+      Math.round(input.now),
+      input.keys.fanOut("")
     ]
   }),
   decode: (reply): CancelReply => {
     const text = Script.toStringOrNull(reply)
     return text === "removed" || text === "interrupting" || text === "finished" ? text : "unknown"
   },
-  twin: (redis, [jobKey = "", workersKey = "", schedule = ""], args) => {
-    const [id = "", needle = "", workerPrefix = "", timestampsPrefix = "", keyPrefix = "", queuePrefix = "", cancelPrefix = "", now = ""] = args
+  twin: (redis, [jobKey = "", workersKey = "", schedule = "", queuesKey = "", wakeKey = ""], args) => {
+    const [id = "", needle = "", workerPrefix = "", timestampsPrefix = "", keyPrefix = "", queuePrefix = "", cancelPrefix = "", now = "", fanOutPrefix = ""] = args
     const record = Script.toStrings(redis.call("hgetall", jobKey))
     const state = hashField(record, "state")
     if (state !== undefined && !waiting(state)) return "finished"
@@ -203,6 +186,13 @@ return 'removed'
     redis.call("hset", jobKey, "state", "cancelled", "exception", "JobCancelled", "error", "cancelled before it ran", "finishedAt", now)
     const unique = hashField(record, "unique")
     if (unique !== undefined) redis.call("del", unique)
+    const fanOut = hashField(record, "fanOut")
+    const head = hashField(record, "outcomeHead")
+    if (fanOut !== undefined && head !== undefined) {
+      const groups = new FanOutScripts.ChildGroups()
+      groups.note([fanOutPrefix + fanOut, fanOut, hashField(record, "index") ?? "", `e${head}${cancelledTail}`, now, "nx"])
+      groups.record(redis, { queuesKey, wakeKey, prefix: queuePrefix })
+    }
     return "removed"
   }
 })
@@ -243,19 +233,12 @@ export interface UniqueReply {
  */
 export const enqueueUnique = Script.make({
   name: "enqueueUnique",
-  lua: String.raw`${luaFindRunning}${Enqueue.luaWake}${Enqueue.luaPushOrSchedule}
+  lua: String.raw`${luaFindRunning}${luaClaimHolder}${Enqueue.luaWake}${Enqueue.luaPushOrSchedule}
 local claim, job_key, queues_key, queue_key, wake_key, schedule = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local id, mode, window, job_prefix, needle_prefix, worker_prefix = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 local payload, queue, second, delayed_key, timestamps_key, ttl = ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11], ARGV[12]
-local holder = redis.call('get', claim)
-if holder and mode ~= 'window' then
-  local state = redis.call('hget', job_prefix .. holder, 'state')
-  local waits = state == 'queued' or state == 'delayed'
-  if waits and mode == 'until-started' and findRunning(KEYS[7], worker_prefix, needle_prefix .. holder .. '"') then waits = false end
-  if waits then return { holder, 0 } end
-elseif holder then
-  return { holder, 0 }
-end
+local holder = claimHolder(claim, mode, job_prefix, KEYS[7], worker_prefix, needle_prefix)
+if holder then return { holder, 0 } end
 redis.call('set', claim, id, 'PX', window)
 redis.call('del', job_key)
 redis.call('hset', job_key, unpack(ARGV, 13))
@@ -274,7 +257,7 @@ return { id, 1 }
         input.mode,
         Math.max(1, Math.round(input.windowMillis)),
         keys.job(""),
-        `"_job":{"id":"`,
+        needlePrefix,
         keys.key("worker", ""),
         input.payload,
         input.queue,
@@ -292,15 +275,9 @@ return { id, 1 }
   },
   twin: (redis, keys, args) => {
     const [claim = "", jobKey = "", queuesKey = "", queueKey = "", wakeKey = "", schedule = "", workersKey = ""] = keys
-    const [id = "", mode = "", window = "", jobPrefix = "", needlePrefix = "", workerPrefix = "", payload = "", queue = "", second = "", delayedKey = "", timestampsKey = "", ttl = ""] = args
-    const holder = Script.toStringOrNull(redis.call("get", claim))
-    if (holder !== null) {
-      if (mode === "window") return [holder, 0]
-      const state = Script.toStringOrNull(redis.call("hget", jobPrefix + holder, "state"))
-      let waits = state === "queued" || state === "delayed"
-      if (waits && mode === "until-started" && findRunning(redis, workersKey, workerPrefix, `${needlePrefix}${holder}"`) !== null) waits = false
-      if (waits) return [holder, 0]
-    }
+    const [id = "", mode = "", window = "", jobPrefix = "", needle = "", workerPrefix = "", payload = "", queue = "", second = "", delayedKey = "", timestampsKey = "", ttl = ""] = args
+    const holder = claimHolder(redis, claim, mode, { jobPrefix, workersKey, workerPrefix, needlePrefix: needle })
+    if (holder !== null) return [holder, 0]
     redis.call("set", claim, id, "PX", window)
     redis.call("del", jobKey)
     redis.call("hset", jobKey, ...args.slice(12))

@@ -8,7 +8,7 @@
  * fan-outs; the list is sorted newest first within what one call found.
  *
  * A fan-out's children: `all` is one round trip whatever the fan-out's size (`HMGET` of the page's
- * indexes); `completed`, `failed` and `pending` read the whole outcomes hash once (one round trip, about
+ * indexes); `completed`, `failed`, `duplicate` and `pending` read the whole outcomes hash once (one round trip, about
  * 80 bytes per finished child) to find the page. Results and errors are given as stored: encoded by the
  * child action's `output` and `error` Schemas, which is what JSON can carry.
  *
@@ -27,7 +27,7 @@ export const scanCalls = 10
 export const scanCount = 1000
 
 /** The meta-hash fields a summary reads, in `HMGET` order. */
-const metaFields = ["total", "completed", "failed", "actions", "queues", "createdAt", "done", "onComplete", "onCompleteQueue"] as const
+const metaFields = ["total", "completed", "failed", "actions", "queues", "createdAt", "done", "onComplete", "onCompleteQueue", "duplicate"] as const
 
 const parseList = (raw: unknown): ReadonlyArray<string> => {
   if (typeof raw !== "string") return []
@@ -58,15 +58,16 @@ const completionAction = (prefix: string): string | null => {
 
 /** A summary from the meta hash's fields (in {@link metaFields} order) and its PTTL; undefined if it is not a fan-out. */
 const summaryOf = (fanOutId: string, values: ReadonlyArray<unknown>, pttl: unknown): Ops.FanOutSummary | undefined => {
-  const [total, completed, failed, actions, queues, createdAt, done, onComplete, onCompleteQueue] = values
+  const [total, completed, failed, actions, queues, createdAt, done, onComplete, onCompleteQueue, duplicate] = values
   if (total === null || total === undefined) return undefined
-  const counts = { total: numberOr(total, 0), completed: numberOr(completed, 0), failed: numberOr(failed, 0) }
+  const counts = { total: numberOr(total, 0), completed: numberOr(completed, 0), failed: numberOr(failed, 0), duplicate: numberOr(duplicate, 0) }
   const ttl = numberOr(pttl, -1)
+  const finished = counts.completed + counts.failed + counts.duplicate
   return {
     fanOutId,
     ...counts,
-    pending: Math.max(0, counts.total - counts.completed - counts.failed),
-    done: counts.completed + counts.failed >= counts.total,
+    pending: Math.max(0, counts.total - finished),
+    done: finished >= counts.total,
     actionNames: parseList(actions),
     queues: parseList(queues),
     createdAt: numberOr(createdAt, 0),
@@ -82,6 +83,7 @@ const summaryOf = (fanOutId: string, values: ReadonlyArray<unknown>, pttl: unkno
 const childOf = (index: number, raw: unknown): Ops.FanOutChild => {
   const outcome = typeof raw === "string" ? FanOut.decodeOutcome(raw) : undefined
   if (outcome === undefined) return { index, status: "pending", action: null, inputs: null }
+  if (outcome.duplicateOf !== undefined) return { index, status: "duplicate", action: outcome.action, inputs: outcome.inputs, duplicateOf: outcome.duplicateOf }
   if (outcome.ok) return { index, status: "completed", action: outcome.action, inputs: outcome.inputs, result: outcome.value }
   const error = typeof outcome.value === "string" && outcome.value.length > 0 ? outcome.value : outcome.exception ?? "Error"
   return {
@@ -162,7 +164,7 @@ export const make = (context: Context) => {
         for (let index = 0; index < total; index++) if (stored[String(index)] === undefined) pending.push(index)
         return result(pending.length, pending.slice(offset, offset + limit).map((index) => childOf(index, undefined)))
       }
-      const wanted = status === "completed" ? "o" : "e"
+      const wanted = status === "completed" ? "o" : status === "duplicate" ? "d" : "e"
       const matching = Object.keys(stored)
         .filter((field) => String(stored[field]).startsWith(wanted))
         .map(Number)

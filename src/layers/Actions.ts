@@ -159,7 +159,7 @@ export class Actions extends Context.Service<Actions, {
    * the whole call before anything is written. The result's type remembers the children's types.
    */
   readonly fanOut: {
-    <I, IE, A, E, R>(action: Action.Action<I, IE, A, E, R>, inputs: ReadonlyArray<IE>, options?: FanOut.SingleOptions): Effect.Effect<FanOut.FanOutResult<A, IE, E>, FanOutError>
+    <I, IE, A, E, R>(action: Action.Action<I, IE, A, E, R>, inputs: ReadonlyArray<IE>, options?: FanOut.SingleOptions<IE>): Effect.Effect<FanOut.FanOutResult<A, IE, E>, FanOutError>
     (action: string, inputs: ReadonlyArray<unknown>, options?: FanOut.SingleOptions): Effect.Effect<FanOut.FanOutResult, FanOutError>
     <const J extends ReadonlyArray<FanOut.Job>>(jobs: J & FanOutJobs<J>, options?: FanOut.Options): Effect.Effect<FanOut.FanOutResult, FanOutError>
   }

@@ -152,10 +152,16 @@ const fanoutStatus = (app: App) =>
         yield* show(json, s, (d, t) =>
           [
             Table.section(`FAN-OUT ${d.fanOutId} (${d.actionNames.join(", ")}) ${d.done ? "done" : "running"}`, t.render(
-              ["total", "completed", "failed", "pending", "created"],
-              [[d.total, d.completed, d.failed, d.pending, Table.time(d.createdAt)]]
+              ["total", "completed", "failed", ...(d.duplicate > 0 ? ["duplicate"] : []), "pending", "created"],
+              [[d.total, d.completed, d.failed, ...(d.duplicate > 0 ? [d.duplicate] : []), d.pending, Table.time(d.createdAt)]]
             )),
-            Table.section("FAILED CHILDREN", t.render(["#", "action", "inputs", "error"], d.errors.map((e) => [e.index, e.action, e.inputs, e.error])))
+            Table.section("FAILED CHILDREN", t.render(["#", "action", "inputs", "error"], d.errors.map((e) => [e.index, e.action, e.inputs, e.error]))),
+            ...(d.duplicates.length === 0 ? [] : [
+              Table.section("DUPLICATE CHILDREN (another job held their key)", t.render(
+                ["#", "action", "inputs", "job"],
+                d.duplicates.map((c) => [c.index, c.action, c.inputs, c.jobId])
+              ))
+            ])
           ].join("\n\n"))
       })))
   ).pipe(Command.withDescription("Where a fan-out stands: counts and failed children (--json adds every result)"))

@@ -15,19 +15,22 @@ interface Counts {
   readonly total: number
   readonly completed: number
   readonly failed: number
+  /** Unique children not written because another job held their claim (shown when not 0). */
+  readonly duplicate?: number
 }
 
 const width = 24
 
 /** One progress line. @category rendering */
 export const render = (counts: Counts, elapsedMs: number): string => {
-  const finished = counts.completed + counts.failed
+  const duplicate = counts.duplicate ?? 0
+  const finished = counts.completed + counts.failed + duplicate
   const ratio = counts.total === 0 ? 1 : Math.min(1, finished / counts.total)
   const filled = Math.round(ratio * width)
   const rate = elapsedMs > 0 ? (finished * 1000) / elapsedMs : 0
   const eta = rate > 0 && finished < counts.total ? ` eta ${Math.ceil((counts.total - finished) / rate)}s` : ""
   return `[${"#".repeat(filled)}${"-".repeat(width - filled)}] ${finished}/${counts.total} ` +
-    `completed ${counts.completed} failed ${counts.failed} ${rate.toFixed(1)}/s${eta}`
+    `completed ${counts.completed} failed ${counts.failed}${duplicate > 0 ? ` duplicate ${duplicate}` : ""} ${rate.toFixed(1)}/s${eta}`
 }
 
 /**
@@ -43,7 +46,7 @@ export const watch = (fanOutId: string) =>
     const quiet = yield* Quiet
     const tty = process.stderr.isTTY === true
     const started = yield* Clock.currentTimeMillis
-    const read = redis.send<ReadonlyArray<string | null>>("hmget", redis.keys.fanOut(fanOutId), "total", "completed", "failed")
+    const read = redis.send<ReadonlyArray<string | null>>("hmget", redis.keys.fanOut(fanOutId), "total", "completed", "failed", "duplicate")
     let lastLine = ""
     let lastPrinted = 0
     const show = (line: string, now: number, final: boolean) =>
@@ -58,11 +61,11 @@ export const watch = (fanOutId: string) =>
       })
     // ends when every child has an outcome or the fan-out is gone (its keys expire): bounded by its TTL
     while (true) {
-      const [total, completed, failed] = yield* read
+      const [total, completed, failed, duplicate] = yield* read
       if (total === null || total === undefined) return yield* new FanOutNotFound({ fanOutId })
-      const counts = { total: Number(total), completed: Number(completed ?? 0), failed: Number(failed ?? 0) }
+      const counts = { total: Number(total), completed: Number(completed ?? 0), failed: Number(failed ?? 0), duplicate: Number(duplicate ?? 0) }
       const now = yield* Clock.currentTimeMillis
-      const done = counts.completed + counts.failed >= counts.total
+      const done = counts.completed + counts.failed + counts.duplicate >= counts.total
       yield* show(render(counts, now - started), now, done)
       if (done) break
       yield* Effect.sleep("200 millis")
@@ -74,8 +77,9 @@ export const watch = (fanOutId: string) =>
       total: status.total,
       completed: status.completed,
       failed: status.failed,
+      ...(status.duplicate > 0 ? { duplicate: status.duplicate, duplicates: status.duplicates } : {}),
       elapsedMs,
-      perSecond: elapsedMs > 0 ? Math.round(((status.completed + status.failed) * 1000 / elapsedMs) * 10) / 10 : 0,
+      perSecond: elapsedMs > 0 ? Math.round(((status.completed + status.failed + status.duplicate) * 1000 / elapsedMs) * 10) / 10 : 0,
       errors: status.errors
     }
   })

@@ -233,7 +233,7 @@ const completionCell = (summary: Ops.FanOutSummary): Html =>
 export const fanOuts = (view: View, data: Ops.FanOutList): Html => {
   const rows = data.fanOuts.map((f) => html`<tr>
 <td><a href="${fanOutLink(view, f.fanOutId)}"><code>${f.fanOutId}</code></a><div class="muted small">${f.actionNames.join(", ")}</div></td>
-<td class="progress-cell">${progress(f.total, f.completed, f.failed)}</td>
+<td class="progress-cell">${progress(f.total, f.completed + f.duplicate, f.failed)}</td>
 <td class="num">${count(f.completed)} <span class="muted">/</span> <span class="${f.failed > 0 ? "bad-text" : ""}">${count(f.failed)}</span> <span class="muted">/</span> ${count(f.pending)} <span class="muted">of</span> ${count(f.total)}</td>
 <td>${stateBadge(f)}</td><td>${when(f.createdAt, view.now)}</td><td>${completionCell(f)}</td>
 </tr>`)
@@ -248,9 +248,17 @@ ${data.cursor === null ? "The whole keyspace was scanned." : html`<a href="${wit
 }
 
 const childRow = (child: Ops.FanOutChild): Html => {
-  const status = child.status === "completed" ? badge("completed", "ok") : child.status === "failed" ? badge("failed", "bad") : badge("pending", "muted")
+  const status = child.status === "completed"
+    ? badge("completed", "ok")
+    : child.status === "failed"
+    ? badge("failed", "bad")
+    : child.status === "duplicate"
+    ? badge("duplicate", "info")
+    : badge("pending", "muted")
   const outcome = child.status === "completed"
     ? html`<code>${jsonText(child.result)}</code>`
+    : child.status === "duplicate"
+    ? html`<span class="muted">not enqueued: job</span> <code>${child.duplicateOf ?? ""}</code> <span class="muted">held its key</span>`
     : child.status === "failed"
     ? html`${badge(child.exception ?? "Error", "bad")} ${child.error ?? ""}${child.data === undefined ? "" : html`<br><code class="muted">${jsonText(child.data)}</code>`}`
     : html`<span class="muted">queued, running or waiting for a retry</span>`
@@ -262,18 +270,23 @@ const childRow = (child: Ops.FanOutChild): Html => {
 /** One fan-out: its progress, counts, `onComplete` and a page of its children. @category pages */
 export const fanOut = (view: View, summary: Ops.FanOutSummary, children: Ops.FanOutChildren): Html => {
   const base = link(view, `/fan-outs/${encodeURIComponent(summary.fanOutId)}`)
-  const tabs = (["all", "failed", "completed", "pending"] as const).map((status) =>
-    html`<a href="${withQuery(base, { status: status === "all" ? undefined : status })}"${status === children.status ? raw(` aria-current="page"`) : ""}>${status}${
-      status === "all" ? ` ${count(summary.total)}` : status === "failed" ? ` ${count(summary.failed)}` : status === "completed" ? ` ${count(summary.completed)}` : ` ${count(summary.pending)}`
+  const statuses = summary.duplicate > 0 || children.status === "duplicate"
+    ? (["all", "failed", "completed", "duplicate", "pending"] as const)
+    : (["all", "failed", "completed", "pending"] as const)
+  const counted = { all: summary.total, failed: summary.failed, completed: summary.completed, duplicate: summary.duplicate, pending: summary.pending }
+  const tabs = statuses.map((status) =>
+    html`<a href="${withQuery(base, { status: status === "all" ? undefined : status })}"${status === children.status ? raw(` aria-current="page"`) : ""}>${status} ${
+      count(counted[status])
     }</a>`)
   const body = html`<section data-live id="fan-out">
 <div class="panel">
 <div class="fan-out-head">${stateBadge(summary)} <span class="muted">${summary.actionNames.join(", ")} on ${summary.queues.join(", ")}</span></div>
-${progress(summary.total, summary.completed, summary.failed, { large: true })}
+${progress(summary.total, summary.completed + summary.duplicate, summary.failed, { large: true })}
 <div class="cards small">
 ${card("Total", count(summary.total))}
 ${card("Completed", count(summary.completed), { tone: "ok" })}
 ${card("Failed", count(summary.failed), { tone: summary.failed > 0 ? "bad" : "muted", href: withQuery(base, { status: "failed" }) })}
+${summary.duplicate > 0 ? card("Duplicate", count(summary.duplicate), { tone: "info", href: withQuery(base, { status: "duplicate" }) }) : ""}
 ${card("Pending", count(summary.pending), { tone: summary.pending > 0 ? "info" : "muted" })}
 </div>
 <table class="fields">
