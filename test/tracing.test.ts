@@ -4,22 +4,25 @@
  * traces of their own, each linked to the fan-out's send span, and an `onComplete` that continues it; a retry
  * is attempt 2 in the same trace; a job from a foreign producer starts a trace of its own. Names, kinds,
  * parents, links and attributes follow OpenTelemetry's messaging conventions. Each run of a recurring action is
- * a trace of its own, linked to the run before.
+ * a trace of its own, linked to the run before. Sampling: a trace the root ratio leaves out, or whose
+ * `traceparent` says not sampled, sends no span at all, and every job it causes (plain or fan-out child)
+ * carries its trace id with flag `00`; a `tracestate` rides beside the `traceparent` and is restored.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, PubSub, Ref, Schema, Tracer } from "effect"
+import { Context, Effect, Layer, PubSub, Ref, Schema, Tracer } from "effect"
 import { FetchHttpClient } from "effect/http"
 import { OtlpSerialization, OtlpTracer } from "effect/observability"
 import * as Action from "../src/domain/Action.ts"
 import * as FanOut from "../src/domain/FanOut.ts"
 import { Actions } from "../src/layers/Actions.ts"
+import * as JobHooks from "../src/layers/JobHooks.ts"
 import * as JobScheduler from "../src/layers/JobScheduler.ts"
 import * as Resque from "../src/layers/Resque.ts"
 import * as Worker from "../src/layers/Worker.ts"
 import { pushPayloads, takeEventsWithin } from "./support/app.ts"
 import { type Backend, backends } from "./support/backends.ts"
 import { observedActions } from "./support/observedActions.ts"
-import { fromTraceparent, traceparent } from "../src/internal/Tracing.ts"
+import { fromTraceparent, traceparent, tracestateOf } from "../src/internal/Tracing.ts"
 import { otlpReceiver, type ReceivedSpan } from "./support/otlpReceiver.ts"
 
 const { echo, flaky, tries } = observedActions("traced")
@@ -50,9 +53,41 @@ const tick = Action.make({
   task: { queue: "ticked", frequency: "1 second" }
 })
 
+/** Enqueues one echo and fans out two, inside a span of its own: what a job causes, and its own spans. */
+const relay = Action.make({
+  name: "relay",
+  description: "Enqueues an echo and fans out two",
+  inputs: Schema.Struct({}),
+  run: () =>
+    Effect.gen(function*() {
+      const actions = yield* Actions
+      yield* actions.enqueue(echo, { n: 1 })
+      yield* actions.fanOut(echo, [{ n: 2 }, { n: 3 }])
+    }).pipe(Effect.withSpan("inside relay")),
+  task: { queue: "traced" }
+})
+
+/** What each run carried: its action, its `n` and its trace headers (an application hook, after tracing). */
+const runs = Ref.makeUnsafe<ReadonlyArray<{ readonly action: string; readonly n: unknown; readonly traceparent: string | undefined; readonly tracestate: string | undefined }>>([])
+const recorder: JobHooks.Hook = {
+  name: "recorder",
+  aroundJob: (running, run) =>
+    Effect.andThen(
+      Ref.update(runs, (all) => [...all, {
+        action: running.job.action,
+        n: (running.job.inputs as { n?: unknown }).n,
+        traceparent: running.job.meta.headers?.["traceparent"],
+        tracestate: running.job.meta.headers?.["tracestate"]
+      }]),
+      run
+    )
+}
+
 /** The runtime, built with Effect's OTLP tracer exporting to `url` (spans are sent when the layer closes). */
-const tracedApp = (backend: Backend, url: string) =>
-  Resque.layer({ actions: [echo, summary, parent, flaky, tick] }).pipe(
+const tracedApp = (backend: Backend, url: string, tracing?: JobHooks.TracingOptions, hooks: ReadonlyArray<JobHooks.Hook | Effect.Effect<JobHooks.Hook>> = [recorder]) =>
+  Resque.layer({ actions: [echo, summary, parent, flaky, tick, relay] }).pipe(
+    Layer.provideMerge(JobHooks.layer(hooks)),
+    Layer.provideMerge(tracing === undefined ? Layer.empty : JobHooks.layerTracing(tracing)),
     Layer.provideMerge(backend.layer()),
     Layer.provideMerge(OtlpTracer.layer({ url: `${url}/v1/traces`, resource: { serviceName: "tracing-test" }, exportInterval: "1 hour" })),
     Layer.provide(OtlpSerialization.layerJson),
@@ -76,6 +111,13 @@ describe("W3C traceparent", () => {
     assert.strictEqual(fromTraceparent(`01-${traceId}-${spanId}-01-extra`)?.spanId, spanId)
     assert.strictEqual(traceparent(Tracer.externalSpan({ traceId, spanId, sampled: true })), `00-${traceId}-${spanId}-01`)
   })
+  it("keeps a tracestate in the span's annotations, found again from any span below it", () => {
+    const parent = fromTraceparent(`00-${traceId}-${spanId}-01`, "rojo=00f067aa0ba902b7")!
+    assert.strictEqual(Context.getOrUndefined(parent.annotations, JobHooks.TraceState), "rojo=00f067aa0ba902b7")
+    const child = new Tracer.NativeSpan({ name: "child", parent: { _tag: "Some", value: parent } as never, annotations: Context.empty(), links: [], startTime: 0n, kind: "consumer", sampled: true })
+    assert.strictEqual(tracestateOf(child), "rojo=00f067aa0ba902b7")
+    assert.isUndefined(tracestateOf(fromTraceparent(`00-${traceId}-${spanId}-01`)!))
+  })
   it("ignores a malformed one (the job then starts a trace of its own)", () => {
     for (const bad of [undefined, "", "00-x-y-01", `ff-${traceId}-${spanId}-01`, `00-${traceId.toUpperCase()}-${spanId}-01`, `00-${"0".repeat(32)}-${spanId}-01`, `00-${traceId}-${"0".repeat(16)}-01`, `00-${traceId}-${spanId}`]) {
       assert.isUndefined(fromTraceparent(bad), String(bad))
@@ -83,7 +125,143 @@ describe("W3C traceparent", () => {
   })
 })
 
+/** The parts of a version-00 `traceparent`. */
+const parts = (header: string | undefined) => {
+  const [, traceId, spanId, flags] = (header ?? "").split("-")
+  return { traceId, spanId, flags }
+}
+
+const runOf = <A extends { readonly action: string; readonly n: unknown }>(all: ReadonlyArray<A>, action: string, n?: number): A =>
+  only(all.filter((run) => run.action === action && (n === undefined || run.n === n)), `run of ${action} ${n ?? ""}`)
+
+describe("root sampling", () => {
+  it.effect("a ratio records about that share of the traces that start at a job; 0 none, 1 all", () =>
+    Effect.gen(function*() {
+      const tracer = Tracer.make({ span: (options) => new Tracer.NativeSpan(options) })
+      const sampledOf = (ratio: number, n: number) =>
+        Effect.gen(function*() {
+          const hooks = JobHooks.composed.pipe(Effect.provide(JobHooks.layerTracing({ rootSampleRatio: ratio })), Effect.provideService(Tracer.Tracer, tracer))
+          const { aroundJob } = yield* hooks
+          let sampled = 0
+          for (let i = 0; i < n; i++) {
+            const running = { job: { action: "echo", queue: "q", inputs: {}, meta: {} }, queue: "q", worker: "w", jobId: `w#${i}`, attempt: 1, startedAt: 0 } as unknown as JobHooks.Running
+            const parent = yield* aroundJob!(running, Effect.withFiberSucceed((fiber) => fiber.cache.span))
+            if (parent?.sampled === true) sampled++
+          }
+          return sampled
+        })
+      assert.strictEqual(yield* sampledOf(0, 200), 0)
+      assert.strictEqual(yield* sampledOf(1, 200), 200)
+      // 2 000 draws at 0.25: 500 expected, standard deviation about 19
+      const quarter = yield* sampledOf(0.25, 2_000)
+      assert.isAtLeast(quarter, 400)
+      assert.isAtMost(quarter, 600)
+    }))
+})
+
 for (const backend of backends) {
+  describe(`sampling across the queue (${backend.name})`, () => {
+    it.live("a trace the root ratio leaves out sends no span, and every job it causes carries its trace id with flag 00", () =>
+      Effect.gen(function*() {
+        yield* Ref.set(runs, [])
+        const receiver = yield* otlpReceiver
+        yield* Effect.gen(function*() {
+          const actions = yield* Actions
+          yield* actions.enqueue(relay, {})
+          yield* pushPayloads("traced", [JSON.stringify({ class: "echo", queue: "traced", args: [{ n: 99 }] })])
+          yield* Effect.scoped(Effect.gen(function*() {
+            const worker = yield* Worker.make({ queues: ["traced"], concurrency: 2 })
+            const sub = yield* PubSub.subscribe(worker.events)
+            // relay, its echo, its two children, the foreign echo
+            yield* takeEventsWithin(sub, 5)
+          }))
+        }).pipe(Effect.provide(tracedApp(backend, receiver.url, { rootSampleRatio: 0 })))
+        // nothing at all: no send span, no job span, not the action's own span
+        assert.deepStrictEqual(receiver.spans, [])
+        const all = yield* Ref.get(runs)
+        const root = parts(runOf(all, "relay").traceparent)
+        assert.strictEqual(root.flags, "00")
+        assert.match(root.traceId ?? "", /^[0-9a-f]{32}$/)
+        for (const n of [1, 2, 3]) {
+          const caused = parts(runOf(all, "echo", n).traceparent)
+          assert.strictEqual(caused.traceId, root.traceId, `echo ${n} is in the relay's trace`)
+          assert.strictEqual(caused.flags, "00", `echo ${n} is not sampled`)
+        }
+        assert.isUndefined(runOf(all, "echo", 99).traceparent)
+      }).pipe(Effect.scoped))
+
+    it.live("parent-based: a job whose traceparent says not sampled sends no span and passes flag 00 on; sampled ones are traced", () =>
+      Effect.gen(function*() {
+        yield* Ref.set(runs, [])
+        const receiver = yield* otlpReceiver
+        const upstream = { traceId: "4bf92f3577b34da6a3ce929d0e0e4736", spanId: "00f067aa0ba902b7" }
+        const foreign = { traceId: "0af7651916cd43dd8448eb211c80319c", spanId: "b7ad6b7169203331" }
+        yield* Effect.gen(function*() {
+          const actions = yield* Actions
+          // an incoming request that its caller did not sample
+          yield* actions.enqueue(relay, {}).pipe(Effect.withParentSpan(Tracer.externalSpan({ ...upstream, sampled: false })))
+          // another producer's jobs with trace context: not sampled, and sampled
+          yield* pushPayloads("traced", [
+            JSON.stringify({ class: "echo", queue: "traced", args: [{ n: 98, _job: { headers: { traceparent: `00-${foreign.traceId}-${foreign.spanId}-00` } } }] }),
+            JSON.stringify({ class: "echo", queue: "traced", args: [{ n: 97, _job: { headers: { traceparent: `00-${foreign.traceId}-${foreign.spanId}-01` } } }] })
+          ])
+          // a root that the default ratio (every trace) records
+          yield* actions.enqueue(echo, { n: 96 })
+          yield* Effect.scoped(Effect.gen(function*() {
+            const worker = yield* Worker.make({ queues: ["traced"], concurrency: 2 })
+            const sub = yield* PubSub.subscribe(worker.events)
+            yield* takeEventsWithin(sub, 7)
+          }))
+        }).pipe(Effect.provide(tracedApp(backend, receiver.url)))
+        const all = yield* Ref.get(runs)
+        // the request's trace: no span anywhere, its id and flag 00 on the relay and all it caused
+        assert.notInclude(receiver.spans.map((span) => span.traceId), upstream.traceId)
+        assert.deepStrictEqual(parts(runOf(all, "relay").traceparent), { ...upstream, flags: "00" })
+        for (const n of [1, 2, 3]) {
+          const caused = parts(runOf(all, "echo", n).traceparent)
+          assert.strictEqual(caused.traceId, upstream.traceId)
+          assert.strictEqual(caused.flags, "00")
+        }
+        assert.strictEqual(consumers(receiver.spans, "relay").length, 0)
+        // the foreign job that says not sampled: no span; the one that says sampled continues its trace
+        const foreignRuns = consumers(receiver.spans, "echo").filter((span) => span.traceId === foreign.traceId)
+        assert.strictEqual(only(foreignRuns, "sampled foreign run").parentSpanId, foreign.spanId)
+        // the root: a send span and its job's span, flag 01
+        const rootRun = parts(runOf(all, "echo", 96).traceparent)
+        assert.strictEqual(rootRun.flags, "01")
+        const send = only(receiver.spans.filter((span) => span.kind === "producer" && span.traceId === rootRun.traceId), "root send span")
+        assert.strictEqual(send.spanId, rootRun.spanId)
+        assert.strictEqual(only(consumers(receiver.spans, "echo").filter((span) => span.traceId === rootRun.traceId), "root run").parentSpanId, send.spanId)
+        // sampled traces only: 1 send + 1 run, and the sampled foreign run
+        assert.strictEqual(receiver.spans.length, 3)
+      }).pipe(Effect.scoped))
+
+    it.live("a tracestate rides with the traceparent: the job's span continues it and what the job enqueues carries it on", () =>
+      Effect.gen(function*() {
+        yield* Ref.set(runs, [])
+        const receiver = yield* otlpReceiver
+        const upstream = { traceId: "4bf92f3577b34da6a3ce929d0e0e4736", spanId: "00f067aa0ba902b7" }
+        const tracestate = "congo=t61rcWkgMzE,rojo=00f067aa0ba902b7"
+        yield* Effect.gen(function*() {
+          const actions = yield* Actions
+          const request = Tracer.externalSpan({ ...upstream, sampled: true, annotations: Context.make(JobHooks.TraceState, tracestate) })
+          yield* actions.enqueue(relay, {}).pipe(Effect.withParentSpan(request))
+          yield* Effect.scoped(Effect.gen(function*() {
+            const worker = yield* Worker.make({ queues: ["traced"], concurrency: 2 })
+            const sub = yield* PubSub.subscribe(worker.events)
+            yield* takeEventsWithin(sub, 4)
+          }))
+        }).pipe(Effect.provide(tracedApp(backend, receiver.url)))
+        const all = yield* Ref.get(runs)
+        for (const run of all) assert.strictEqual(run.tracestate, tracestate, `${run.action} ${String(run.n)}`)
+        // the request's trace goes on through the send span and the relay's run
+        const relayRun = only(consumers(receiver.spans, "relay"), "relay run")
+        assert.strictEqual(relayRun.traceId, upstream.traceId)
+        assert.strictEqual(parts(runOf(all, "echo", 1).traceparent).traceId, upstream.traceId)
+        assert.strictEqual(parts(runOf(all, "echo", 1).traceparent).flags, "01")
+      }).pipe(Effect.scoped))
+  })
+
   describe(`tracing across the queue (${backend.name})`, () => {
     it.live("enqueue → job in one trace; fan-out children linked; onComplete continues; a retry stays in its trace; foreign jobs start their own", () =>
       Effect.gen(function*() {

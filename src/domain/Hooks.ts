@@ -149,8 +149,8 @@ export const compose = (hooks: ReadonlyArray<Hook>): Composed => {
     })
   return {
     onEnqueue,
-    aroundEnqueue: aroundEnqueues.length === 0 ? undefined : (send, enqueue) => aroundEnqueues.reduceRight((inner, hook) => hook(send, inner), enqueue),
-    aroundJob: aroundJobs.length === 0 ? undefined : (job, run) => aroundJobs.reduceRight((inner, hook) => hook(job, inner), run),
+    aroundEnqueue: aroundEnqueues.length === 0 ? undefined : aroundEnqueues.length === 1 ? aroundEnqueues[0] : (send, enqueue) => aroundEnqueues.reduceRight((inner, hook) => hook(send, inner), enqueue),
+    aroundJob: aroundJobs.length === 0 ? undefined : aroundJobs.length === 1 ? aroundJobs[0] : (job, run) => aroundJobs.reduceRight((inner, hook) => hook(job, inner), run),
     afterJob: afterJobs.length === 0 ? undefined : afterJobs.length === 1 ? afterJobs[0] : (finished) => {
       for (const hook of afterJobs) hook(finished)
     }

@@ -28,6 +28,16 @@ export type Send = Hooks.Send
 export type Running = Hooks.Running
 /** @category models */
 export type Finished = Hooks.Finished
+/** @category models */
+export type TracingOptions = Tracing.Options
+
+/**
+ * The `tracestate` a span's annotations may carry (Effect's spans have none of their own): put it in the
+ * annotations of the external span an incoming request continues, and jobs enqueued under it carry it on.
+ *
+ * @category models
+ */
+export const TraceState = Tracing.TraceState
 
 /**
  * The application's hooks, in order (none unless a {@link layer} sets them).
@@ -35,6 +45,23 @@ export type Finished = Hooks.Finished
  * @category services
  */
 export const JobHooks = Context.Reference<ReadonlyArray<Hooks.Hook>>("effect-resque/JobHooks", { defaultValue: () => [] })
+
+/**
+ * How the runtime's tracing hook samples (see {@link layerTracing}); every root trace unless a layer sets it.
+ *
+ * @category services
+ */
+export const TracingSettings = Context.Reference<Tracing.Options>("effect-resque/JobHooks/Tracing", { defaultValue: () => ({}) })
+
+/**
+ * Sets how the runtime's tracing hook samples, e.g. `JobHooks.layerTracing({ rootSampleRatio: 0.1 })`: one
+ * trace in ten that start at a job or a send is recorded, and every job of a trace follows where it started
+ * (the W3C `sampled` flag). Provide it below `Resque.layer` and the worker, like {@link layer}. Without it,
+ * every trace is recorded (when a tracer that records spans is in place).
+ *
+ * @category layers
+ */
+export const layerTracing = (options: Tracing.Options): Layer.Layer<never> => Layer.succeed(TracingSettings, options)
 
 /**
  * Sets the application's hooks; they compose in list order (the first one's `aroundJob` is the outermost).
@@ -55,6 +82,6 @@ export const layer = (hooks: ReadonlyArray<Hooks.Hook | Effect.Effect<Hooks.Hook
 export const composed: Effect.Effect<Hooks.Composed> = Effect.gen(function*() {
   const hooks = yield* JobHooks
   const traced = yield* Tracing.enabled
-  const all = traced ? [Tracing.hook, ...hooks] : hooks
+  const all = traced ? [Tracing.make(yield* TracingSettings), ...hooks] : hooks
   return all.length === 0 ? Hooks.none : Hooks.compose(all)
 })

@@ -321,8 +321,10 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
       const json = entry.encodeResultSync(result)
       return json === undefined ? entry.encodeResult(result) : Effect.succeed(json)
     })
-    const run = Effect.updateContext(encoded, (current: Context.Context<never>) => jobContext(slot, entry, current))
-    return running === undefined || hooks.aroundJob === undefined ? run : hooks.aroundJob(running, run)
+    // the hooks run inside the job's context: what a hook adds per job (a span) goes on top of the slot's
+    // merged context, which then stays the same from job to job (merged once, not once per job)
+    const hooked = running === undefined || hooks.aroundJob === undefined ? encoded : hooks.aroundJob(running, encoded)
+    return Effect.updateContext(hooked, (current: Context.Context<never>) => jobContext(slot, entry, current))
   }
 
   /** The context a job of `entry` runs in on `slot`: the fiber's and the action's, merged once (see `Slot`). */
