@@ -10,7 +10,8 @@
  * --latency-n (BENCH_LATENCY_N, 1000 jobs per pick-up latency run), --idle-seconds (BENCH_IDLE_SECONDS, 10:
  * the idle-cost window), --rounds (BENCH_ROUNDS, 3), --cases a,b (BENCH_CASES, all), --concurrency 10,25,50 (our worker slots),
  * --resque-workers 10,50 (MultiWorker min,max), --prefix (key prefix, default `bench`), --out (JSON path,
- * default bench/results/latest.json), --cpu-prof (profile every case process into bench/results/profiles).
+ * default bench/results/latest.json), --cpu-prof (profile every case process into bench/results/profiles),
+ * --match REGEXP (BENCH_MATCH: only the entries whose `system variant` matches the regular expression REGEXP, e.g. `--match "ours c25"`).
  */
 import { spawn } from "node:child_process"
 import { randomUUID } from "node:crypto"
@@ -63,6 +64,7 @@ const selected: ReadonlyArray<CaseId> = (() => {
   if (unknown.length > 0) throw new Error(`unknown case(s) ${unknown.join(", ")}; known: ${caseIds.join(", ")}`)
   return ids.filter(isCaseId)
 })()
+const match = flag("match", "BENCH_MATCH")
 const prefixBase = flag("prefix", "BENCH_PREFIX") ?? "bench"
 const outPath = flag("out", "BENCH_OUT") ?? join(here, "results", "latest.json")
 const cpuProf = process.argv.includes("--cpu-prof")
@@ -119,7 +121,7 @@ const main = async () => {
   const server = external ? undefined : await startRedisServer()
   const redisUrl = external ?? (server as { url: string }).url
   const admin = new IORedis(redisUrl, { maxRetriesPerRequest: 3 })
-  const entries = plan(settings, selected)
+  const entries = plan(settings, selected).filter((entry) => match === undefined || new RegExp(match).test(`${entry.system} ${entry.variant}`))
   const results: Array<CaseResult> = []
   const failures: Array<string> = []
   const failed = new Set<Entry>()

@@ -52,8 +52,30 @@ export const caseIds = Object.keys(cases) as ReadonlyArray<CaseId>
 
 export const isCaseId = (s: string): s is CaseId => s in cases
 
-/** The variant label of the processing run with tracing and metrics on. */
+/** The variant label of the processing run with tracing (every trace sampled, exported) and metrics on. */
 export const observedVariant = "tracing and metrics on"
+
+/**
+ * The processing case with observability on, each against the same case off (the last concurrency): label
+ * suffix and params. `metrics` 1: the metrics hook; `tracing` 1: Effect's OTLP tracer exporting JSON to a
+ * local sink, 2: a tracer that records spans and exports nothing (Effect's `NativeSpan`), 3: the OTLP tracer
+ * exporting protobuf; `httpClient` (the exporter's): Effect's fetch client unless 1 (Node's `http`,
+ * `NodeHttpClient.layerNodeHttp`) or 2 (undici); `batch`: the exporter's `maxBatchSize`; `samplePct`: the
+ * tracing hook's root sample ratio, in percent; `foreign` 1: the jobs are written without trace context (as
+ * by another producer), so each job's trace starts at its run and the ratio decides per job (a fan-out's
+ * children otherwise follow the decision made once for the fan-out's send).
+ */
+export const observabilityVariants: ReadonlyArray<{ readonly label: string; readonly params: Readonly<Record<string, number>> }> = [
+  { label: "metrics on", params: { metrics: 1 } },
+  { label: "spans recorded, not exported, and metrics on", params: { metrics: 1, tracing: 2 } },
+  { label: observedVariant, params: { metrics: 1, tracing: 1 } },
+  { label: "tracing sampled 10% and metrics on", params: { metrics: 1, tracing: 1, samplePct: 10, foreign: 1 } },
+  { label: "tracing sampled 1% and metrics on", params: { metrics: 1, tracing: 1, samplePct: 1, foreign: 1 } },
+  { label: "tracing sampled out and metrics on", params: { metrics: 1, tracing: 1, samplePct: 0 } }
+]
+
+/** Whether a processing variant runs with observability on (not a candidate for "ours at its best"). */
+export const isObservedVariant = (variant: string): boolean => observabilityVariants.some(({ label }) => variant.endsWith(label))
 
 /** Every entry of the selected cases. */
 export const plan = (settings: Settings, selected: ReadonlyArray<CaseId>): ReadonlyArray<Entry> => {
@@ -72,8 +94,10 @@ export const plan = (settings: Settings, selected: ReadonlyArray<CaseId>): Reado
   for (const concurrency of settings.ourConcurrency) {
     add("process", "process.ts", "ours", `c${concurrency}, recording`, settings.n, { concurrency, children: 1 })
   }
-  // the same as the last, with Effect's OTLP tracer (exporting to a local sink) and the metrics hook on
-  add("process", "process.ts", "ours", `c${best}, recording, ${observedVariant}`, settings.n, { concurrency: best, children: 1, observed: 1 })
+  // the same as the last, with observability on
+  for (const { label, params } of observabilityVariants) {
+    add("process", "process.ts", "ours", `c${best}, recording, ${label}`, settings.n, { concurrency: best, children: 1, ...params })
+  }
   const [minWorkers, maxWorkers] = settings.resqueWorkers
   add("process", "process.ts", "node-resque", `MultiWorker ${minWorkers}–${maxWorkers}`, settings.n, { minWorkers, maxWorkers })
   add("process", "process.ts", "bullmq", "c50", settings.n, { concurrency: 50 })

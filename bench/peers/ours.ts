@@ -6,7 +6,7 @@
  */
 import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
-import { Effect, Layer, Metric, PubSub, Schema } from "effect"
+import { Effect, Layer, Metric, PubSub, Schema, Tracer } from "effect"
 import { FetchHttpClient } from "effect/http"
 import { OtlpSerialization, OtlpTracer } from "effect/observability"
 import type { Redis as IORedis } from "ioredis"
@@ -14,6 +14,7 @@ import * as Action from "../../src/domain/Action.ts"
 import type { RedisError } from "../../src/domain/Errors.ts"
 import * as Enqueue from "../../src/internal/Enqueue.ts"
 import { Actions } from "../../src/layers/Actions.ts"
+import * as JobHooks from "../../src/layers/JobHooks.ts"
 import * as JobMetrics from "../../src/layers/JobMetrics.ts"
 import * as Redis from "../../src/layers/Redis.ts"
 import * as RedisMemory from "../../src/layers/RedisMemory.ts"
@@ -76,13 +77,40 @@ const otlpSink = Effect.acquireRelease(
   (sink) => Effect.sync(() => sink.close())
 )
 
-/** Tracing (Effect's OTLP tracer, to the sink) and the metrics hook, as an application would turn them on. */
-const observability = Layer.unwrap(Effect.map(otlpSink, (sink) =>
-  JobMetrics.layer.pipe(
-    Layer.provideMerge(OtlpTracer.layer({ url: `${sink.url}/v1/traces`, resource: { serviceName: "bench" } })),
-    Layer.provide(OtlpSerialization.layerJson),
-    Layer.provide(FetchHttpClient.layer)
-  )))
+/** A tracer that records spans (Effect's `NativeSpan`) and exports nothing: the cost of recording alone. */
+const recordingTracer = Tracer.make({ span: (options) => new Tracer.NativeSpan(options) })
+
+/**
+ * Observability as an application turns it on, from the entry's params (`bench/lib/plan.ts`,
+ * `observabilityVariants`): the metrics hook, a tracer (Effect's OTLP tracer to the sink, JSON or protobuf,
+ * or one that only records), the tracing hook's root sample ratio.
+ */
+const observability = (params: Readonly<Record<string, number>>): Layer.Layer<never> => {
+  const tracing = params["tracing"] ?? 0
+  const hooks = params["metrics"] === 1 ? JobMetrics.layer : Layer.empty
+  const sampling = params["samplePct"] === undefined ? Layer.empty : JobHooks.layerTracing({ rootSampleRatio: params["samplePct"] / 100 })
+  const tracer: Layer.Layer<never> = tracing === 0
+    ? Layer.empty
+    : tracing === 2
+    ? Layer.succeed(Tracer.Tracer, recordingTracer)
+    : Layer.unwrap(Effect.gen(function*() {
+      const sink = yield* otlpSink
+      // Node's own clients are loaded only when asked for (undici is big)
+      const client = params["httpClient"] === undefined
+        ? FetchHttpClient.layer
+        : yield* Effect.promise(() => import("@effect/platform-node/NodeHttpClient")).pipe(
+          Effect.map((Node) => (params["httpClient"] === 1 ? Node.layerNodeHttp : Node.layerUndici))
+        )
+      return OtlpTracer.layer({ url: `${sink.url}/v1/traces`, resource: { serviceName: "bench" }, ...(params["batch"] === undefined ? {} : { maxBatchSize: params["batch"] }) }).pipe(
+        Layer.provide(tracing === 3 ? OtlpSerialization.layerProtobuf : OtlpSerialization.layerJson),
+        Layer.provide(client)
+      )
+    }))
+  return Layer.mergeAll(hooks, sampling).pipe(Layer.provideMerge(tracer))
+}
+
+/** Whether an entry runs with observability on. */
+const observed = (input: CaseInput): boolean => input.params["metrics"] === 1 || (input.params["tracing"] ?? 0) > 0
 
 /** The Resque queue of the no-op (and stamp) action on the run's Redis, under its prefix. */
 export const layer = (input: CaseInput, onRun?: () => void, options: LayerOptions = {}) => {
@@ -90,7 +118,7 @@ export const layer = (input: CaseInput, onRun?: () => void, options: LayerOption
     ? RedisMemory.layer({ namespace: input.prefix })
     : Redis.layer({ url: input.redisUrl, namespace: input.prefix })
   const queue = Resque.layer({ actions: [makeNoop(onRun), makeStamp(options.onStamp)] }).pipe(Layer.provideMerge(redis))
-  return input.params["observed"] === 1 ? queue.pipe(Layer.provideMerge(observability)) : queue
+  return observed(input) ? queue.pipe(Layer.provideMerge(observability(input.params))) : queue
 }
 
 /** The processed-jobs counter of the metrics hook, summed over actions and queues. */
@@ -182,25 +210,35 @@ export const processTimed = async (input: CaseInput, harness: IORedis, checks: C
   }
   const concurrency = input.params["concurrency"] ?? 25
   const children = (input.params["children"] ?? 1) === 1
+  // `foreign`: the jobs are written without trace context (as another producer writes them, or with tracing
+  // off), so each one's trace starts at its run and the root sample ratio decides per job
+  const foreign = input.params["foreign"] === 1
+  const fanOutIds: Array<string> = []
+  if (children && foreign) fanOutIds.push(await run({ ...input, params: { ...input.params, tracing: 0 } }, fanOut(input.n)))
   const counted = await run(input, Effect.gen(function*() {
-    const fanOutId = children ? yield* fanOut(input.n) : undefined
+    if (children && !foreign) fanOutIds.push(yield* fanOut(input.n))
     if (!children) yield* prefillPlain(input.n)
     const counts = yield* work(input.n, concurrency, Effect.void, () =>
       Effect.promise(async () => {
         measured = await (window as Window).end()
       }))
-    return { ...counts, fanOutId, metered: yield* processedMetric }
+    return { ...counts, metered: yield* processedMetric }
   }), onRun)
-  if (input.params["observed"] === 1) checks.equal("resque.jobs.processed (metrics hook)", counted.metered, input.n)
+  if (input.params["metrics"] === 1) checks.equal("resque.jobs.processed (metrics hook)", counted.metered, input.n)
   checks.equal("succeeded", counted.succeeded, input.n)
   checks.equal("failed", counted.failed, 0)
   checks.equal("jobs left", await harness.llen(queueKey(input)), 0)
   checks.equal("stat:processed", Number(await harness.get(`${input.prefix}:stat:processed`)), input.n)
   checks.equal("failed list", await harness.llen(`${input.prefix}:failed`), 0)
-  if (counted.fanOutId !== undefined) {
-    const [completed, failed] = await harness.hmget(`${input.prefix}:fanout:${counted.fanOutId}`, "completed", "failed")
-    checks.equal("fan-out completed", Number(completed), input.n)
-    checks.equal("fan-out failed", Number(failed), 0)
+  if (fanOutIds.length > 0) {
+    let [completed, failed] = [0, 0]
+    for (const id of fanOutIds) {
+      const [done, bad] = await harness.hmget(`${input.prefix}:fanout:${id}`, "completed", "failed")
+      completed += Number(done)
+      failed += Number(bad)
+    }
+    checks.equal("fan-out completed", completed, input.n)
+    checks.equal("fan-out failed", failed, 0)
   }
   return measured as Awaited<ReturnType<Window["end"]>>
 }
