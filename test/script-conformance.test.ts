@@ -536,11 +536,28 @@ const cases: ReadonlyArray<Case> = [
     keys, tombstone: "taken:t", records: [{ index: 0, record: "other" }]
   })),
   scriptCase("schedule once: a job not scheduled at that second is written", Enqueue.scheduleOnce, (keys) => [...Enqueue.pushAt(keys, 10_000, "other")], (keys) => ({
-    keys, timestampMs: 10_000, payload: "job"
+    keys, timestampMs: 10_000, payload: "job", nowMs: 5_000
   })),
   scriptCase("schedule once: the same job at the same second writes nothing", Enqueue.scheduleOnce, (keys) => [...Enqueue.pushAt(keys, 10_000, "job")], (keys) => ({
-    keys, timestampMs: 10_200, payload: "job"
+    keys, timestampMs: 10_200, payload: "job", nowMs: 5_000
   })),
+  scriptCase("schedule once: a job with trace headers is written and its identity noted, to expire a day after its second", Enqueue.scheduleOnce, (keys) => [...Enqueue.pushAt(keys, 10_000, "other")], (keys) => ({
+    keys, timestampMs: 10_000, payload: "job+trace1", identity: "job", nowMs: Date.now() - 1_000
+  })),
+  scriptCase("schedule once: the same job with other trace headers at the same second writes nothing", Enqueue.scheduleOnce, (keys) => [
+    ...Enqueue.pushAt(keys, 10_000, "job+trace1"),
+    ["hset", keys.delayedIds(10), "job", "job+trace1"]
+  ], (keys) => ({ keys, timestampMs: 10_300, payload: "job+trace2", identity: "job", nowMs: 5_000 })),
+  scriptCase("schedule once: the job without trace headers at that second counts as the same job", Enqueue.scheduleOnce, (keys) => [...Enqueue.pushAt(keys, 10_000, "job")], (keys) => ({
+    keys, timestampMs: 10_000, payload: "job+trace1", identity: "job", nowMs: 5_000
+  })),
+  scriptCase("schedule once: a noted copy no longer at that second (promoted) lets the job be written again", Enqueue.scheduleOnce, (keys) => [
+    ["hset", keys.delayedIds(10), "job", "job+trace1"]
+  ], (keys) => ({ keys, timestampMs: 10_000, payload: "job+trace2", identity: "job", nowMs: Date.now() - 1_000 })),
+  scriptCase("schedule once: a job without trace headers finds a noted copy with them", Enqueue.scheduleOnce, (keys) => [
+    ...Enqueue.pushAt(keys, 10_000, "job+trace1"),
+    ["hset", keys.delayedIds(10), "job", "job+trace1"]
+  ], (keys) => ({ keys, timestampMs: 10_000, payload: "job", nowMs: 5_000 })),
   scriptCase("take delayed: run now moves one copy onto its queue; the second and timestamps stay for the other copy", OperationsPageScripts.takeDelayed, (keys) => [
     ...Enqueue.pushAt(keys, 10_000, "p"),
     ...Enqueue.pushAt(keys, 10_000, "p"),

@@ -14,12 +14,14 @@ import { FetchHttpClient } from "effect/http"
 import { OtlpSerialization, OtlpTracer } from "effect/observability"
 import * as Action from "../src/domain/Action.ts"
 import * as FanOut from "../src/domain/FanOut.ts"
+import * as Job from "../src/domain/Job.ts"
 import { Actions } from "../src/layers/Actions.ts"
 import * as JobHooks from "../src/layers/JobHooks.ts"
+import * as JobMetrics from "../src/layers/JobMetrics.ts"
 import * as JobScheduler from "../src/layers/JobScheduler.ts"
 import * as Resque from "../src/layers/Resque.ts"
 import * as Worker from "../src/layers/Worker.ts"
-import { pushPayloads, takeEventsWithin } from "./support/app.ts"
+import { pushPayloadAt, pushPayloads, redisCall, takeEventsWithin } from "./support/app.ts"
 import { type Backend, backends } from "./support/backends.ts"
 import { observedActions } from "./support/observedActions.ts"
 import { fromTraceparent, traceparent, tracestateOf } from "../src/internal/Tracing.ts"
@@ -259,6 +261,46 @@ for (const backend of backends) {
         assert.strictEqual(relayRun.traceId, upstream.traceId)
         assert.strictEqual(parts(runOf(all, "echo", 1).traceparent).traceId, upstream.traceId)
         assert.strictEqual(parts(runOf(all, "echo", 1).traceparent).flags, "01")
+      }).pipe(Effect.scoped))
+  })
+
+  describe(`delayed jobs with tracing on (${backend.name})`, () => {
+    it.live("enqueueAt of the same job at the same second writes it once, whatever each call's trace, as without tracing; once it ran, that second takes it again", () =>
+      Effect.gen(function*() {
+        const receiver = yield* otlpReceiver
+        yield* Effect.gen(function*() {
+          const actions = yield* Actions
+          const second = Math.floor(Date.now() / 1000) + 3600
+          const delayedAt = (seconds: number) => redisCall((client, keys) => client.lrange<ReadonlyArray<string>>(keys.delayed(seconds), 0, -1))
+          // two requests, two traces, two send times within the second (the metrics hook's sentAt)
+          const first = yield* actions.enqueueAt(second * 1000 + 100, echo, { n: 5 }).pipe(Effect.withSpan("request 1"))
+          const again = yield* actions.enqueueAt(second * 1000 + 400, echo, { n: 5 }).pipe(Effect.withSpan("request 2"))
+          const other = yield* actions.enqueueAt(second * 1000 + 100, echo, { n: 6 }).pipe(Effect.withSpan("request 3"))
+          assert.deepStrictEqual([first.alreadyScheduled, again.alreadyScheduled, other.alreadyScheduled], [false, true, false])
+          const written = yield* delayedAt(second)
+          assert.strictEqual(written.length, 2)
+          assert.isString(Job.parse(written[0]!)._tag === "Success" ? (Job.parse(written[0]!) as { success: Job.ParsedJob }).success.meta.headers?.["traceparent"] : undefined)
+          // the same job written without trace context (tracing off: the metrics hook's header only) counts, both ways
+          yield* pushPayloadAt((second + 1) * 1000, Job.encode("traced", "echo", { n: 7 }, { headers: { sentAt: String((second + 1) * 1000) } }))
+          const traced = yield* actions.enqueueAt((second + 1) * 1000, echo, { n: 7 })
+          const tracedFirst = yield* actions.enqueueAt((second + 2) * 1000, echo, { n: 8 })
+          const untraced = yield* actions.enqueueAt((second + 2) * 1000, echo, { n: 8 }).pipe(Effect.withTracerEnabled(false))
+          assert.deepStrictEqual([traced.alreadyScheduled, tracedFirst.alreadyScheduled, untraced.alreadyScheduled], [true, false, true])
+          assert.strictEqual((yield* delayedAt(second + 1)).length, 1)
+          assert.strictEqual((yield* delayedAt(second + 2)).length, 1)
+
+          // a second that has passed: the job is promoted and runs; the same job at that second is written again
+          const past = Math.floor(Date.now() / 1000) - 5
+          assert.isFalse((yield* actions.enqueueAt(past * 1000, echo, { n: 9 })).alreadyScheduled)
+          assert.isTrue((yield* actions.enqueueAt(past * 1000, echo, { n: 9 }).pipe(Effect.withSpan("request 4"))).alreadyScheduled)
+          yield* Effect.scoped(Effect.gen(function*() {
+            const worker = yield* Worker.make({ queues: ["traced"], concurrency: 1 })
+            const sub = yield* PubSub.subscribe(worker.events)
+            yield* JobScheduler.make({ pollInterval: "50 millis" })
+            yield* takeEventsWithin(sub, 1)
+          }))
+          assert.isFalse((yield* actions.enqueueAt(past * 1000, echo, { n: 9 }).pipe(Effect.withSpan("request 5"))).alreadyScheduled)
+        }).pipe(Effect.provide(tracedApp(backend, receiver.url, undefined, [JobMetrics.hook])))
       }).pipe(Effect.scoped))
   })
 

@@ -25,6 +25,11 @@ export interface Keys {
   readonly delayed: (timestampSeconds: number) => string
   readonly delayedSchedule: string
   readonly timestamps: (payload: string) => string
+  /**
+   * The delayed jobs with trace headers at a second, by their payload without them (`Enqueue.scheduleOnce`):
+   * a hash that tells that the same job is already there. Ours alone; it expires a day after its second.
+   */
+  readonly delayedIds: (timestampSeconds: number) => string
   readonly leaderLock: string
   /**
    * The lock of this runtime's own scheduler duties (recurring actions, dead-worker reclaim, fan-out
@@ -105,6 +110,7 @@ export const make = (namespace: string): Keys => {
     delayed: (timestampSeconds) => key(`delayed:${timestampSeconds}`),
     delayedSchedule: key("delayed_queue_schedule"),
     timestamps: (payload) => key(`timestamps:${payload}`),
+    delayedIds: (timestampSeconds) => key(`delayed_ids:${timestampSeconds}`),
     leaderLock: key("resque_scheduler_leader_lock"),
     dutiesLock: key("duties_lock"),
     wake: key("wake"),

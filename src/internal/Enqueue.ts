@@ -125,38 +125,67 @@ export const pushNotBefore = (keys: Keys, timestampMs: number, payload: string):
   pushAtSecond(keys, notBeforeSecond(timestampMs), payload)
 
 /**
- * Schedules `payload` at a second unless the very same payload is already scheduled at that second (the
- * `timestamps:<payload>` set says so): node-resque's `enqueueAt` refuses that second copy; this answers whether
- * it was written, in one atomic step.
+ * Schedules `payload` at a second unless the same job is already scheduled at that second: node-resque's
+ * `enqueueAt` refuses that second copy; this answers whether it was written, in one atomic step.
+ *
+ * "The same job" is its payload without its trace headers (`identity`, `Tracing.headerNames`): two sends of
+ * one job carry two `traceparent`s, yet are one job, as they are with tracing off. Resque's index
+ * (`timestamps:<payload>`) names the exact payload, so it answers for a payload without trace headers; for
+ * one with them, `delayed_ids:<second>` maps its identity to the payload written (its own `timestamps:` set
+ * says whether that one is still scheduled there: once promoted or removed, the second takes the job again).
+ * That map expires a day after its second.
  *
  * @category scripts
  */
 export const scheduleOnce = Script.make({
   name: "scheduleOnce",
   lua: String.raw`
-local delayed, timestamps, schedule = KEYS[1], KEYS[2], KEYS[3]
-local payload, seconds = ARGV[1], ARGV[2]
+local delayed, timestamps, schedule, identities = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local payload, seconds, identity, timestamps_prefix, ttl = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local member = 'delayed:' .. seconds
-if redis.call('sismember', timestamps, member) == 1 then return 0 end
+if redis.call('sismember', timestamps_prefix .. identity, member) == 1 then return 0 end
+if payload ~= identity and redis.call('sismember', timestamps, member) == 1 then return 0 end
+local prior = redis.call('hget', identities, identity)
+if prior and redis.call('sismember', timestamps_prefix .. prior, member) == 1 then return 0 end
 redis.call('rpush', delayed, payload)
 redis.call('sadd', timestamps, member)
 redis.call('zadd', schedule, seconds, seconds)
+if payload ~= identity then
+  redis.call('hset', identities, identity, payload)
+  redis.call('pexpire', identities, ttl)
+end
 return 1
 `,
-  encode: (input: { readonly keys: Keys; readonly timestampMs: number; readonly payload: string }) => {
+  encode: (input: {
+    readonly keys: Keys
+    readonly timestampMs: number
+    readonly payload: string
+    /** The payload without its trace headers; the payload itself when it has none. */
+    readonly identity?: string | undefined
+    /** Now (epoch ms): the identities of a second expire a day after it. */
+    readonly nowMs: number
+  }) => {
     const seconds = delayedSecond(input.timestampMs)
+    const ttl = Math.max(0, seconds * 1000 - input.nowMs) + 86_400_000
     return {
-      keys: [input.keys.delayed(seconds), input.keys.timestamps(input.payload), input.keys.delayedSchedule],
-      args: [input.payload, seconds]
+      keys: [input.keys.delayed(seconds), input.keys.timestamps(input.payload), input.keys.delayedSchedule, input.keys.delayedIds(seconds)],
+      args: [input.payload, seconds, input.identity ?? input.payload, input.keys.key("timestamps:"), ttl]
     }
   },
   decode: (reply) => reply === 1,
-  twin: (redis, [delayed = "", timestamps = "", schedule = ""], [payload = "", seconds = ""]) => {
+  twin: (redis, [delayed = "", timestamps = "", schedule = "", identities = ""], [payload = "", seconds = "", identity = "", timestampsPrefix = "", ttl = ""]) => {
     const member = `delayed:${seconds}`
-    if (redis.call("sismember", timestamps, member) === 1) return 0
+    if (redis.call("sismember", timestampsPrefix + identity, member) === 1) return 0
+    if (payload !== identity && redis.call("sismember", timestamps, member) === 1) return 0
+    const prior = redis.call("hget", identities, identity)
+    if (typeof prior === "string" && redis.call("sismember", timestampsPrefix + prior, member) === 1) return 0
     redis.call("rpush", delayed, payload)
     redis.call("sadd", timestamps, member)
     redis.call("zadd", schedule, seconds, seconds)
+    if (payload !== identity) {
+      redis.call("hset", identities, identity, payload)
+      redis.call("pexpire", identities, ttl)
+    }
     return 1
   }
 })

@@ -23,6 +23,7 @@ import { type Entry, withTimeout } from "../internal/ActionEntry.ts"
 import * as Enqueue from "../internal/Enqueue.ts"
 import * as FanOutEngine from "../internal/FanOutEngine.ts"
 import * as JobControlEngine from "../internal/JobControl.ts"
+import * as Tracing from "../internal/Tracing.ts"
 import { ActionRegistry } from "./ActionRegistry.ts"
 import * as JobHooks from "./JobHooks.ts"
 import { Operations } from "./Operations.ts"
@@ -262,9 +263,16 @@ export const make = (options: Options = {}) =>
           const meta = headers === undefined ? plan.meta : { ...plan.meta, headers }
           const job = yield* encodeJob(entry, encoded, options?.queue, meta)
           if (plan.ttlMillis === undefined) {
-            // an untracked delayed job is written once per second it is due at (`scheduleOnce`)
+            // an untracked delayed job is written once per second it is due at (`scheduleOnce`): the same job
+            // is its payload without trace headers, which differ from send to send
             if (at === undefined) yield* redis.multi(Enqueue.push(keys, job.queue, [job.payload]))
-            const scheduled = at === undefined || (yield* redis.eval(Enqueue.scheduleOnce, { keys, timestampMs: at, payload: job.payload }))
+            const scheduled = at === undefined || (yield* redis.eval(Enqueue.scheduleOnce, {
+              keys,
+              timestampMs: at,
+              payload: job.payload,
+              identity: Tracing.withoutTraceHeaders(meta, (untraced) => Job.encode(job.queue, entry.name, encoded, untraced, { besideArgs: entry.action.task?.plainArgs === true })),
+              nowMs: yield* Clock.currentTimeMillis
+            }))
             return { ...job, id: plan.id, enqueued: true, tracked: false, alreadyScheduled: !scheduled }
           }
           const now = yield* Clock.currentTimeMillis

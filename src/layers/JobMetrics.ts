@@ -21,6 +21,7 @@
  */
 import { Clock, Context, Duration, Effect, Layer, Metric, Schedule } from "effect"
 import type * as Hooks from "../domain/Hooks.ts"
+import * as Enqueue from "../internal/Enqueue.ts"
 import * as MetricsScripts from "../internal/MetricsScripts.ts"
 import * as JobHooks from "./JobHooks.ts"
 import { JobScheduler } from "./JobScheduler.ts"
@@ -87,7 +88,9 @@ export const hook: Effect.Effect<Hooks.Hook> = Effect.gen(function*() {
         const labelled = at(job.action, job.queue)
         enqueued.updateUnsafe(1, labelled)
         if (job.fanOut !== undefined) fanOutChildren.updateUnsafe(1, labelled)
-        return { sentAt: String(job.at ?? clock.currentTimeMillisUnsafe()) }
+        // a delayed job's send time is the second it is filed under: two sends of it in that second are the
+        // same payload (`enqueueAt` writes it once)
+        return { sentAt: String(job.at === undefined ? clock.currentTimeMillisUnsafe() : Enqueue.delayedSecond(job.at) * 1000) }
       }),
     afterJob: ({ job, outcome, queue, retried: isRetry, startedAt }) => {
       const labelled = at(job?.action ?? "(unreadable)", queue)
