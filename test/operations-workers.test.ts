@@ -28,8 +28,8 @@ const deadWorker = (name: string, queue: string, runAt: number) =>
       ["set", keys.started(name, queue), seconds],
       ["set", keys.ping(name), JSON.stringify({ time: seconds, name, queues: queue })]
     ])
-    const slot = { working: keys.working(name, queue), worker: name, runAt: new Date(runAt).toISOString() }
-    const handed = (yield* redis.eval(Pick.pickMany, { keys, queues: [queue], slots: [slot] })).bySlot.get(0)
+    const slot = { worker: name, runAt: new Date(runAt).toISOString() }
+    const handed = (yield* redis.eval(Pick.pickMany, { keys, workerQueues: queue, queues: [queue], slots: [slot] })).bySlot.get(0)
     return handed === undefined ? undefined : Pick.pickedFor(handed, slot)
   })
 

@@ -106,7 +106,7 @@ const worker = "host:1.0"
 const workerQueues = "high,low"
 /** The idle slots `host:1.0` .. `host:1.(n-1)` of a pool on `high,low`. */
 const idleSlots = (keys: Keys.Keys, n: number): ReadonlyArray<Pick.IdleSlot> =>
-  Array.from({ length: n }, (_, i) => ({ working: keys.working(`host:1.${i}`, workerQueues), worker: `host:1.${i}`, runAt }))
+  Array.from({ length: n }, (_, i) => ({ worker: `host:1.${i}`, runAt }))
 const runAt = "2026-12-01T10:00:00.000Z"
 const record = (keys: Keys.Keys, queue: string, payload: string, at = runAt) => Pick.record(at, queue, payload, worker)
 const queued = (keys: Keys.Keys) => [
@@ -168,7 +168,6 @@ const failedWrites = (keys: Keys.Keys): ReadonlyArray<Completion.Write> => [
       payload: job(keys, "high", 9),
       outcome: { _tag: "Failure", exception: "Boom", error: "boom", data: { _tag: "Boom" }, backtrace: ["at x"], final: true, durationMs: 5 },
       now: 1_764_000_000_000,
-      countFor: `${worker}:high`,
       retry: { queue: "high", payload: job(keys, "high", 9, { attempt: 2 }), at: 1_764_000_005_000 }
     }),
     ["hincrby", keys.actionStats("add"), "runs", 1],
@@ -176,7 +175,7 @@ const failedWrites = (keys: Keys.Keys): ReadonlyArray<Completion.Write> => [
     Completion.continueChain(keys, { chain, token: "t1@1763999999000", random: "t2", now: 1_764_000_000_000 })
 ]
 const successWrites = (keys: Keys.Keys, n: number): ReadonlyArray<Completion.Write> => [
-  ...Completion.bookkeeping(keys, { worker, queue: "high", payload: job(keys, "high", n), outcome: { _tag: "Success", result: "1", durationMs: 2 }, now: 1, countFor: `${worker}:high` }),
+  ...Completion.bookkeeping(keys, { worker, queue: "high", payload: job(keys, "high", n), outcome: { _tag: "Success", result: "1", durationMs: 2 }, now: 1 }),
   ["hincrby", keys.actionStats("add"), "runs", 1],
   ["hincrby", keys.actionStats("add"), "durationMs", 2],
   ["hset", keys.actionStats("add"), "lastAt", n],
@@ -184,9 +183,9 @@ const successWrites = (keys: Keys.Keys, n: number): ReadonlyArray<Completion.Wri
 ]
 /** A slot's completion: slot `i` expects the record of job `n`. */
 const plan = (keys: Keys.Keys, i: number, n: number, overrides: Partial<Completion.Plan> = {}): Completion.Plan => ({
-  working: keys.working(`host:1.${i}`, workerQueues),
-  expected: Pick.recordStart(record(keys, "high", job(keys, "high", n))),
+  expected: Pick.runAtOf(record(keys, "high", job(keys, "high", n))),
   worker: `host:1.${i}`,
+  counted: "processed",
   writes: successWrites(keys, n),
   next: { runAt },
   ...overrides
@@ -211,41 +210,52 @@ const limitsAt = (scopes: ReadonlyArray<Limits.Scope>) => ({ limits: limitsOf(sc
 
 const cases: ReadonlyArray<Case> = [
   scriptCase("pick: each idle slot gets the next job, queues in priority order, until they are empty", Pick.pickMany, queued, (keys) => ({
-    keys, queues: ["empty", "high", "low"], slots: idleSlots(keys, 6)
+    keys, workerQueues, queues: ["empty", "high", "low"], slots: idleSlots(keys, 6)
   })),
-  scriptCase("pick: `*` takes every known queue in sorted order", Pick.pickMany, queued, (keys) => ({ keys, queues: ["*"], slots: idleSlots(keys, 2) })),
+  scriptCase("pick: `*` takes every known queue in sorted order", Pick.pickMany, queued, (keys) => ({ keys, workerQueues, queues: ["*"], slots: idleSlots(keys, 2) })),
   scriptCase("pick: a non-JSON payload is recorded as a JSON string", Pick.pickMany, (keys) => Enqueue.push(keys, "low", ["not json"]), (keys) => ({
-    keys, queues: ["low"], slots: idleSlots(keys, 1)
+    keys, workerQueues, queues: ["low"], slots: idleSlots(keys, 1)
   })),
   scriptCase("pick: a slot whose record holds a job never completed gets it back; jobs left wake the next pool", Pick.pickMany, (keys) => [
     ...queued(keys),
     ["set", keys.working("host:1.1", workerQueues), heldBy(keys, 7)],
     ["del", keys.wake]
-  ], (keys) => ({ keys, queues: ["high"], slots: idleSlots(keys, 2) })),
+  ], (keys) => ({ keys, workerQueues, queues: ["high"], slots: idleSlots(keys, 2) })),
   scriptCase("pick: slots known to hold nothing are not read, and pick from the queues", Pick.pickMany, (keys) => [
     ...queued(keys),
     ["set", keys.working("host:1.1", workerQueues), heldBy(keys, 7)]
-  ], (keys) => ({ keys, queues: ["high"], slots: idleSlots(keys, 3).map((slot, i) => (i === 0 ? { ...slot, mayHold: false } : slot)) })),
+  ], (keys) => ({ keys, workerQueues, queues: ["high"], slots: idleSlots(keys, 3).map((slot, i) => (i === 0 ? { ...slot, mayHold: false } : slot)) })),
   scriptCase("pick: paused queues are skipped, named or under `*`", Pick.pickMany, (keys) => [
     ...queued(keys),
     ["hset", keys.paused, "high", 1, "b-other", 2]
-  ], (keys) => ({ keys, queues: ["high", "*"], slots: idleSlots(keys, 4) })),
+  ], (keys) => ({ keys, workerQueues, queues: ["high", "*"], slots: idleSlots(keys, 4) })),
   scriptCase("pick: a queue over its rate is not popped, the next queue is; the wait until its next start is answered", Pick.pickMany, (keys) => [
     ...queued(keys),
     ["zadd", keys.key("limit", "rate", "queue", "high"), limitNow - 500, "a", limitNow - 200, "b"]
-  ], (keys) => ({ keys, queues: ["high", "low"], slots: idleSlots(keys, 2), limits: limitsAt([scope("queue", "high", { rate: 2 })]) })),
+  ], (keys) => ({ keys, workerQueues, queues: ["high", "low"], slots: idleSlots(keys, 2), limits: limitsAt([scope("queue", "high", { rate: 2 })]) })),
   scriptCase("pick: a job of an action at its concurrency goes back to the head of its queue, which waits", Pick.pickMany, (keys) => [
     ...queued(keys),
     ["zadd", keys.key("limit", "running", "action", "add"), limitNow + 5000, "host:9.0", limitNow - 1, "expired"]
-  ], (keys) => ({ keys, queues: ["high", "low"], slots: idleSlots(keys, 2), limits: limitsAt([scope("action", "add", { concurrency: 1 })]) })),
+  ], (keys) => ({ keys, workerQueues, queues: ["high", "low"], slots: idleSlots(keys, 2), limits: limitsAt([scope("action", "add", { concurrency: 1 })]) })),
   scriptCase("pick: within the limits each job takes a start and a running slot", Pick.pickMany, queued, (keys) => ({
-    keys, queues: ["high"], slots: idleSlots(keys, 3), limits: limitsAt([scope("queue", "high", { rate: 5, concurrency: 2 }), scope("action", "add", { rate: 9 })])
+    keys, workerQueues, queues: ["high"], slots: idleSlots(keys, 3), limits: limitsAt([scope("queue", "high", { rate: 5, concurrency: 2 }), scope("action", "add", { rate: 9 })])
   })),
-  scriptCase("pick: nothing to pick", Pick.pickMany, () => [], (keys) => ({ keys, queues: ["high", "*"], slots: idleSlots(keys, 3) })),
+  scriptCase("pick: nothing to pick", Pick.pickMany, () => [], (keys) => ({ keys, workerQueues, queues: ["high", "*"], slots: idleSlots(keys, 3) })),
+  scriptCase("pick: a slot whose last run_at is ahead of the call's gets its own; names that share no base travel whole", Pick.pickMany, (keys) => [
+    ...queued(keys),
+    ["set", keys.working("odd|name.x", workerQueues), Pick.record(runAt, "high", job(keys, "high", 8), "odd|name.x")]
+  ], (keys) => ({
+    keys, workerQueues, queues: ["high", "low"], slots: [
+      { worker: "host:1.0", runAt },
+      { worker: "host:1.1", runAt: "2026-12-01T10:00:00.007Z", mayHold: false },
+      { worker: "odd|name.x", runAt: "2026-12-01T10:00:00.009Z" },
+      { worker: "host:1.3", runAt }
+    ]
+  })),
 
   scriptCase("complete many: applies each completion, sums the counters, keeps the last hset, picks each slot's next job", Completion.completeMany, (keys) =>
     withCompletionState(keys, [heldBy(keys, 20), heldBy(keys, 21), heldBy(keys, 22)]), (keys) => ({
-    keys, queues: ["high", "*"], plans: [plan(keys, 0, 20), plan(keys, 1, 21), plan(keys, 2, 22, { writes: failedWrites(keys) })]
+    keys, workerQueues, queues: ["high", "*"], plans: [plan(keys, 0, 20), plan(keys, 1, 21), plan(keys, 2, 22, { writes: failedWrites(keys), counted: "failed" })]
   })),
   scriptCase("complete many: children of two fan-outs in one batch are recorded by fan-out, each finishes once, onCompletes in order", Completion.completeMany, (keys) => [
     ...withCompletionState(keys, [heldBy(keys, 20), heldBy(keys, 21), heldBy(keys, 22)]),
@@ -253,7 +263,7 @@ const cases: ReadonlyArray<Case> = [
     ["hset", keys.fanOutOutcomes("f2"), "1", err(1)],
     ["hincrby", keys.fanOut("f2"), "failed", 1]
   ], (keys) => ({
-    keys, queues: ["high"], plans: [
+    keys, workerQueues, queues: ["high"], plans: [
       plan(keys, 0, 20, { writes: [Completion.recordChild(keys, child("f2", 1, ok(1))), ...successWrites(keys, 20)] }),
       plan(keys, 1, 21, { writes: [...successWrites(keys, 21), Completion.recordChild(keys, child("f2", 0, ok(0)))] }),
       plan(keys, 2, 22)
@@ -262,12 +272,12 @@ const cases: ReadonlyArray<Case> = [
   scriptCase("complete many: the next jobs come from the queues that are not paused", Completion.completeMany, (keys) => [
     ...withCompletionState(keys, [heldBy(keys, 20), heldBy(keys, 21)]),
     ["hset", keys.paused, "high", 1]
-  ], (keys) => ({ keys, queues: ["high", "low"], plans: [plan(keys, 0, 20), plan(keys, 1, 21)] })),
+  ], (keys) => ({ keys, workerQueues, queues: ["high", "low"], plans: [plan(keys, 0, 20), plan(keys, 1, 21)] })),
   scriptCase("complete many: a completion frees its running slot and the slot takes the next job within the limit", Completion.completeMany, (keys) => [
     ...withCompletionState(keys, [heldBy(keys, 20), heldBy(keys, 21)]),
     ["zadd", keys.key("limit", "running", "queue", "high"), limitNow + 5000, "host:1.0", limitNow + 5000, "host:1.1"]
   ], (keys) => ({
-    keys, queues: ["high"], limits: limitsAt([scope("queue", "high", { concurrency: 2 })]),
+    keys, workerQueues, queues: ["high"], limits: limitsAt([scope("queue", "high", { concurrency: 2 })]),
     plans: [
       plan(keys, 0, 20, { writes: [...successWrites(keys, 20), ...Limits.release(keys, limitsOf([scope("queue", "high", { concurrency: 2 })]), { queue: "high", action: "add", worker: "host:1.0" })] }),
       plan(keys, 1, 21)
@@ -275,21 +285,34 @@ const cases: ReadonlyArray<Case> = [
   })),
   scriptCase("complete many: stopping slots pick nothing and their records are deleted", Completion.completeMany, (keys) =>
     withCompletionState(keys, [heldBy(keys, 20), heldBy(keys, 21)]), (keys) => ({
-    keys, queues: ["high"], plans: [plan(keys, 0, 20, { next: undefined }), plan(keys, 1, 21)]
+    keys, workerQueues, queues: ["high"], plans: [plan(keys, 0, 20, { next: undefined }), plan(keys, 1, 21)]
   })),
   scriptCase("complete many: a completion re-sent after its first run picked writes nothing twice and gets that job back", Completion.completeMany, (keys) =>
     // the first run replaced the record with the next job's, which has a later run_at
     withCompletionState(keys, [record(keys, "high", job(keys, "high", 2), "2026-12-01T10:00:00.001Z")]), (keys) => ({
-    keys, queues: ["high"], plans: [plan(keys, 0, 20)]
+    keys, workerQueues, queues: ["high"], plans: [plan(keys, 0, 20)]
   })),
   scriptCase("complete many: a record gone (reclaimed) skips the writes and picks the next job", Completion.completeMany, (keys) =>
-    withCompletionState(keys, [undefined]), (keys) => ({ keys, queues: ["high"], plans: [plan(keys, 0, 20)] })),
+    withCompletionState(keys, [undefined]), (keys) => ({ keys, workerQueues, queues: ["high"], plans: [plan(keys, 0, 20)] })),
   scriptCase("complete many: more completions than jobs: the rest pick nothing", Completion.completeMany, (keys) =>
     withCompletionState(keys, [heldBy(keys, 20), heldBy(keys, 21), heldBy(keys, 22), heldBy(keys, 23), heldBy(keys, 24), heldBy(keys, 25), heldBy(keys, 26)]), (keys) => ({
-    keys, queues: ["high", "low"], plans: [20, 21, 22, 23, 24, 25, 26].map((n, i) => plan(keys, i, n))
+    keys, workerQueues, queues: ["high", "low"], plans: [20, 21, 22, 23, 24, 25, 26].map((n, i) => plan(keys, i, n))
+  })),
+  scriptCase("complete many: counters of the workers' own by outcome (none for a handed-back job); names that share no base travel whole", Completion.completeMany, (keys) => [
+    ...withCompletionState(keys, [heldBy(keys, 20), heldBy(keys, 21)]),
+    ["set", keys.working("other|pool", workerQueues), Pick.record(runAt, "high", job(keys, "high", 22), "other|pool")]
+  ], (keys) => ({
+    keys, workerQueues, queues: ["high"], plans: [
+      plan(keys, 0, 20, { counted: "failed" }),
+      plan(keys, 1, 21, { counted: undefined, writes: [] }),
+      { ...plan(keys, 0, 22), worker: "other|pool" }
+    ]
+  })),
+  scriptCase("complete many: a fan-out child written as a further child of a write that is not a fan-out child is refused before anything is written", Completion.completeMany, (keys) => withCompletionState(keys, [heldBy(keys, 20)]), (keys) => ({
+    keys, workerQueues, queues: ["high"], plans: [plan(keys, 0, 20, { writes: [["incrby", keys.stat("processed"), 1], ["child", "1", "0", ok(0), "1000", "-"] as unknown as Completion.Write] })]
   })),
   scriptCase("complete many: an unknown write is refused before anything is written", Completion.completeMany, (keys) => withCompletionState(keys, [heldBy(keys, 20)]), (keys) => ({
-    keys, queues: ["high"], plans: [plan(keys, 0, 20, { writes: [["incrby", keys.stat("processed"), 1], ["flushall"] as unknown as Completion.Write] })]
+    keys, workerQueues, queues: ["high"], plans: [plan(keys, 0, 20, { writes: [["incrby", keys.stat("processed"), 1], ["flushall"] as unknown as Completion.Write] })]
   })),
   scriptCase("complete guarded: record and ping as read: applied", Completion.complete, (keys) => [
     ...withCompletionState(keys, [heldBy(keys, 9)]),

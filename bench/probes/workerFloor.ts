@@ -39,7 +39,7 @@ try {
   }
   const slots = Array.from({ length: concurrency }, (_, slot) => {
     const worker = `probe:${process.pid}.${slot}`
-    return { worker, id: `${worker}:${ours.QUEUE}`, working: keys.working(worker, ours.QUEUE), lastRunAt: 0 }
+    return { worker, lastRunAt: 0 }
   })
   const runAt = (slot: (typeof slots)[number]) => {
     slot.lastRunAt = Math.max(Date.now(), slot.lastRunAt + 1)
@@ -58,7 +58,7 @@ try {
       const batch = pending
       pending = []
       inFlight++
-      void evalsha(Completion.completeMany, { keys, plans: batch.map((p) => p.plan), queues }).then((next) => {
+      void evalsha(Completion.completeMany, { keys, workerQueues: ours.QUEUE, plans: batch.map((p) => p.plan), queues }).then((next) => {
         inFlight--
         batch.forEach((p, i) => {
           const handed = next.get(i)
@@ -87,17 +87,17 @@ try {
       const now = Date.now()
       const outcome = Outcome.success("null", 0)
       const writes = [
-        ...Completion.bookkeeping(keys, { worker: slot.worker, queue, payload: raw, outcome, now, countFor: slot.id }),
+        ...Completion.bookkeeping(keys, { worker: slot.worker, queue, payload: raw, outcome, now }),
         ...WorkerMiddleware.writes(WorkerMiddleware.defaults, { job, outcome, worker: slot.worker }, { keys, now })
       ]
-      current = await complete({ working: slot.working, expected: Pick.recordStart(record), worker: slot.worker, writes, next: { runAt: runAt(slot) } })
+      current = await complete({ worker: slot.worker, expected: Pick.runAtOf(record), counted: "processed", writes, next: { runAt: runAt(slot) } })
       done++
     }
   }
   const cpu = process.cpuUsage()
   const started = performance.now()
   const firstRunAts = slots.map(runAt)
-  const picked = await evalsha(Pick.pickMany, { keys, queues, slots: slots.map((slot, i) => ({ working: slot.working, worker: slot.worker, runAt: firstRunAts[i] as string })) })
+  const picked = await evalsha(Pick.pickMany, { keys, workerQueues: ours.QUEUE, queues, slots: slots.map((slot, i) => ({ worker: slot.worker, runAt: firstRunAts[i] as string })) })
   await Promise.all(slots.map((slot, i) => {
     const handed = picked.bySlot.get(i)
     return lane(slot, handed === undefined ? undefined : Pick.pickedFor(handed, { runAt: firstRunAts[i] as string, worker: slot.worker }))

@@ -95,8 +95,8 @@ export const retryWrites = (
   (retry.at === undefined ? Enqueue.push(keys, retry.queue, [retry.payload]) : Enqueue.pushNotBefore(keys, retry.at, retry.payload))
 
 /**
- * A job's own bookkeeping: the global counter of its outcome (and the worker's, for a worker that stays
- * registered: `countFor`), its failed record when it failed for good, its next attempt when it is retried.
+ * A job's own bookkeeping: the global counter of its outcome, its failed record when it failed for good, its
+ * next attempt when it is retried. (A worker's own counter is its completion's: `Plan.counted`.)
  *
  * @category constructors
  */
@@ -107,16 +107,10 @@ export const bookkeeping = (keys: Keys, options: {
   readonly payload: string | unknown
   readonly outcome: Outcome.Outcome
   readonly now: number
-  /**
-   * The id (`NAME:QUEUES`) of the worker whose counters count the job, for a worker that stays registered:
-   * `stat:processed:ID` / `stat:failed:ID` with the full id, as Ruby Resque writes and resque-web reads them.
-   */
-  readonly countFor?: string | undefined
   readonly retry?: { readonly queue: string; readonly payload: string; readonly at?: number } | undefined
 }): Array<Write> => {
   const status = options.outcome._tag === "Success" ? "processed" : "failed"
   const writes: Array<Write> = [countOne(keys.stat(status))]
-  if (options.countFor !== undefined) writes.push(countOne(keys.stat(status, options.countFor)))
   // a cancelled job is not a failure to look into or retry: no failed record (its job record says cancelled)
   if (options.outcome._tag === "Failure" && options.outcome.final && options.outcome.exception !== "JobCancelled") {
     const record = Resque.failedRecord({
@@ -170,34 +164,50 @@ export interface Guarded {
  * @category models
  */
 export interface Plan {
-  /** The slot's working-on key. */
-  readonly working: string
+  /** The slot's worker name (its working-on key is `worker:NAME:QUEUES`, QUEUES the pool's queue string). */
+  readonly worker: string
   /**
-   * What it expects there: the start of the completed job's working-on record (`Pick.recordStart`: its
-   * `run_at`, which a slot never repeats), so the whole record does not travel again.
+   * The run_at of the completed job's working-on record (`Pick.runAtOf`), which a slot never repeats: what
+   * the completion expects its record to open with, so the whole record does not travel again.
    */
   readonly expected: string
-  readonly worker: string
+  /**
+   * The worker's own counter of the job's outcome, `stat:processed:ID` or `stat:failed:ID` (ID its Resque id
+   * `NAME:QUEUES`, as Ruby Resque writes and resque-web reads them), counted when the completion applies.
+   */
+  readonly counted?: "processed" | "failed" | undefined
   readonly writes: ReadonlyArray<Write>
   /** Picks the slot's next job with this run_at, unless the slot is stopping (`undefined`). */
   readonly next?: { readonly runAt: string } | undefined
 }
 
-const knownWrites = new Set<string>(["incrby", "hincrby", "rpush", "ltrim", "sadd", "srem", "del", "set", "hset", "hdel", "pexpire", "zadd", "zrem", "fanout", "recur"])
+const knownWrites = new Set<string>(["incrby", "hincrby", "rpush", "ltrim", "sadd", "srem", "del", "set", "hset", "hdel", "pexpire", "zadd", "zrem", "fanout", "child", "recur"])
 
 /**
  * A batch's writes as a table of the distinct ones, and each completion's writes as positions (1-based) in
  * it: completions of one action by one pool share most of their writes (the counters, the stats), which then
- * travel once instead of once per job.
+ * travel once instead of once per job. A fan-out child after the first of its fan-out in the batch travels as
+ * a `child` write: the position of that first child's `fanout` write (whose fan-out key and id it shares),
+ * then its own index, outcome, time and mode.
  */
 const writeTable = (lists: ReadonlyArray<ReadonlyArray<Write>>) => {
-  const table: Array<Write> = []
+  const table: Array<Write | readonly [op: "child", ...args: ReadonlyArray<string>]> = []
   const byIdentity = new Map<Write, number>()
   const byContent = new Map<string, number>()
+  const fanOuts = new Map<Arg, number>()
   const refs = lists.map((writes) =>
     writes.map((write) => {
       // a fan-out child's record and a chain's next copy are one job's own: never shared, never looked up
-      if (write[0] === "fanout" || write[0] === "recur") return table.push(write)
+      if (write[0] === "fanout") {
+        const first = fanOuts.get(write[1]!)
+        if (first === undefined) {
+          const position = table.push(write)
+          fanOuts.set(write[1]!, position)
+          return position
+        }
+        return table.push(["child", String(first), ...(write.slice(3) as ReadonlyArray<string>)])
+      }
+      if (write[0] === "recur") return table.push(write)
       let position = byIdentity.get(write)
       if (position === undefined) {
         const id = write.join("\0")
@@ -221,13 +231,13 @@ const writeTable = (lists: ReadonlyArray<ReadonlyArray<Write>>) => {
 
 /**
  * Lua: `readWrites(at)` reads the table of writes that starts at `ARGV[at]` (refusing an unknown write before
- * anything is written) and answers it with the index after it; `applyWrite(write, counters)` applies one,
+ * anything is written) and answers it with the index after it; `applyWrite(write, counters, writes)` applies one,
  * adding `incrby`/`hincrby` to `counters` (summed per key and field), keeping the last `hset` of each key
  * and field and noting fan-out children by fan-out, all applied once by `applyDeferred`: a batch of
  * completions of one action writes its stats once, and the children of one fan-out are recorded together.
  */
 const luaWrites = String.raw`
-local known = { incrby = true, hincrby = true, rpush = true, ltrim = true, sadd = true, srem = true, del = true, set = true, hset = true, hdel = true, pexpire = true, zadd = true, zrem = true, fanout = true, recur = true }
+local known = { incrby = true, hincrby = true, rpush = true, ltrim = true, sadd = true, srem = true, del = true, set = true, hset = true, hdel = true, pexpire = true, zadd = true, zrem = true, fanout = true, child = true, recur = true }
 local unpack = unpack or table.unpack
 local function readWrites(at)
   local n = tonumber(ARGV[at])
@@ -236,18 +246,22 @@ local function readWrites(at)
   for i = 1, n do
     local op, argc = ARGV[at], tonumber(ARGV[at + 1])
     if not known[op] then error('unknown completion write ' .. tostring(op)) end
+    if op == 'child' and (writes[tonumber(ARGV[at + 2])] or {})[1] ~= 'fanout' then error('unknown completion write child of ' .. tostring(ARGV[at + 2])) end
     writes[i] = { op, at + 2, at + 1 + argc }
     at = at + 2 + argc
   end
   return writes, at
 end
 local children = newGroups()
-local function applyWrite(write, counters)
+local function addCount(counters, key, by)
+  local id = key .. '\0'
+  local c = counters[id]
+  if c then c[3] = c[3] + by else counters[id] = { key, false, by } end
+end
+local function applyWrite(write, counters, writes)
   local op, first, last = write[1], write[2], write[3]
   if op == 'incrby' then
-    local id = ARGV[first] .. '\0'
-    local c = counters[id]
-    if c then c[3] = c[3] + tonumber(ARGV[first + 1]) else counters[id] = { ARGV[first], false, tonumber(ARGV[first + 1]) } end
+    addCount(counters, ARGV[first], tonumber(ARGV[first + 1]))
   elseif op == 'hincrby' then
     local id = ARGV[first] .. '\0' .. ARGV[first + 1]
     local c = counters[id]
@@ -256,6 +270,9 @@ local function applyWrite(write, counters)
     counters['=' .. ARGV[first] .. '\0' .. ARGV[first + 1]] = { ARGV[first], ARGV[first + 1], ARGV[first + 2], true }
   elseif op == 'fanout' then
     noteChild(children, unpack(ARGV, first, last))
+  elseif op == 'child' then
+    local at = writes[tonumber(ARGV[first])][2]
+    noteChild(children, ARGV[at], ARGV[at + 1], unpack(ARGV, first + 1, last))
   elseif op == 'recur' then
     continueChain(unpack(ARGV, first, last))
   else
@@ -281,27 +298,31 @@ type TableWrite = readonly [op: string, first: number, end: number]
 /** The writes' JavaScript: what `luaWrites` does. */
 const writes = (redis: Script.ScriptRedis, args: ReadonlyArray<string>) => {
   const children = new FanOutScripts.ChildGroups()
+  const table: Array<TableWrite> = []
   const read = (at: number): readonly [ReadonlyArray<TableWrite>, number] => {
     const n = Number(args[at])
     at++
-    const table: Array<TableWrite> = []
     for (let i = 0; i < n; i++) {
       const op = args[at] ?? ""
       if (!knownWrites.has(op)) throw new Error(`ERR unknown completion write ${op}`)
+      if (op === "child" && table[Number(args[at + 2]) - 1]?.[0] !== "fanout") throw new Error(`ERR unknown completion write child of ${args[at + 2]}`)
       const argc = Number(args[at + 1])
       table.push([op, at + 2, at + 2 + argc])
       at += 2 + argc
     }
     return [table, at]
   }
+  const count = (counters: Counters, key: string, by: number): void => {
+    const counter = counters.get(`${key}\0`)
+    if (counter !== undefined && counter.length === 3) counter[2] += by
+    else counters.set(`${key}\0`, [key, undefined, by])
+  }
   const apply = ([op, first, end]: TableWrite, counters: Counters): void => {
     const key = args[first] ?? ""
     const second = args[first + 1] ?? ""
     const third = args[first + 2] ?? ""
     if (op === "incrby") {
-      const counter = counters.get(`${key}\0`)
-      if (counter !== undefined && counter.length === 3) counter[2] += Number(second)
-      else counters.set(`${key}\0`, [key, undefined, Number(second)])
+      count(counters, key, Number(second))
     } else if (op === "hincrby") {
       const id = `${key}\0${second}`
       const counter = counters.get(id)
@@ -310,6 +331,10 @@ const writes = (redis: Script.ScriptRedis, args: ReadonlyArray<string>) => {
     } else if (op === "hset" && end - first === 3) {
       counters.set(`=${key}\0${second}`, [key, second, third, true])
     } else if (op === "fanout") children.note(args.slice(first, end))
+    else if (op === "child") {
+      const at = table[Number(key) - 1]![1]
+      children.note([args[at] ?? "", args[at + 1] ?? "", ...args.slice(first + 1, end)])
+    }
     else if (op === "recur") Recurring.continueChain(redis, args.slice(first, end))
     else redis.call(op, ...args.slice(first, end))
   }
@@ -321,7 +346,7 @@ const writes = (redis: Script.ScriptRedis, args: ReadonlyArray<string>) => {
       else redis.call("hincrby", counter[0], counter[1], counter[2])
     }
   }
-  return { read, apply, applyDeferred }
+  return { read, count, apply, applyDeferred }
 }
 
 /**
@@ -342,7 +367,7 @@ local writes = readWrites(5)
 if (redis.call('get', working) or '') ~= expected then return 0 end
 if guard_key ~= '' and (redis.call('get', guard_key) or '') ~= guard_value then return 0 end
 local counters = {}
-for _, write in ipairs(writes) do applyWrite(write, counters) end
+for _, write in ipairs(writes) do applyWrite(write, counters, writes) end
 applyDeferred(counters, queues_key, wake_key, prefix)
 return 1
 `,
@@ -364,24 +389,36 @@ return 1
   }
 })
 
+/** A completion's own argument: `expected|next run_at|counted|write positions|name after the base`. */
+const completionSpec = (plan: Plan, refs: ReadonlyArray<number>, base: string): string =>
+  `${plan.expected}|${plan.next?.runAt ?? ""}|${plan.counted === undefined ? "-" : plan.counted === "processed" ? "p" : "f"}|${refs.join(",")}|${plan.worker.slice(base.length)}`
+
+/** `completionSpec` read back (the name last, so it may hold any character). */
+const completionPattern = /^([^|]*)\|([^|]*)\|(.)\|([^|]*)\|([\s\S]*)$/
+
 /**
  * Completes the jobs of several slots of a pool in one step (group commit: completions that finish close
  * together are written together), each still atomic for its job and guarded by its slot's record:
  *
- * - the record holds the completed job (it starts with the expected `run_at`): its writes are applied and,
- *   unless the slot is stopping, the slot's
- *   next job is picked (its record replaced), or the record deleted when there is none;
+ * - the record holds the completed job (it opens with the expected `run_at`): its writes are applied (and
+ *   the worker's own counter counted) and, unless the slot is stopping, the slot's next job is picked (its
+ *   record replaced), or the record deleted when there is none;
  * - the record holds another job of the slot: an earlier run of this completion (re-sent after a reconnect)
  *   got there first: nothing is written twice, and the job that run picked is handed back;
  * - the record is gone: a reclaim or a clean-up completed the job already: its writes are skipped.
  *
- * Counters (`incrby`, `hincrby`) of the applied completions are summed and written once per key and field.
+ * Counters (`incrby`, `hincrby`, the workers' own) of the applied completions are summed and written once per
+ * key and field.
  *
- * KEYS: queues set, wake-up marker, paused queues. ARGV: queue key prefix, number of completions, the table of the batch's
- * distinct writes (their number, then per write its op, argument count and arguments), then per completion
- * its working-on key, expected record start, worker name, pick (`1`/`0`), run_at of the next record, and the
- * positions of its writes in the table (comma-separated); then the queue names to pick
- * from. Answers the next jobs by completion index.
+ * A slot's working-on key is `worker:NAME:QUEUES` and its own counters `stat:processed:NAME:QUEUES` and
+ * `stat:failed:NAME:QUEUES`, QUEUES the pool's queue string (`workerQueues`). KEYS: queues set, wake-up
+ * marker, paused queues. ARGV: queue key prefix, number of completions, worker key prefix (`ns:worker:`), the
+ * pool's queue string, stat key prefix (`ns:stat:`), the names' base (`Pick.nameBase`), the table of the
+ * batch's distinct writes (their number, then per write its op, argument count and arguments), then one
+ * argument per completion (`completionSpec`: the expected run_at, the run_at of the next record or "" to pick
+ * nothing, `p`/`f`/`-` for the worker's own counter, the positions of its writes in the table, comma-separated,
+ * and its name after the base), the limits, then the queue names to pick from. Answers the next jobs by
+ * completion index.
  *
  * @category scripts
  */
@@ -389,26 +426,37 @@ export const completeMany = Script.make({
   name: "completeMany",
   lua: String.raw`${Pick.luaPick}${FanOutScripts.luaRecordChild}${Recurring.luaContinueChain}${luaWrites}
 local queues_key, wake_key, paused_key = KEYS[1], KEYS[2], KEYS[3]
-local prefix, count = ARGV[1], tonumber(ARGV[2])
-local writes, first = readWrites(3)
-local queues_at = readLimits(first + 6 * count)
+local prefix, count, worker_prefix, worker_queues, stat_prefix, base = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+local writes, first = readWrites(7)
+local queues_at = readLimits(first + count)
+-- every completion is read before anything is written
+local completions = {}
+for i = 1, count do
+  local expected, run_at, counted, refs, name = string.match(ARGV[first + i - 1], '^([^|]*)|([^|]*)|(.)|([^|]*)|(.*)$')
+  if not expected then error('malformed completion ' .. tostring(ARGV[first + i - 1])) end
+  completions[i] = { expected, run_at, counted, refs, base .. name }
+end
 local queues = nil
 local counters = {}
 local popped = {}
 local drained = false
 local picked = {}
 for i = 1, count do
-  local s = first + 6 * (i - 1)
-  local working, expected, worker, pick, run_at = ARGV[s], ARGV[s + 1], ARGV[s + 2], ARGV[s + 3], ARGV[s + 4]
+  local c = completions[i]
+  local expected, run_at, counted, refs, worker = c[1], c[2], c[3], c[4], c[5]
+  local working = worker_prefix .. worker .. ':' .. worker_queues
+  local opening = '{"run_at":"' .. expected .. '"'
   local current = redis.call('get', working) or ''
   local job = false
   local fresh = false
-  if string.sub(current, 1, #expected) == expected then
-    for ref in string.gmatch(ARGV[s + 5], '%d+') do applyWrite(writes[tonumber(ref)], counters) end
+  if string.sub(current, 1, #opening) == opening then
+    for ref in string.gmatch(refs, '%d+') do applyWrite(writes[tonumber(ref)], counters, writes) end
+    if counted == 'p' then addCount(counters, stat_prefix .. 'processed:' .. worker .. ':' .. worker_queues, 1)
+    elseif counted == 'f' then addCount(counters, stat_prefix .. 'failed:' .. worker .. ':' .. worker_queues, 1) end
   elseif current ~= '' then
     job = held(current, worker) or false
   end
-  if not job and pick == '1' and not drained then
+  if not job and run_at ~= '' and not drained then
     queues = queues or expandQueues(queues_key, paused_key, queues_at)
     job = popFrom(queues, working, prefix, run_at, worker, popped)
     fresh = true
@@ -429,40 +477,50 @@ return picked
 `,
   encode: (input: {
     readonly keys: Keys
+    /** The pool's queue string (`a,b` or `*`): the last part of its workers' keys. */
+    readonly workerQueues: string
     readonly plans: ReadonlyArray<Plan>
     readonly queues: ReadonlyArray<string>
     readonly limits?: { readonly limits: Limits.Limits; readonly now: number } | undefined
   }) => {
     const table = writeTable(input.plans.map((plan) => plan.writes))
-    const args: Array<Arg> = [input.keys.queue(""), input.plans.length, ...table.args]
-    input.plans.forEach((plan, i) => {
-      const refs = table.refs[i] ?? []
-      args.push(plan.working, plan.expected, plan.worker, plan.next === undefined ? "0" : "1", plan.next?.runAt ?? "", refs.join(","))
-    })
-    args.push(...Limits.args(input.keys, input.limits?.limits ?? Limits.none, input.limits?.now ?? 0), ...input.queues)
+    const base = Pick.nameBase(input.plans.map((plan) => plan.worker))
+    const args: Array<Arg> = [input.keys.queue(""), input.plans.length, input.keys.key("worker", ""), input.workerQueues, input.keys.key("stat", ""), base]
+    for (const arg of table.args) args.push(arg)
+    input.plans.forEach((plan, i) => args.push(completionSpec(plan, table.refs[i] ?? [], base)))
+    for (const arg of Limits.args(input.keys, input.limits?.limits ?? Limits.none, input.limits?.now ?? 0)) args.push(arg)
+    for (const queue of input.queues) args.push(queue)
     return { keys: [input.keys.queues, input.keys.wake, input.keys.paused], args }
   },
   decode: Pick.decodeBySlot,
   twin: (redis, [queuesKey = "", wakeKey = "", pausedKey = ""], args) => {
-    const [prefix = "", countText = "0"] = args
+    const [prefix = "", countText = "0", workerPrefix = "", workerQueues = "", statPrefix = "", base = ""] = args
     const count = Number(countText)
     const w = writes(redis, args)
-    const [table, first] = w.read(2)
-    const [limits, queuesAt] = Limits.State.read(args, first + 6 * count)
+    const [table, first] = w.read(6)
+    const [limits, queuesAt] = Limits.State.read(args, first + count)
+    const completions = args.slice(first, first + count).map((spec) => {
+      const match = completionPattern.exec(spec)
+      if (match === null) throw new Error(`ERR malformed completion ${spec}`)
+      const [, expected = "", runAt = "", counted = "", refs = "", name = ""] = match
+      return { expected, runAt, counted, refs, worker: base + name }
+    })
     let queues: ReadonlyArray<string> | undefined
     const counters = new Map() as Counters
     const popped = new Set<string>()
     let drained = false
     const picked: Array<readonly [number, Pick.Picked, boolean]> = []
-    for (let i = 0; i < count; i++) {
-      const [working = "", expected = "", worker = "", pick = "", runAt = "", refs = ""] = args.slice(first + 6 * i, first + 6 * i + 6)
+    completions.forEach(({ expected, runAt, counted, refs, worker }, i) => {
+      const working = `${workerPrefix}${worker}:${workerQueues}`
       const current = Script.toStringOrNull(redis.call("get", working)) ?? ""
       let job: Pick.Picked | undefined
       let fresh = false
-      if (current.startsWith(expected)) {
+      if (current.startsWith(Pick.recordOpening(expected))) {
         for (const ref of refs.match(/\d+/g) ?? []) w.apply(table[Number(ref) - 1]!, counters)
+        if (counted === "p") w.count(counters, `${statPrefix}processed:${worker}:${workerQueues}`, 1)
+        else if (counted === "f") w.count(counters, `${statPrefix}failed:${worker}:${workerQueues}`, 1)
       } else if (current !== "") job = Pick.held(current, worker)
-      if (job === undefined && pick === "1" && !drained) {
+      if (job === undefined && runAt !== "" && !drained) {
         queues ??= Pick.expandQueues(redis, queuesKey, pausedKey, args.slice(queuesAt))
         job = Pick.popFrom(redis, queues, { working, prefix, runAt, worker }, popped, limits)
         fresh = true
@@ -470,7 +528,7 @@ return picked
       }
       if (job !== undefined) picked.push([i, job, fresh])
       else if (current !== "") redis.call("del", working)
-    }
+    })
     w.applyDeferred(counters, { queuesKey, wakeKey, prefix })
     Pick.rewake(redis, wakeKey, prefix, popped, limits)
     return Pick.encodeBySlot(picked)

@@ -18,7 +18,7 @@
 import type { Keys } from "../domain/Keys.ts"
 import { luaWake, wakeTwin } from "./Enqueue.ts"
 import * as Limits from "./Limits.ts"
-import type { Reply } from "./MemoryStore.ts"
+import type { Arg, Reply } from "./MemoryStore.ts"
 import * as Script from "./Script.ts"
 
 /** A picked job: its queue, its payload, and the working-on record that holds it. */
@@ -210,11 +210,20 @@ export interface Handed {
 export const pickedFor = (handed: Handed, slot: { readonly runAt: string; readonly worker: string }): Picked =>
   [handed.queue, handed.payload, handed.held ?? record(slot.runAt, handed.queue, handed.payload, slot.worker)]
 
-/** The start of a record, `{"run_at":"..."`: unique per slot (a slot's run_at never repeats). */
-export const recordStart = (stored: string): string => {
-  const end = stored.indexOf(",\"queue\":")
-  return end < 0 ? stored : stored.slice(0, end)
+/** The opening of every record, before its run_at. */
+const runAtOpening = "{\"run_at\":\""
+
+/**
+ * The run_at of a record (`{"run_at":"...",...`): unique per slot (a slot's run_at never repeats), so it
+ * tells a slot's records apart; the whole record when it does not open with one.
+ */
+export const runAtOf = (stored: string): string => {
+  const end = stored.indexOf("\"", runAtOpening.length)
+  return stored.startsWith(runAtOpening) && end > 0 ? stored.slice(runAtOpening.length, end) : stored
 }
+
+/** The opening of a record with this run_at (`{"run_at":"..."`), as the completion compares it. */
+export const recordOpening = (runAt: string): string => `${runAtOpening}${runAt}"`
 
 /** Jobs by slot index, from a flat `[index, queue, payload, held record or "", ...]` reply. */
 export const decodeBySlot = (reply: unknown): ReadonlyMap<number, Handed> => {
@@ -251,9 +260,8 @@ export const encodeBySlot = (bySlot: ReadonlyArray<readonly [index: number, job:
 // the pick script
 // ---------------------------------------------------------------------------------------------------------
 
-/** One idle slot to pick for: its record's key, its worker name, and the run_at its new record gets. */
+/** One idle slot to pick for: its worker name, and the run_at its new record gets. */
 export interface IdleSlot {
-  readonly working: string
   readonly worker: string
   readonly runAt: string
   /**
@@ -265,10 +273,45 @@ export interface IdleSlot {
 }
 
 /**
+ * The part of a pool's worker names before their slot number (`host~effect:pid.`), or "" when they do not
+ * share one: sent once per call, each slot then travels as its number.
+ */
+export const nameBase = (names: ReadonlyArray<string>): string => {
+  const first = names[0]
+  if (first === undefined) return ""
+  const base = first.slice(0, first.lastIndexOf(".") + 1)
+  for (const name of names) if (!name.startsWith(base)) return ""
+  return base
+}
+
+/**
+ * An idle slot as the pick takes it, in one argument: `h` (its record may hold a job) or `-`, then its name
+ * after the base; `H` or `_` instead when its run_at is not the call's, which then follows up to a `|`.
+ */
+const slotSpec = (slot: IdleSlot, base: string, runAt: string): string => {
+  const held = slot.mayHold !== false
+  const name = slot.worker.slice(base.length)
+  return slot.runAt === runAt ? `${held ? "h" : "-"}${name}` : `${held ? "H" : "_"}${slot.runAt}|${name}`
+}
+
+/** `slotSpec` read back: whether the record may hold a job, the run_at, the name. */
+const readSlotSpec = (spec: string, base: string, runAt: string): readonly [mayHold: boolean, runAt: string, worker: string] => {
+  const flag = spec.slice(0, 1)
+  if (flag === "h" || flag === "-") return [flag === "h", runAt, base + spec.slice(1)]
+  const bar = spec.indexOf("|")
+  return [flag === "H", spec.slice(1, bar), base + spec.slice(bar + 1)]
+}
+
+/**
  * Picks for the idle slots of a pool, in one step: each slot whose record still holds a job gets it back
  * (only slots that may hold one are read); the others get the next jobs of the queues that are not paused,
- * in priority order, while there are any. Answers the jobs by
- * slot index (slots that got none are left out).
+ * in priority order, while there are any. Answers the jobs by slot index (slots that got none are left out).
+ *
+ * A slot's working-on key is `worker:NAME:QUEUES`, `QUEUES` the pool's queue string (`workerQueues`, its
+ * Resque id's part). KEYS: queues set, wake-up marker, paused queues. ARGV: queue key prefix, number of
+ * slots, worker key prefix (`ns:worker:`), the pool's queue string, the names' base ({@link nameBase}), the
+ * run_at of the call, then one argument per slot (`slotSpec`: record flag, run_at if its own, name after the
+ * base), the limits, then the queue names to pick from.
  *
  * @category scripts
  */
@@ -276,14 +319,23 @@ export const pickMany = Script.make({
   name: "pickMany",
   lua: String.raw`${luaPick}
 local queues_key, wake_key, paused_key = KEYS[1], KEYS[2], KEYS[3]
-local prefix, count = ARGV[1], tonumber(ARGV[2])
-local queues = expandQueues(queues_key, paused_key, readLimits(3 + 4 * count))
+local prefix, count, worker_prefix, worker_queues, base, shared_run_at = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+local queues = expandQueues(queues_key, paused_key, readLimits(7 + count))
 local picked = {}
 local popped = {}
 local drained = false
 for i = 0, count - 1 do
-  local working, worker, run_at, may_hold = ARGV[3 + 4 * i], ARGV[4 + 4 * i], ARGV[5 + 4 * i], ARGV[6 + 4 * i]
-  local current = may_hold == '1' and redis.call('get', working)
+  local spec = ARGV[7 + i]
+  local flag = string.sub(spec, 1, 1)
+  local may_hold, run_at, worker = flag == 'h', shared_run_at, nil
+  if flag == 'h' or flag == '-' then
+    worker = base .. string.sub(spec, 2)
+  else
+    local bar = string.find(spec, '|', 2, true)
+    may_hold, run_at, worker = flag == 'H', string.sub(spec, 2, bar - 1), base .. string.sub(spec, bar + 1)
+  end
+  local working = worker_prefix .. worker .. ':' .. worker_queues
+  local current = may_hold and redis.call('get', working)
   local job = current and held(current, worker)
   local fresh = false
   if not job and not drained then
@@ -304,30 +356,32 @@ return picked
 `,
   encode: (input: {
     readonly keys: Keys
+    /** The pool's queue string (`a,b` or `*`): the last part of its workers' working-on keys. */
+    readonly workerQueues: string
     readonly slots: ReadonlyArray<IdleSlot>
     readonly queues: ReadonlyArray<string>
     readonly limits?: { readonly limits: Limits.Limits; readonly now: number } | undefined
-  }) => ({
-    keys: [input.keys.queues, input.keys.wake, input.keys.paused],
-    args: [
-      input.keys.queue(""),
-      input.slots.length,
-      ...input.slots.flatMap((slot) => [slot.working, slot.worker, slot.runAt, slot.mayHold === false ? "0" : "1"]),
-      ...Limits.args(input.keys, input.limits?.limits ?? Limits.none, input.limits?.now ?? 0),
-      ...input.queues
-    ]
-  }),
+  }) => {
+    const base = nameBase(input.slots.map((slot) => slot.worker))
+    const runAt = input.slots[0]?.runAt ?? ""
+    const args: Array<Arg> = [input.keys.queue(""), input.slots.length, input.keys.key("worker", ""), input.workerQueues, base, runAt]
+    for (const slot of input.slots) args.push(slotSpec(slot, base, runAt))
+    for (const arg of Limits.args(input.keys, input.limits?.limits ?? Limits.none, input.limits?.now ?? 0)) args.push(arg)
+    for (const queue of input.queues) args.push(queue)
+    return { keys: [input.keys.queues, input.keys.wake, input.keys.paused], args }
+  },
   decode: decodePicks,
-  twin: (redis, [queuesKey = "", wakeKey = "", pausedKey = ""], [prefix = "", countText = "0", ...rest]) => {
+  twin: (redis, [queuesKey = "", wakeKey = "", pausedKey = ""], [prefix = "", countText = "0", workerPrefix = "", workerQueues = "", base = "", sharedRunAt = "", ...rest]) => {
     const count = Number(countText)
-    const [limits, first] = Limits.State.read(rest, 4 * count)
+    const [limits, first] = Limits.State.read(rest, count)
     const queues = expandQueues(redis, queuesKey, pausedKey, rest.slice(first))
     const picked: Array<readonly [number, Picked, boolean]> = []
     const popped = new Set<string>()
     let drained = false
     for (let i = 0; i < count; i++) {
-      const [working = "", worker = "", runAt = "", mayHold = ""] = rest.slice(4 * i, 4 * i + 4)
-      const current = mayHold === "1" ? redis.call("get", working) : null
+      const [mayHold, runAt, worker] = readSlotSpec(rest[i] ?? "", base, sharedRunAt)
+      const working = `${workerPrefix}${worker}:${workerQueues}`
+      const current = mayHold ? redis.call("get", working) : null
       let job = typeof current === "string" ? held(current, worker) : undefined
       let fresh = false
       if (job === undefined && !drained) {

@@ -35,7 +35,6 @@ import { type CorruptPayload, UnknownAction } from "../domain/Errors.ts"
 import type * as Hooks from "../domain/Hooks.ts"
 import * as Job from "../domain/Job.ts"
 import * as Outcome from "../domain/Outcome.ts"
-import * as Resque from "../domain/Resque.ts"
 import type { Entry } from "../internal/ActionEntry.ts"
 import * as CancelListener from "../internal/CancelListener.ts"
 import * as Completion from "../internal/Completion.ts"
@@ -180,9 +179,6 @@ type Delivery = Pick.Picked | "stop"
 interface Slot {
   readonly index: number
   readonly name: string
-  /** Its Resque id, `NAME:QUEUES` (the workers set's member; Ruby Resque's and resque-web's worker id). */
-  readonly id: string
-  readonly working: string
   readonly inbox: Queue.Queue<Delivery>
   /** The last run_at it wrote: a slot's records never repeat, so a re-sent completion tells them apart. */
   lastRunAt: number
@@ -274,7 +270,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
   const idleSlots = yield* Queue.unbounded<number>()
   const clock = yield* Clock.Clock
   const slots: ReadonlyArray<Slot> = yield* Effect.forEach(names, (name, index) =>
-    Effect.map(Queue.unbounded<Delivery>(), (inbox): Slot => ({ index, name, id: Resque.member(name, queuesString), working: keys.working(name, queuesString), inbox, lastRunAt: 0, mayHold: true, contexts: { base: undefined, merged: new Map() } })))
+    Effect.map(Queue.unbounded<Delivery>(), (inbox): Slot => ({ index, name, inbox, lastRunAt: 0, mayHold: true, contexts: { base: undefined, merged: new Map() } })))
   const state = {
     // set with `stop`: read on every job, where a plain flag is cheaper than the Deferred
     stopping: false,
@@ -367,7 +363,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
     const worker = slot.name
     const writes: Array<Completion.Write> = ran.handedBack !== undefined
       ? [...ran.handedBack]
-      : Completion.bookkeeping(keys, { worker, queue, payload: raw, outcome, now: end, countFor: slot.id, retry: ran.retry })
+      : Completion.bookkeeping(keys, { worker, queue, payload: raw, outcome, now: end, retry: ran.retry })
     if (job !== undefined && ran.handedBack === undefined) {
       const completed = { job, outcome, worker }
       const context = { keys, now: end }
@@ -380,9 +376,9 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
       }
     }
     return {
-      working: slot.working,
-      expected: Pick.recordStart(record),
       worker,
+      expected: Pick.runAtOf(record),
+      counted: ran.handedBack !== undefined ? undefined : outcome._tag === "Success" ? "processed" : "failed",
       writes,
       next: pickNext ? { runAt: nextRunAt(slot, end) } : undefined
     }
@@ -390,8 +386,8 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
 
   const completeMany = (plans: ReadonlyArray<Completion.Plan>) =>
     limits === Limits.none
-      ? redis.eval(Completion.completeMany, { keys, plans, queues })
-      : Effect.flatMap(Clock.currentTimeMillis, (now) => redis.eval(Completion.completeMany, { keys, plans, queues, limits: limitsAt(now) }))
+      ? redis.eval(Completion.completeMany, { keys, workerQueues: queuesString, plans, queues })
+      : Effect.flatMap(Clock.currentTimeMillis, (now) => redis.eval(Completion.completeMany, { keys, workerQueues: queuesString, plans, queues, limits: limitsAt(now) }))
 
   // a job that ran must not be reported twice: retry the bookkeeping write, never the job. Keep trying
   // through a Redis outage (up to 5 minutes) unless the pool is stopping: a completion given up leaves the
@@ -529,10 +525,10 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
       const now = yield* Clock.currentTimeMillis
       const waiting = [...idle].map((index) => slots[index]!)
       const runAts = waiting.map((slot) => nextRunAt(slot, now))
-      const asked = waiting.map((slot, i): Pick.IdleSlot => ({ working: slot.working, worker: slot.name, runAt: runAts[i]!, mayHold: slot.mayHold }))
+      const asked = waiting.map((slot, i): Pick.IdleSlot => ({ worker: slot.name, runAt: runAts[i]!, mayHold: slot.mayHold }))
       // until the answer arrives, the pick may have stored a job in any of these records
       for (const slot of waiting) slot.mayHold = true
-      const picked = yield* redis.eval(Pick.pickMany, { keys, queues, slots: asked, limits: limitsAt(now) })
+      const picked = yield* redis.eval(Pick.pickMany, { keys, workerQueues: queuesString, queues, slots: asked, limits: limitsAt(now) })
       for (const slot of waiting) slot.mayHold = false
       for (const [position, handed] of picked.bySlot) {
         const slot = waiting[position]!
