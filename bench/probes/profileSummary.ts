@@ -1,7 +1,8 @@
 /**
  * Probe helper (not part of `npm run bench`): self time of a `.cpuprofile` (V8's JSON) by function and by
  * file, as % of the samples of the worker's window (from the first to the last sample whose stack is in
- * `src/layers/Worker.ts`, so module loading and the queue's pre-fill are left out). Positions in this
+ * `src/internal/Completion.ts`, which only the worker's completions run, so module loading and the queue's
+ * pre-fill are left out). Positions in this
  * project's TypeScript are mapped back through the transform tsx applies (esbuild, whitespace minified), so
  * a row names the source line.
  *
@@ -31,14 +32,14 @@ const byId = new Map(profile.nodes.map((node) => [node.id, node]))
 const parent = new Map<number, number>()
 for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id)
 
-// the window: samples whose stack passes through the worker
+// the window: samples whose stack passes through a completion
 const inWorker = new Map<number, boolean>()
 const passesWorker = (id: number): boolean => {
   const known = inWorker.get(id)
   if (known !== undefined) return known
   const node = byId.get(id)!
   const up = parent.get(id)
-  const result = node.callFrame.url.endsWith("src/layers/Worker.ts") || (up !== undefined && passesWorker(up))
+  const result = node.callFrame.url.endsWith("src/internal/Completion.ts") || (up !== undefined && passesWorker(up))
   inWorker.set(id, result)
   return result
 }
