@@ -89,6 +89,20 @@ const print = (title: string, table: Map<string, number>) => {
     process.stdout.write(`${((count / window.length) * 100).toFixed(1).padStart(5)}%  ${name}\n`)
   }
 }
+// library time by the project's function that called into it: the nearest frame of this project's files
+const isOurs = (frame: Frame) => frame.url.startsWith("file://") && !frame.url.includes("node_modules")
+const byCaller = new Map<string, number>()
+for (const [id, count] of hits) {
+  const leaf = byId.get(id)!.callFrame
+  if (leaf.url === "" && leaf.functionName.startsWith("(")) continue
+  let at: number | undefined = id
+  while (at !== undefined && !isOurs(byId.get(at)!.callFrame)) at = parent.get(at)
+  if (at === undefined || at === id) continue
+  const frame = byId.get(at)!.callFrame
+  const name = `${frame.functionName || "(anonymous)"} ${shortUrl(frame.url)}${mapped(frame) ?? ""}`
+  byCaller.set(name, (byCaller.get(name) ?? 0) + count)
+}
 process.stdout.write(`${window.length} samples in the worker's window (of ${profile.samples.length})\n`)
 print("self time by file (package)", byFile)
 print("self time by function", byFunction)
+print("library time (node_modules, node) by the project function that called it", byCaller)

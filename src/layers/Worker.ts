@@ -234,6 +234,8 @@ interface Ran {
 interface Pending {
   readonly slot: Slot
   readonly plan: Completion.Plan
+  /** What the pool's events say of it once its completion is done. */
+  readonly event: JobEvent
   readonly resume: (next: Pick.Picked | undefined) => void
 }
 
@@ -395,13 +397,17 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
   const retryFast = { schedule: Schedule.exponential("50 millis"), times: 4 }
   const retrySlow = { schedule: Schedule.spaced("1 second"), times: 300, while: () => !state.stopping }
 
-  /** Writes every completion of a batch in one script call, and hands each slot its next job. */
+  /**
+   * Writes every completion of a batch in one script call, publishes their events (together: a subscriber
+   * wakes once per batch, not once per job), and hands each slot its next job.
+   */
   const commit = (batch: ReadonlyArray<Pending>) =>
     completeMany(batch.map((p) => p.plan)).pipe(
       Effect.retry(retryFast),
       Effect.retry(retrySlow),
       Effect.map((next): ReadonlyMap<number, Pick.Handed> | undefined => next),
       Effect.catch((error) => Effect.as(Effect.logError("could not record job completions", error), undefined)),
+      Effect.tap(() => PubSub.publishAll(events, batch.map((p) => p.event))),
       Effect.map((next) =>
         batch.forEach((p, i) => {
           const handed = next?.get(i)
@@ -443,25 +449,25 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
   )
 
   /** Hands a slot's completion to the next commit and resumes with the slot's next job. */
-  const complete = (slot: Slot, plan: Completion.Plan) =>
+  const complete = (slot: Slot, plan: Completion.Plan, event: JobEvent) =>
     Effect.callback<Pick.Picked | undefined>((resume) => {
-      waiting.push({ slot, plan, resume: (next) => resume(Effect.succeed(next)) })
+      waiting.push({ slot, plan, event, resume: (next) => resume(Effect.succeed(next)) })
       wakeCommitter?.()
     })
 
-  /** After a job: its completion, its event, its log line; the slot's next job. */
-  const finish = (slot: Slot, picked: Pick.Picked, ran: Ran): Effect.Effect<Pick.Picked | undefined> =>
-    Effect.map(complete(slot, planOf(slot, picked, ran, !state.stopping)), (next) => {
-      const [queue] = picked
-      PubSub.publishUnsafe(events, { worker: slot.name, queue, job: ran.job, outcome: ran.outcome })
-      if (hooks.afterJob !== undefined) {
-        const { job, outcome } = ran
-        hooks.afterJob({ job, queue, worker: slot.name, outcome, retried: ran.retry !== undefined, startedAt: ran.end - outcome.durationMs })
-      }
+  /** After a job: its completion and event, the hooks' `afterJob`, its log line; the slot's next job. */
+  const finish = (slot: Slot, picked: Pick.Picked, ran: Ran): Effect.Effect<Pick.Picked | undefined> => {
+    const [queue] = picked
+    const event: JobEvent = { worker: slot.name, queue, job: ran.job, outcome: ran.outcome }
+    const completed = complete(slot, planOf(slot, picked, ran, !state.stopping), event)
+    const afterJob = hooks.afterJob
+    const hooked = afterJob === undefined ? completed : Effect.map(completed, (next) => {
+      const { job, outcome } = ran
+      afterJob({ job, queue, worker: slot.name, outcome, retried: ran.retry !== undefined, startedAt: ran.end - outcome.durationMs })
       return next
-    }).pipe((completed) =>
-      debug ? Effect.tap(completed, () => JobLog.log({ worker: slot.name, queue: picked[0], job: ran.job, outcome: ran.outcome }, "Debug")) : completed
-    )
+    })
+    return debug ? Effect.tap(hooked, () => JobLog.log(event, "Debug")) : hooked
+  }
 
   /**
    * Runs one picked job to an outcome, completes it and returns the next job picked with the completion.
