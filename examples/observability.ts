@@ -2,14 +2,15 @@
  * Traces, metrics and hooks, runnable: `npx tsx examples/observability.ts` (in-memory Redis, no server).
  *
  * - With `OTEL_EXPORTER_OTLP_ENDPOINT` set (e.g. `http://127.0.0.1:4318`, a local OpenTelemetry Collector or
- *   Jaeger), spans and metrics go there with Effect's OTLP exporters (`Otlp.layerJson`).
+ *   Jaeger), spans and metrics go there with Effect's OTLP exporters (`Otlp.layerJson`, over Node's `http`
+ *   client: cheaper per span than the fetch client, see docs/observability.md). `TRACE_SAMPLE_RATIO` (e.g.
+ *   `0.1`) records that share of the traces that start here (`JobHooks.layerTracing`).
  * - Without it, every span is printed to the console as it ends (trace, span, parent or link, attributes).
  *
  * Either way it ends by printing the job metrics in Prometheus's text format (what `jobs worker
  * --metrics-port` serves). `REDIS_URL` runs it on a real Redis (namespace `effect-resque-observability`).
  */
 import { Effect, Layer, Option, Schema, Tracer } from "effect"
-import { FetchHttpClient } from "effect/http"
 import { Otlp, PrometheusMetrics } from "effect/observability"
 import { Action, Actions, Errors, JobHooks, JobMetrics, JobScheduler, Redis, RedisMemory, Resque, Worker } from "../src/index.ts"
 
@@ -61,7 +62,12 @@ const consoleTracer = Tracer.make({
 const endpoint = process.env["OTEL_EXPORTER_OTLP_ENDPOINT"]
 const Telemetry = endpoint === undefined
   ? Layer.succeed(Tracer.Tracer, consoleTracer)
-  : Otlp.layerJson({ baseUrl: endpoint, resource: { serviceName: "effect-resque-example" } }).pipe(Layer.provide(FetchHttpClient.layer))
+  // Node's http client, loaded only when there is a collector to send to
+  : Layer.unwrap(Effect.map(Effect.promise(() => import("@effect/platform-node/NodeHttpClient")), (NodeHttpClient) =>
+    Otlp.layerJson({ baseUrl: endpoint, resource: { serviceName: "effect-resque-example" } }).pipe(Layer.provide(NodeHttpClient.layerNodeHttp))))
+
+// every trace that starts here unless TRACE_SAMPLE_RATIO says less; the jobs of a trace follow its decision
+const Sampling = JobHooks.layerTracing({ rootSampleRatio: Number(process.env["TRACE_SAMPLE_RATIO"] ?? 1) })
 
 const redisUrl = process.env["REDIS_URL"]
 const RedisLayer = redisUrl === undefined ? RedisMemory.layer() : Redis.layer({ url: redisUrl, namespace: "effect-resque-observability" })
@@ -72,6 +78,7 @@ const App = Layer.mergeAll(Worker.layer({ queues: ["images"] }), JobMetrics.laye
   Layer.provideMerge(JobScheduler.layer()),
   Layer.provideMerge(Resque.layer({ actions: [resize, album] })),
   Layer.provideMerge(JobHooks.layer([tenants, JobMetrics.hook])),
+  Layer.provideMerge(Sampling),
   Layer.provideMerge(RedisLayer),
   Layer.provideMerge(Telemetry)
 )

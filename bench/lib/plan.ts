@@ -57,21 +57,22 @@ export const observedVariant = "tracing and metrics on"
 
 /**
  * The processing case with observability on, each against the same case off (the last concurrency): label
- * suffix and params. `metrics` 1: the metrics hook; `tracing` 1: Effect's OTLP tracer exporting JSON to a
+ * suffix and params. `metrics` 1: the metrics hook. `tracing` 1: Effect's OTLP tracer exporting JSON to a
  * local sink, 2: a tracer that records spans and exports nothing (Effect's `NativeSpan`), 3: the OTLP tracer
- * exporting protobuf; `httpClient` (the exporter's): Effect's fetch client unless 1 (Node's `http`,
- * `NodeHttpClient.layerNodeHttp`) or 2 (undici); `batch`: the exporter's `maxBatchSize`; `samplePct`: the
- * tracing hook's root sample ratio, in percent; `foreign` 1: the jobs are written without trace context (as
- * by another producer), so each job's trace starts at its run and the ratio decides per job (a fan-out's
- * children otherwise follow the decision made once for the fan-out's send).
+ * exporting protobuf. `httpClient`, the exporter's: Effect's fetch client unless 1 (Node's `http`,
+ * `NodeHttpClient.layerNodeHttp`, what `docs/observability.md` recommends and these variants use) or 2
+ * (undici). `batch`: the exporter's `maxBatchSize`. `samplePct`: the tracing hook's root sample ratio, in
+ * percent. `foreign` 1: the jobs are written without trace context (as by another producer), so each job's
+ * trace starts at its run and the ratio decides per job (a fan-out's children otherwise follow the decision
+ * made once for the fan-out's send).
  */
 export const observabilityVariants: ReadonlyArray<{ readonly label: string; readonly params: Readonly<Record<string, number>> }> = [
   { label: "metrics on", params: { metrics: 1 } },
   { label: "spans recorded, not exported, and metrics on", params: { metrics: 1, tracing: 2 } },
-  { label: observedVariant, params: { metrics: 1, tracing: 1 } },
-  { label: "tracing sampled 10% and metrics on", params: { metrics: 1, tracing: 1, samplePct: 10, foreign: 1 } },
-  { label: "tracing sampled 1% and metrics on", params: { metrics: 1, tracing: 1, samplePct: 1, foreign: 1 } },
-  { label: "tracing sampled out and metrics on", params: { metrics: 1, tracing: 1, samplePct: 0 } }
+  { label: observedVariant, params: { metrics: 1, tracing: 1, httpClient: 1 } },
+  { label: "tracing sampled 10% and metrics on", params: { metrics: 1, tracing: 1, httpClient: 1, samplePct: 10, foreign: 1 } },
+  { label: "tracing sampled 1% and metrics on", params: { metrics: 1, tracing: 1, httpClient: 1, samplePct: 1, foreign: 1 } },
+  { label: "tracing sampled out and metrics on", params: { metrics: 1, tracing: 1, httpClient: 1, samplePct: 0 } }
 ]
 
 /** Whether a processing variant runs with observability on (not a candidate for "ours at its best"). */

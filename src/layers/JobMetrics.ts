@@ -60,13 +60,19 @@ export const busyWorkers = Metric.gauge("resque.workers.busy", { description: "W
  * through it costs no allocation (`Metric.withAttributes` builds a context on every update).
  */
 const attributed = (context: Context.Context<never>) => {
-  const cache = new Map<string, Context.Context<never>>()
+  // by action, then queue: no key string built per update
+  const cache = new Map<string, Map<string, Context.Context<never>>>()
+  let size = 0
   return (action: string, queue: string): Context.Context<never> => {
-    const id = `${action}\0${queue}`
-    let found = cache.get(id)
+    let byQueue = cache.get(action)
+    let found = byQueue?.get(queue)
     if (found === undefined) {
       found = Context.add(context, Metric.CurrentMetricAttributes, { ...Context.get(context, Metric.CurrentMetricAttributes), action, queue })
-      if (cache.size < 10_000) cache.set(id, found)
+      if (size < 10_000) {
+        if (byQueue === undefined) cache.set(action, byQueue = new Map())
+        byQueue.set(queue, found)
+        size++
+      }
     }
     return found
   }
