@@ -159,6 +159,26 @@ describe("root sampling", () => {
       assert.isAtLeast(quarter, 400)
       assert.isAtMost(quarter, 600)
     }))
+
+  it.effect("a recurring run and a send outside any span are roots: the ratio decides, whatever the run before was", () =>
+    Effect.gen(function*() {
+      const tracer = Tracer.make({ span: (options) => new Tracer.NativeSpan(options) })
+      const hooksAt = (ratio: number) =>
+        JobHooks.composed.pipe(Effect.provide(JobHooks.layerTracing({ rootSampleRatio: ratio })), Effect.provideService(Tracer.Tracer, tracer))
+      const before = `00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01`
+      const recurring = { job: { action: "tick", queue: "q", inputs: {}, meta: { recurrence: "t", headers: { traceparent: before } } }, queue: "q", worker: "w", jobId: "w#1", attempt: 1, startedAt: 0 } as unknown as JobHooks.Running
+      const currentSpan = Effect.withFiberSucceed((fiber) => fiber.cache.span)
+      const none = yield* hooksAt(0)
+      assert.strictEqual((yield* none.aroundJob!(recurring, currentSpan))?.sampled, false)
+      assert.strictEqual((yield* none.aroundEnqueue!({ kind: "enqueue", action: "a", queue: "q", count: 1 }, currentSpan))?.sampled, false)
+      const all = yield* hooksAt(1)
+      const run = yield* all.aroundJob!(recurring, currentSpan)
+      assert.strictEqual(run?._tag, "Span")
+      assert.strictEqual(run?.sampled, true)
+      assert.notStrictEqual(run?.traceId, "4bf92f3577b34da6a3ce929d0e0e4736")
+      assert.deepStrictEqual((run as Tracer.Span).links.map((link) => link.span.spanId), ["00f067aa0ba902b7"])
+      assert.strictEqual((yield* all.aroundEnqueue!({ kind: "enqueue", action: "a", queue: "q", count: 1 }, currentSpan))?.sampled, true)
+    }))
 })
 
 for (const backend of backends) {
