@@ -229,10 +229,12 @@ for (const backend of backends) {
           ])
           // a root that the default ratio (every trace) records
           yield* actions.enqueue(echo, { n: 96 })
+          // tracing turned off where it enqueues: no trace context at all
+          yield* actions.enqueue(echo, { n: 95 }).pipe(Effect.withSpan("untraced"), Effect.withTracerEnabled(false))
           yield* Effect.scoped(Effect.gen(function*() {
             const worker = yield* Worker.make({ queues: ["traced"], concurrency: 2 })
             const sub = yield* PubSub.subscribe(worker.events)
-            yield* takeEventsWithin(sub, 7)
+            yield* takeEventsWithin(sub, 8)
           }))
         }).pipe(Effect.provide(tracedApp(backend, receiver.url)))
         const all = yield* Ref.get(runs)
@@ -254,8 +256,10 @@ for (const backend of backends) {
         const send = only(receiver.spans.filter((span) => span.kind === "producer" && span.traceId === rootRun.traceId), "root send span")
         assert.strictEqual(send.spanId, rootRun.spanId)
         assert.strictEqual(only(consumers(receiver.spans, "echo").filter((span) => span.traceId === rootRun.traceId), "root run").parentSpanId, send.spanId)
-        // sampled traces only: 1 send + 1 run, and the sampled foreign run
-        assert.strictEqual(receiver.spans.length, 3)
+        // sampled traces only: 1 send + 1 run, and the sampled foreign run (the untraced job's is a root)
+        assert.isUndefined(runOf(all, "echo", 95).traceparent)
+        assert.strictEqual(receiver.spans.filter((span) => span.kind === "producer").length, 1)
+        assert.strictEqual(receiver.spans.length, 4)
       }).pipe(Effect.scoped))
 
     it.live("a tracestate rides with the traceparent: the job's span continues it and what the job enqueues carries it on", () =>

@@ -210,13 +210,12 @@ export const processTimed = async (input: CaseInput, harness: IORedis, checks: C
   }
   const concurrency = input.params["concurrency"] ?? 25
   const children = (input.params["children"] ?? 1) === 1
-  // `foreign`: the jobs are written without trace context (as another producer writes them, or with tracing
-  // off), so each one's trace starts at its run and the root sample ratio decides per job
+  // `foreign`: the jobs are written without trace context (tracing turned off for the fan-out, as another
+  // producer writes them), so each one's trace starts at its run and the root sample ratio decides per job
   const foreign = input.params["foreign"] === 1
   const fanOutIds: Array<string> = []
-  if (children && foreign) fanOutIds.push(await run({ ...input, params: { ...input.params, tracing: 0 } }, fanOut(input.n)))
   const counted = await run(input, Effect.gen(function*() {
-    if (children && !foreign) fanOutIds.push(yield* fanOut(input.n))
+    if (children) fanOutIds.push(yield* (foreign ? Effect.withTracerEnabled(fanOut(input.n), false) : fanOut(input.n)))
     if (!children) yield* prefillPlain(input.n)
     const counts = yield* work(input.n, concurrency, Effect.void, () =>
       Effect.promise(async () => {

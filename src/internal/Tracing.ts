@@ -240,6 +240,9 @@ export const make = (options: Options = {}): Hooks.Hook => {
     name: "tracing",
     aroundEnqueue: (send, enqueue) =>
       Effect.withFiber((fiber) => {
+        // tracing turned off here (`Effect.withTracerEnabled(false)`): no span and no trace context, as
+        // Effect's own clients propagate none there
+        if (!fiber.cache.tracerEnabled) return enqueue
         const parent = fiber.cache.span
         // a parent that is not sampled: no span, its context goes on with flag 00 (`onEnqueue`)
         if (parent !== undefined && !parent.sampled) return enqueue
@@ -256,7 +259,7 @@ export const make = (options: Options = {}): Hooks.Hook => {
     onEnqueue: () =>
       Effect.withFiberSucceed((fiber) => {
         const span = fiber.cache.span
-        return span === undefined ? undefined : outgoing(span)
+        return span === undefined || !fiber.cache.tracerEnabled ? undefined : outgoing(span)
       }),
     aroundJob: (running, run) => {
       const { meta } = running.job
