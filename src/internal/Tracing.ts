@@ -131,6 +131,23 @@ class Unrecorded implements Tracer.ExternalSpan {
 
 const noLinkAttributes: Readonly<Record<string, unknown>> = {}
 
+/**
+ * Runs `run` with `span` as its parent span, reusing the context it made last time on the same context for
+ * the same span: a fan-out's sampled-out children on one worker slot then run in one context, and the fiber
+ * does not rebuild its context cache for every job (what `Effect.provideService` costs per call).
+ */
+const parentedBy = () => {
+  const made = new WeakMap<Context.Context<never>, { readonly span: Tracer.AnySpan; readonly context: Context.Context<never> }>()
+  return <A, E, R>(run: Effect.Effect<A, E, R>, span: Tracer.AnySpan): Effect.Effect<A, E, R> =>
+    Effect.updateContext(run, (context: Context.Context<never>) => {
+      const last = made.get(context)
+      if (last !== undefined && last.span === span) return last.context as Context.Context<R>
+      const next = Context.add(context, Tracer.ParentSpan, span)
+      made.set(context, { span, context: next })
+      return next as Context.Context<R>
+    }) as Effect.Effect<A, E, R>
+}
+
 /** A job's producer as its span options take it: continued, or linked (a fan-out child, a recurring run). */
 interface Producer {
   readonly span: Tracer.ExternalSpan
@@ -226,6 +243,7 @@ export const make = (options: Options = {}): Hooks.Hook => {
   const sampleRoot = ratio >= 1 ? () => true : ratio <= 0 ? () => false : () => Math.random() < ratio
   const incoming = incomingReader()
   const outgoing = outgoingWriter()
+  const withParent = parentedBy()
 
   // the job runs under its span: `provideService` alone (`withSpan` also sets a stack frame, a second context)
   const processSpan = <A, E, R>(running: Hooks.Running, run: Effect.Effect<A, E, R>, options: Tracer.SpanOptionsNoTrace, successor: boolean) =>
@@ -275,7 +293,7 @@ export const make = (options: Options = {}): Hooks.Hook => {
         return processSpan(running, run, rootOptions, false)
       }
       // not sampled where its trace started: no span, and what it enqueues says so too
-      if (!producer.span.sampled) return Effect.provideService(run, Tracer.ParentSpan, producer.span)
+      if (!producer.span.sampled) return withParent(run, producer.span)
       return processSpan(running, run, meta.fanOut !== undefined ? producer.linked : producer.continued, false)
     }
   }
