@@ -116,10 +116,12 @@ export const tracestateOf = (span: Tracer.AnySpan): string | undefined => {
  * The context of a trace that is not recorded and started here (a root that the ratio left out): ids are
  * drawn only if something reads them (a job it enqueues), so a sampled-out root costs one object.
  */
+const noAnnotations: Context.Context<never> = Context.empty()
+
 class Unrecorded implements Tracer.ExternalSpan {
   readonly _tag = "ExternalSpan"
   readonly sampled = false
-  readonly annotations = Context.empty()
+  readonly annotations = noAnnotations
   private ids: { traceId: string; spanId: string } | undefined = undefined
   get traceId(): string {
     return (this.ids ??= { traceId: Hex.random(32), spanId: Hex.random(16) }).traceId
