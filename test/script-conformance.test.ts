@@ -241,6 +241,12 @@ const cases: ReadonlyArray<Case> = [
     keys, workerQueues, queues: ["high"], slots: idleSlots(keys, 3), limits: limitsAt([scope("queue", "high", { rate: 5, concurrency: 2 }), scope("action", "add", { rate: 9 })])
   })),
   scriptCase("pick: nothing to pick", Pick.pickMany, () => [], (keys) => ({ keys, workerQueues, queues: ["high", "*"], slots: idleSlots(keys, 3) })),
+  scriptCase("pick: after the queues are drained, slots that hold nothing are skipped and a slot whose record holds a job still gets it", Pick.pickMany, (keys) => [
+    ...queued(keys),
+    ["set", keys.working("host:1.4", workerQueues), Pick.record(runAt, "high", job(keys, "high", 8), "host:1.4")]
+  ], (keys) => ({
+    keys, workerQueues, queues: ["low"], slots: idleSlots(keys, 5).map((slot, i) => (i === 0 || i === 4 ? slot : { ...slot, mayHold: false }))
+  })),
   scriptCase("pick: a slot whose last run_at is ahead of the call's gets its own; names that share no base travel whole", Pick.pickMany, (keys) => [
     ...queued(keys),
     ["set", keys.working("odd|name.x", workerQueues), Pick.record(runAt, "high", job(keys, "high", 8), "odd|name.x")]

@@ -45,6 +45,7 @@ export interface Source {
 export const luaJsonString = String.raw`
 local json_escapes = { ['"'] = '\\"', ['\\'] = '\\\\', ['\b'] = '\\b', ['\f'] = '\\f', ['\n'] = '\\n', ['\r'] = '\\r', ['\t'] = '\\t' }
 local function jstr(s)
+  if not string.find(s, '[%z\1-\31"\\]') then return '"' .. s .. '"' end
   local escaped = string.gsub(s, '[%z\1-\31"\\]', function(c)
     return json_escapes[c] or string.format('\\u%04x', string.byte(c))
   end)
@@ -327,27 +328,31 @@ local drained = false
 for i = 0, count - 1 do
   local spec = ARGV[7 + i]
   local flag = string.sub(spec, 1, 1)
-  local may_hold, run_at, worker = flag == 'h', shared_run_at, nil
-  if flag == 'h' or flag == '-' then
-    worker = base .. string.sub(spec, 2)
-  else
-    local bar = string.find(spec, '|', 2, true)
-    may_hold, run_at, worker = flag == 'H', string.sub(spec, 2, bar - 1), base .. string.sub(spec, bar + 1)
-  end
-  local working = worker_prefix .. worker .. ':' .. worker_queues
-  local current = may_hold and redis.call('get', working)
-  local job = current and held(current, worker)
-  local fresh = false
-  if not job and not drained then
-    job = popFrom(queues, working, prefix, run_at, worker, popped)
-    fresh = true
-    if not job then drained = true end
-  end
-  if job then
-    picked[#picked + 1] = i
-    picked[#picked + 1] = job[1]
-    picked[#picked + 1] = job[2]
-    picked[#picked + 1] = fresh and '' or job[3]
+  local may_hold = flag == 'h' or flag == 'H'
+  -- once the queues are drained, a slot that holds nothing costs nothing
+  if may_hold or not drained then
+    local run_at, worker = shared_run_at, nil
+    if flag == 'h' or flag == '-' then
+      worker = base .. string.sub(spec, 2)
+    else
+      local bar = string.find(spec, '|', 2, true)
+      run_at, worker = string.sub(spec, 2, bar - 1), base .. string.sub(spec, bar + 1)
+    end
+    local working = worker_prefix .. worker .. ':' .. worker_queues
+    local current = may_hold and redis.call('get', working)
+    local job = current and held(current, worker)
+    local fresh = false
+    if not job and not drained then
+      job = popFrom(queues, working, prefix, run_at, worker, popped)
+      fresh = true
+      if not job then drained = true end
+    end
+    if job then
+      picked[#picked + 1] = i
+      picked[#picked + 1] = job[1]
+      picked[#picked + 1] = job[2]
+      picked[#picked + 1] = fresh and '' or job[3]
+    end
   end
 end
 rewake(wake_key, prefix, popped)
@@ -379,7 +384,9 @@ return picked
     const popped = new Set<string>()
     let drained = false
     for (let i = 0; i < count; i++) {
-      const [mayHold, runAt, worker] = readSlotSpec(rest[i] ?? "", base, sharedRunAt)
+      const spec = rest[i] ?? ""
+      if (drained && !spec.startsWith("h") && !spec.startsWith("H")) continue
+      const [mayHold, runAt, worker] = readSlotSpec(spec, base, sharedRunAt)
       const working = `${workerPrefix}${worker}:${workerQueues}`
       const current = mayHold ? redis.call("get", working) : null
       let job = typeof current === "string" ? held(current, worker) : undefined

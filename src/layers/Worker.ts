@@ -530,7 +530,13 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
     Effect.gen(function*() {
       const now = yield* Clock.currentTimeMillis
       const waiting = [...idle].map((index) => slots[index]!)
-      const runAts = waiting.map((slot) => nextRunAt(slot, now))
+      // most idle slots take the call's run_at (their last one is older): its text is built once
+      const nowText = isoTime(now)
+      const runAts = waiting.map((slot) => {
+        if (slot.lastRunAt >= now) return nextRunAt(slot, now)
+        slot.lastRunAt = now
+        return nowText
+      })
       const asked = waiting.map((slot, i): Pick.IdleSlot => ({ worker: slot.name, runAt: runAts[i]!, mayHold: slot.mayHold }))
       // until the answer arrives, the pick may have stored a job in any of these records
       for (const slot of waiting) slot.mayHold = true
