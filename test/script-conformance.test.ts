@@ -314,6 +314,13 @@ const cases: ReadonlyArray<Case> = [
       { ...plan(keys, 0, 22), worker: "other|pool" }
     ]
   })),
+  scriptCase("complete many: further children of a fan-out in a batch keep outcomes with any character", Completion.completeMany, (keys) =>
+    withCompletionState(keys, [heldBy(keys, 20), heldBy(keys, 21)]), (keys) => ({
+    keys, workerQueues, queues: ["high"], plans: [
+      plan(keys, 0, 20, { writes: [Completion.recordChild(keys, child("f1", 0, `o["add",{"a":"x|y|"},0]`))] }),
+      plan(keys, 1, 21, { writes: [Completion.recordChild(keys, child("f1", 1, `e["add",{"a":"|"},"a|b\nc","Boom"]`, true))] })
+    ]
+  })),
   scriptCase("complete many: a fan-out child written as a further child of a write that is not a fan-out child is refused before anything is written", Completion.completeMany, (keys) => withCompletionState(keys, [heldBy(keys, 20)]), (keys) => ({
     keys, workerQueues, queues: ["high"], plans: [plan(keys, 0, 20, { writes: [["incrby", keys.stat("processed"), 1], ["child", "1", "0", ok(0), "1000", "-"] as unknown as Completion.Write] })]
   })),

@@ -187,8 +187,8 @@ const knownWrites = new Set<string>(["incrby", "hincrby", "rpush", "ltrim", "sad
  * A batch's writes as a table of the distinct ones, and each completion's writes as positions (1-based) in
  * it: completions of one action by one pool share most of their writes (the counters, the stats), which then
  * travel once instead of once per job. A fan-out child after the first of its fan-out in the batch travels as
- * a `child` write: the position of that first child's `fanout` write (whose fan-out key and id it shares),
- * then its own index, outcome, time and mode.
+ * a `child` write of two arguments: the position of that first child's `fanout` write (whose fan-out key and
+ * id it shares), then `index|time|mode|outcome` (the outcome last: it may hold any character).
  */
 const writeTable = (lists: ReadonlyArray<ReadonlyArray<Write>>) => {
   const table: Array<Write | readonly [op: "child", ...args: ReadonlyArray<string>]> = []
@@ -205,7 +205,8 @@ const writeTable = (lists: ReadonlyArray<ReadonlyArray<Write>>) => {
           fanOuts.set(write[1]!, position)
           return position
         }
-        return table.push(["child", String(first), ...(write.slice(3) as ReadonlyArray<string>)])
+        const [, , , index, outcome, now, mode] = write
+        return table.push(["child", String(first), `${index}|${now}|${mode}|${outcome}`])
       }
       if (write[0] === "recur") return table.push(write)
       let position = byIdentity.get(write)
@@ -246,7 +247,9 @@ local function readWrites(at)
   for i = 1, n do
     local op, argc = ARGV[at], tonumber(ARGV[at + 1])
     if not known[op] then error('unknown completion write ' .. tostring(op)) end
-    if op == 'child' and (writes[tonumber(ARGV[at + 2])] or {})[1] ~= 'fanout' then error('unknown completion write child of ' .. tostring(ARGV[at + 2])) end
+    if op == 'child' and ((writes[tonumber(ARGV[at + 2])] or {})[1] ~= 'fanout' or not string.find(ARGV[at + 3] or '', '^[^|]*|[^|]*|[^|]*|')) then
+      error('unknown completion write child of ' .. tostring(ARGV[at + 2]))
+    end
     writes[i] = { op, at + 2, at + 1 + argc }
     at = at + 2 + argc
   end
@@ -272,7 +275,8 @@ local function applyWrite(write, counters, writes)
     noteChild(children, unpack(ARGV, first, last))
   elseif op == 'child' then
     local at = writes[tonumber(ARGV[first])][2]
-    noteChild(children, ARGV[at], ARGV[at + 1], unpack(ARGV, first + 1, last))
+    local index, now, mode, outcome = string.match(ARGV[first + 1], '^([^|]*)|([^|]*)|([^|]*)|(.*)$')
+    noteChild(children, ARGV[at], ARGV[at + 1], index, outcome, now, mode)
   elseif op == 'recur' then
     continueChain(unpack(ARGV, first, last))
   else
@@ -292,6 +296,9 @@ end
 /** Counters summed (`[key, field, by]`) and last values kept (`[key, field, value, true]`) by key and field. */
 type Counters = Map<string, [key: string, field: string | undefined, by: number] | [key: string, field: string, value: string, last: true]>
 
+/** A `child` write's second argument, `index|time|mode|outcome`, read back. */
+const childPattern = /^([^|]*)\|([^|]*)\|([^|]*)\|([\s\S]*)$/
+
 /** A write of a table: its op and the range of its arguments in ARGV (0-based, end exclusive). */
 type TableWrite = readonly [op: string, first: number, end: number]
 
@@ -305,7 +312,9 @@ const writes = (redis: Script.ScriptRedis, args: ReadonlyArray<string>) => {
     for (let i = 0; i < n; i++) {
       const op = args[at] ?? ""
       if (!knownWrites.has(op)) throw new Error(`ERR unknown completion write ${op}`)
-      if (op === "child" && table[Number(args[at + 2]) - 1]?.[0] !== "fanout") throw new Error(`ERR unknown completion write child of ${args[at + 2]}`)
+      if (op === "child" && (table[Number(args[at + 2]) - 1]?.[0] !== "fanout" || !childPattern.test(args[at + 3] ?? ""))) {
+        throw new Error(`ERR unknown completion write child of ${args[at + 2]}`)
+      }
       const argc = Number(args[at + 1])
       table.push([op, at + 2, at + 2 + argc])
       at += 2 + argc
@@ -333,7 +342,8 @@ const writes = (redis: Script.ScriptRedis, args: ReadonlyArray<string>) => {
     } else if (op === "fanout") children.note(args.slice(first, end))
     else if (op === "child") {
       const at = table[Number(key) - 1]![1]
-      children.note([args[at] ?? "", args[at + 1] ?? "", ...args.slice(first + 1, end)])
+      const [, index = "", now = "", mode = "", outcome = ""] = childPattern.exec(second) ?? []
+      children.note([args[at] ?? "", args[at + 1] ?? "", index, outcome, now, mode])
     }
     else if (op === "recur") Recurring.continueChain(redis, args.slice(first, end))
     else redis.call(op, ...args.slice(first, end))
