@@ -112,12 +112,12 @@ export const tracestateOf = (span: Tracer.AnySpan): string | undefined => {
   return undefined
 }
 
+const noAnnotations: Context.Context<never> = Context.empty()
+
 /**
  * The context of a trace that is not recorded and started here (a root that the ratio left out): ids are
  * drawn only if something reads them (a job it enqueues), so a sampled-out root costs one object.
  */
-const noAnnotations: Context.Context<never> = Context.empty()
-
 class Unrecorded implements Tracer.ExternalSpan {
   readonly _tag = "ExternalSpan"
   readonly sampled = false
