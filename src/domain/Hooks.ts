@@ -138,15 +138,14 @@ export const compose = (hooks: ReadonlyArray<Hook>): Composed => {
   const aroundEnqueues = hooks.flatMap((hook) => (hook.aroundEnqueue ? [hook.aroundEnqueue] : []))
   const aroundJobs = hooks.flatMap((hook) => (hook.aroundJob ? [hook.aroundJob] : []))
   const afterJobs = hooks.flatMap((hook) => (hook.afterJob ? [hook.afterJob] : []))
+  // headers merged in order, a later hook winning a name; one step per hook (it runs for every fan-out child)
+  const merge = (headers: Readonly<Record<string, string>> | undefined, added: Readonly<Record<string, string>> | undefined) =>
+    added === undefined ? headers : headers === undefined ? added : { ...headers, ...added }
   const onEnqueue = onEnqueues.length === 0 ? undefined : onEnqueues.length === 1 ? onEnqueues[0] : (job: Enqueueing) =>
-    Effect.gen(function*() {
-      let headers: Readonly<Record<string, string>> | undefined
-      for (const hook of onEnqueues) {
-        const added = yield* hook(job)
-        if (added !== undefined) headers = headers === undefined ? added : { ...headers, ...added }
-      }
-      return headers
-    })
+    onEnqueues.slice(1).reduce(
+      (headers, hook) => Effect.flatMap(headers, (so) => Effect.map(hook(job), (added) => merge(so, added))),
+      onEnqueues[0]!(job)
+    )
   return {
     onEnqueue,
     aroundEnqueue: aroundEnqueues.length === 0 ? undefined : aroundEnqueues.length === 1 ? aroundEnqueues[0] : (send, enqueue) => aroundEnqueues.reduceRight((inner, hook) => hook(send, inner), enqueue),
