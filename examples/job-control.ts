@@ -5,6 +5,8 @@
  * - a request handler enqueues a tracked job and awaits its typed result (or its typed error);
  * - a running job reports progress, which `jobStatus` shows with the worker running it;
  * - a unique job: a second enqueue of the same inputs answers the first job's id and writes nothing;
+ * - unique fan-out children: a child whose key another job holds is not written, it is a duplicate naming
+ *   that job at once, and the fan-out finishes with it counted apart;
  * - cancel: a queued job is removed, a running one interrupted (it ends cancelled, not retried).
  */
 import { Effect, Layer, Schema } from "effect"
@@ -94,6 +96,19 @@ export const uniqueAndRemove = Effect.gen(function*() {
   return lines
 })
 
+/** A fan-out of unique children: a key another job holds is a duplicate at once, naming that job. */
+export const uniqueChildren = Effect.gen(function*() {
+  const jobs = yield* Actions.Actions
+  const held = yield* jobs.enqueue(reindex, { index: "users" }, { queue: "held" })
+  const fanOut = yield* jobs.fanOut(reindex, [{ index: "users" }, { index: "orders" }, { index: "orders" }])
+  const holders = fanOut.duplicates.map((d) => (d.jobId === held.id ? "the held job" : d.jobId === `${fanOut.fanOutId}:1` ? "child 1" : d.jobId))
+  const status = yield* jobs.awaitFanOut(fanOut, { timeout: "10 seconds" })
+  return [
+    `fan-out: ${fanOut.enqueued} of ${fanOut.total} enqueued, duplicates of ${holders.join(" and ")}`,
+    `fan-out done: completed ${status.completed}, failed ${status.failed}, duplicate ${status.duplicate}`
+  ]
+})
+
 /** The example's application on a Redis layer (nothing works on the `held` queue). */
 export const app = <E>(redis: Layer.Layer<Redis.Redis, E>) =>
   Worker.layer({ queues: ["orders", "reports", "maintenance"], concurrency: 2 }).pipe(
@@ -103,7 +118,7 @@ export const app = <E>(redis: Layer.Layer<Redis.Redis, E>) =>
 
 /** Every part of the example, its lines in order. */
 export const main = Effect.gen(function*() {
-  return [...yield* enqueueAndAwait, ...yield* progressAndCancel, ...yield* uniqueAndRemove]
+  return [...yield* enqueueAndAwait, ...yield* progressAndCancel, ...yield* uniqueAndRemove, ...yield* uniqueChildren]
 })
 
 if (import.meta.filename === process.argv[1]) {

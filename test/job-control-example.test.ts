@@ -9,7 +9,7 @@ import { backends } from "./support/backends.ts"
 
 for (const backend of backends) {
   describe(`examples/job-control.ts (${backend.name})`, () => {
-    it.live("awaits typed results and errors, shows progress, cancels, keeps jobs unique", () =>
+    it.live("awaits typed results and errors, shows progress, cancels, keeps jobs and fan-out children unique", () =>
       Effect.gen(function*() {
         const lines = yield* Example.main
         assert.deepStrictEqual(lines[0], "reserved 2 of A1")
@@ -20,7 +20,9 @@ for (const backend of backends) {
           "export ended: JobCancelled, state cancelled",
           "second enqueue: enqueued false, same job true",
           "cancel the queued one: removed",
-          "after the cancel: enqueued true"
+          "after the cancel: enqueued true",
+          "fan-out: 1 of 3 enqueued, duplicates of the held job and child 1",
+          "fan-out done: completed 1, failed 0, duplicate 2"
         ])
       }).pipe(Effect.provide(Example.app(backend.layer()))))
   })
