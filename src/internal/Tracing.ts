@@ -302,13 +302,6 @@ export const make = (options: Options = {}): Hooks.Hook => {
 }
 
 /**
- * The tracing hook with the default options (every root trace sampled).
- *
- * @category hooks
- */
-export const hook: Hooks.Hook = make()
-
-/**
  * Whether spans are recorded: a tracer other than Effect's default, which exports nothing, is in place.
  *
  * @category hooks

@@ -12,6 +12,10 @@
  * }
  * JobHooks.layer([tenants])
  *
+ * Tracing samples parent-based (a job whose trace was not sampled makes no span and passes that on), and
+ * {@link layerTracing} sets the ratio of the traces that start at a job or a send; {@link TraceState} carries
+ * a W3C `tracestate` (see `docs/observability.md`).
+ *
  * @since 0.3.0
  */
 import { Context, Effect, Layer } from "effect"
