@@ -36,6 +36,18 @@ const typed = Effect.gen(function*() {
   yield* actions.fanOut(square, [{ n: 1 }], "q")
   // by name: checked at run time only
   yield* actions.fanOut("square", [{ anything: 1 }], { queue: "q" })
+  // unique children: the key function sees the child's encoded inputs, typed
+  yield* actions.fanOut(shout, [{ word: "a" }], { unique: { key: ({ word }) => word.toLowerCase(), mode: "until-started" } })
+  yield* actions.fanOut(shout, [{ word: "a" }], { unique: false })
+  // @ts-expect-error shout's inputs have no n
+  yield* actions.fanOut(shout, [{ word: "a" }], { unique: { key: ({ n }) => String(n) } })
+  // @ts-expect-error not a mode
+  yield* actions.fanOut(shout, [{ word: "a" }], { unique: { mode: "forever" } })
+  const withDuplicates = yield* actions.fanOutStatus(yield* actions.fanOut(shout, [{ word: "a" }]))
+  const holder: string | undefined = withDuplicates.duplicates[0]?.jobId
+  const duplicateInputs: { readonly word: string } | undefined = withDuplicates.duplicates[0]?.inputs
+  const duplicateCount: number = withDuplicates.duplicate
+  void [holder, duplicateInputs, duplicateCount]
 
   // multi action: each child checked against its own action
   yield* actions.fanOut([{ action: square, inputs: { n: 1 } }, { action: shout, inputs: { word: "a" }, queue: "q" }])
