@@ -549,7 +549,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
         state.busy++
         yield* Queue.offer(slot.inbox, Pick.pickedFor(handed, { runAt: runAts[position]!, worker: slot.name }))
       }
-      return { idle: idle.size, waitMs: picked.waitMs }
+      return { idle: idle.size, handed: picked.bySlot.size, waitMs: picked.waitMs }
     })
 
   /**
@@ -592,6 +592,8 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
         continue
       }
       failures = 0
+      // the slots just handed a job run first: their jobs start before this fiber sends its next wait
+      if (left.success.handed > 0) yield* Effect.yieldNow
       if (left.success.idle > 0) yield* awaitWork(left.success.waitMs)
     }
   })
