@@ -278,6 +278,17 @@ for (const backend of backends) {
         assert.deepStrictEqual(ok(yield* get("/api/fan-outs/with-complete"), "onComplete").onComplete, { action: "summarize", queue: "children", enqueued: false })
         assert.strictEqual((yield* get("/api/fan-outs/nope")).status, 404)
         assert.strictEqual((yield* get("/api/fan-outs/nope/children")).status, 404)
+
+        // unique children: a duplicate is counted apart and listed with the id of the job that held its key
+        yield* actions.fanOut(slow, [{ i: 7, ms: 1 }, { i: 7, ms: 1 }], { id: "with-duplicate", unique: {} })
+        const deduplicated = ok(yield* get("/api/fan-outs/with-duplicate"), "summary with a duplicate")
+        assert.deepStrictEqual([deduplicated.total, deduplicated.duplicate, deduplicated.pending, deduplicated.done], [2, 1, 1, false])
+        const duplicates = ok(yield* get("/api/fan-outs/with-duplicate/children?status=duplicate"), "duplicate children")
+        assert.deepStrictEqual(duplicates.children, [{ index: 1, status: "duplicate", action: "slow", inputs: { i: 7, ms: 1 }, duplicateOf: "with-duplicate:0" }])
+        const page = yield* get("/fan-outs/with-duplicate?status=duplicate")
+        assert.strictEqual(page.status, 200)
+        assert.include(page.text, "with-duplicate:0")
+        assert.match(page.text, /duplicate 1<\/a>/)
       }).pipe(Effect.provide(app())))
 
     it.live("workers: paged with counts, what each runs, stale pings; clean stuck jobs; reclaim stale workers", () =>
