@@ -571,6 +571,12 @@ const cases: ReadonlyArray<Case> = [
   scriptCase("take failed: nothing matches, nothing written", OperationsPageScripts.takeFailed, (keys) => [["rpush", keys.failed, "r0"]], (keys) => ({
     keys, tombstone: "taken:t", records: [{ index: 0, record: "other" }]
   })),
+  scriptCase("push one: a job appended to a queue that has jobs, its queue known and both wake-up markers set", Enqueue.pushOne, (keys) => [...Enqueue.push(keys, "q", ["first"])], (keys) => ({
+    keys, queue: "q", payload: "second"
+  })),
+  scriptCase("push one: the first job of a new queue", Enqueue.pushOne, (keys) => [["sadd", keys.queues, "other"]], (keys) => ({
+    keys, queue: "new", payload: "{\"class\":\"a\",\"args\":[{}]}"
+  })),
   scriptCase("schedule once: a job not scheduled at that second is written", Enqueue.scheduleOnce, (keys) => [...Enqueue.pushAt(keys, 10_000, "other")], (keys) => ({
     keys, timestampMs: 10_000, payload: "job", nowMs: 5_000
   })),

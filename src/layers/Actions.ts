@@ -265,7 +265,7 @@ export const make = (options: Options = {}) =>
           if (plan.ttlMillis === undefined) {
             // an untracked delayed job is written once per second it is due at (`scheduleOnce`): the same job
             // is its payload without trace headers, which differ from send to send
-            if (at === undefined) yield* redis.multi(Enqueue.push(keys, job.queue, [job.payload]))
+            if (at === undefined) yield* redis.eval(Enqueue.pushOne, { keys, queue: job.queue, payload: job.payload })
             const scheduled = at === undefined || (yield* redis.eval(Enqueue.scheduleOnce, {
               keys,
               timestampMs: at,
