@@ -40,7 +40,9 @@ const clientAddresses = async (client: IORedis): Promise<Set<string>> => {
 /** Starts counting; call before the system under test opens its connections. */
 export const startCounter = async (url: string, harness: IORedis): Promise<Counter> => {
   const ignored = await clientAddresses(harness)
-  const monitor = await new IORedis(url, { maxRetriesPerRequest: 3 }).monitor()
+  // `monitor()` opens a connection of its own: the client it came from is closed with it
+  const base = new IORedis(url, { maxRetriesPerRequest: 3 })
+  const monitor = await base.monitor()
   monitor.on("error", () => {})
   let count = { commands: 0, roundTrips: 0, scripted: 0 }
   const port = harness.stream.remotePort
@@ -79,6 +81,7 @@ export const startCounter = async (url: string, harness: IORedis): Promise<Count
     close: () => {
       Socket.prototype.write = write
       monitor.disconnect()
+      base.disconnect()
     }
   }
 }

@@ -9,26 +9,13 @@
  *   npx tsx bench/probes/fanOutUniqueCost.ts [N=2000] [concurrency=10]
  */
 import { Effect } from "effect"
-import { Redis as IORedis } from "ioredis"
-import { Actions } from "../../src/layers/Actions.ts"
-import { startRedisServer } from "../../test/support/redisServer.ts"
-import { startCounter } from "../lib/monitor.ts"
 import * as ours from "../peers/ours.ts"
+import { runCountingProbe } from "./countingProbe.ts"
 
 const n = Number(process.argv[2] ?? 2000)
 const concurrency = Number(process.argv[3] ?? 10)
-const server = await startRedisServer()
-try {
-  const harness = new IORedis(server.url)
-  const counter = await startCounter(server.url, harness)
-  const input = { case: "probe", system: "ours", variant: "", n, redisUrl: server.url, prefix: "probe", params: {}, privateServer: true } as const
-  const rows = await ours.run(input, Effect.gen(function*() {
-    const actions = yield* Actions
-    const phase = (jobs: number) => Effect.promise(() => counter.phase()).pipe(Effect.map((c) => ({
-      commands: c.commands / jobs,
-      scripted: c.scripted / jobs,
-      roundTrips: c.roundTrips / jobs
-    })))
+await runCountingProbe({ n, title: `fan-out children, per child, N=${n}, batches of 100, concurrency ${concurrency}` }, ({ actions, phase }) =>
+  Effect.gen(function*() {
     // each script's first call also sends its source (NOSCRIPT, then EVAL): warm both batch forms first
     yield* actions.fanOut("noop", [{ i: -1 }])
     yield* actions.fanOut("noop", [{ i: -2 }], { unique: {} })
@@ -63,10 +50,3 @@ try {
     yield* measure("duplicate children", items(2 * n), { unique: {} }, 0)
     return rows
   }))
-  counter.close()
-  harness.disconnect()
-  console.log(`fan-out children, per child, N=${n}, batches of 100, concurrency ${concurrency}`)
-  console.table(rows.map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, typeof v === "number" ? Number(v.toFixed(3)) : v]))))
-} finally {
-  await server.stop()
-}

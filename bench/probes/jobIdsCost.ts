@@ -8,26 +8,13 @@
  *   npx tsx bench/probes/jobIdsCost.ts [N=2000] [concurrency=10]
  */
 import { Effect } from "effect"
-import { Redis as IORedis } from "ioredis"
-import { Actions } from "../../src/layers/Actions.ts"
-import { startRedisServer } from "../../test/support/redisServer.ts"
-import { startCounter } from "../lib/monitor.ts"
 import * as ours from "../peers/ours.ts"
+import { runCountingProbe } from "./countingProbe.ts"
 
 const n = Number(process.argv[2] ?? 2000)
 const concurrency = Number(process.argv[3] ?? 10)
-const server = await startRedisServer()
-try {
-  const harness = new IORedis(server.url)
-  const counter = await startCounter(server.url, harness)
-  const input = { case: "probe", system: "ours", variant: "", n, redisUrl: server.url, prefix: "probe", params: {}, privateServer: true } as const
-  const rows = await ours.run(input, Effect.gen(function*() {
-    const actions = yield* Actions
-    const phase = (jobs: number) => Effect.promise(() => counter.phase()).pipe(Effect.map((c) => ({
-      commands: c.commands / jobs,
-      scripted: c.scripted / jobs,
-      roundTrips: c.roundTrips / jobs
-    })))
+await runCountingProbe({ n, title: `job control per job, N=${n}, concurrency ${concurrency}` }, ({ actions, phase }) =>
+  Effect.gen(function*() {
     yield* phase(1)
     const variants = [
       ["untracked", {}],
@@ -56,10 +43,3 @@ try {
     rows.push({ variant: "cancel (1 call)", "process cmds": cancel.commands, "process scripted": cancel.scripted, "process trips": cancel.roundTrips })
     return rows
   }))
-  counter.close()
-  harness.disconnect()
-  console.log(`job control per job, N=${n}, concurrency ${concurrency}`)
-  console.table(rows.map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, typeof v === "number" ? Number(v.toFixed(3)) : v]))))
-} finally {
-  await server.stop()
-}
