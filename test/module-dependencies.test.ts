@@ -2,9 +2,9 @@
  * The shape of the source tree, as a test: imports go one way (domain ← internal ← layers ← programs, and
  * `index.ts` on top), no module imports itself back through others, the domain depends on Effect alone, and
  * the Redis client is imported by the live Redis layer only (the in-memory backend and everything else work
- * through the seam of `internal/Connection.ts`).
+ * through the seam of `internal/Connection.ts`), and Effect is imported per module (`effect/Effect`), as Effect's own packages do.
  */
-import { readdirSync, readFileSync } from "node:fs"
+import { existsSync, readdirSync, readFileSync } from "node:fs"
 import { dirname, join, relative, resolve } from "node:path"
 import { describe, expect, it } from "vitest"
 
@@ -73,6 +73,13 @@ describe("module dependencies", () => {
     expect(foreign).toEqual([])
   })
 
+  it("Effect is imported one module at a time, never through a barrel, so a worker loads only the modules it uses", () => {
+    const effectDist = join(import.meta.dirname, "..", "node_modules", "effect", "dist")
+    const isBarrel = (s: string) => s === "effect" || (s.startsWith("effect/") && existsSync(join(effectDist, s.slice("effect/".length), "index.js")))
+    const barrels = modules.flatMap((file) => specifiers(file).filter(isBarrel).map((s) => `${name(file)}: ${s}`))
+    expect(barrels).toEqual([])
+  })
+
   it("the Redis client is imported by the live Redis layer only; node-resque and ioredis-mock by nothing", () => {
     const clients = modules.flatMap((file) =>
       specifiers(file).filter((s) => /^(ioredis|ioredis-mock|node-resque|bullmq)(\/|$)/.test(s)).map((s) => `${name(file)}: ${s}`)
@@ -82,7 +89,7 @@ describe("module dependencies", () => {
 
   it("only the command line and the test helpers import the Node platform or Effect's test services", () => {
     const platform = modules.flatMap((file) =>
-      specifiers(file).filter((s) => s.startsWith("@effect/platform-node") || s === "effect/testing").map(() => name(file))
+      specifiers(file).filter((s) => s.startsWith("@effect/platform-node") || s.startsWith("effect/testing")).map(() => name(file))
     )
     expect([...new Set(platform)].sort()).toEqual(["programs/Testing.ts", "programs/cli/Cli.ts", "programs/cli/WebServer.ts"])
   })

@@ -5,7 +5,11 @@
  *
  * @since 0.1.0
  */
-import type { Cron, Duration, Effect, Schedule, Schema } from "effect"
+import type * as Cron from "effect/Cron"
+import type * as Duration from "effect/Duration"
+import type * as Effect from "effect/Effect"
+import type * as Schedule from "effect/Schedule"
+import type * as Schema from "effect/Schema"
 import type { JobTimedOut } from "./Errors.ts"
 import type { Track, Unique } from "./JobControl.ts"
 

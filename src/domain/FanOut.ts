@@ -11,7 +11,8 @@
  *
  * @since 0.1.0
  */
-import { type Duration, Schema } from "effect"
+import type * as Duration from "effect/Duration"
+import * as Schema from "effect/Schema"
 import type * as Action from "./Action.ts"
 import type { Track, UniqueMode } from "./JobControl.ts"
 

@@ -18,7 +18,7 @@
  *
  * @since 0.3.0
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type { EnqueueRefused } from "./Errors.ts"
 import type * as Job from "./Job.ts"
 import type * as Outcome from "./Outcome.ts"

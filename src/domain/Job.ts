@@ -8,7 +8,7 @@
  *
  * @since 0.1.0
  */
-import { Result } from "effect"
+import * as Result from "effect/Result"
 import { CorruptPayload } from "./Errors.ts"
 
 /** The reserved inputs key that carries {@link JobMeta}. */

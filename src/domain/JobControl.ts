@@ -10,7 +10,8 @@
  *
  * @since 0.3.0
  */
-import { type Duration, Schema } from "effect"
+import type * as Duration from "effect/Duration"
+import * as Schema from "effect/Schema"
 
 /**
  * What a job may be:

@@ -8,7 +8,8 @@
  *
  * @since 0.1.0
  */
-import { Result, Schema } from "effect"
+import * as Result from "effect/Result"
+import * as Schema from "effect/Schema"
 import * as Job from "./Job.ts"
 import * as Resque from "./Resque.ts"
 

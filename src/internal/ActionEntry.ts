@@ -9,7 +9,11 @@
  *
  * @since 0.2.0
  */
-import { Context, Duration, Effect, Result, Schema } from "effect"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Result from "effect/Result"
+import * as Schema from "effect/Schema"
 import type * as Action from "../domain/Action.ts"
 import { InvalidInputs, JobTimedOut, ResultNotEncodable } from "../domain/Errors.ts"
 import * as JobError from "../domain/JobError.ts"

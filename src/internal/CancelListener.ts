@@ -10,7 +10,10 @@
  *
  * @since 0.3.0
  */
-import { Effect, Exit, Fiber, Scope } from "effect"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as Scope from "effect/Scope"
 import type { RedisError } from "../domain/Errors.ts"
 import { JobCancelled } from "../domain/JobControl.ts"
 import type { Connection } from "./Connection.ts"

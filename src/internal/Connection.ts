@@ -10,7 +10,7 @@
  *
  * @since 0.2.0
  */
-import type { Effect } from "effect"
+import type * as Effect from "effect/Effect"
 import type { RedisError } from "../domain/Errors.ts"
 import type * as MemoryStore from "./MemoryStore.ts"
 import type { Script } from "./Script.ts"

@@ -13,7 +13,8 @@
  *
  * @since 0.2.0
  */
-import { Clock, Effect } from "effect"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
 import * as FanOut from "../domain/FanOut.ts"
 import type { Keys } from "../domain/Keys.ts"
 import type { Connection } from "./Connection.ts"

@@ -9,7 +9,12 @@
  * @since 0.2.0
  */
 import { randomUUID } from "node:crypto"
-import { Array as Arr, Clock, Duration, Effect, Result, Schedule } from "effect"
+import * as Arr from "effect/Array"
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Result from "effect/Result"
+import * as Schedule from "effect/Schedule"
 import { type EnqueueRefused, InvalidInputs, type RedisError, type UnknownAction } from "../domain/Errors.ts"
 import * as FanOut from "../domain/FanOut.ts"
 import type * as Hooks from "../domain/Hooks.ts"

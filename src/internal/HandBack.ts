@@ -12,7 +12,7 @@
  *
  * @since 0.2.0
  */
-import { Duration } from "effect"
+import * as Duration from "effect/Duration"
 import * as Job from "../domain/Job.ts"
 import type { Keys } from "../domain/Keys.ts"
 import * as Outcome from "../domain/Outcome.ts"

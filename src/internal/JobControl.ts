@@ -12,7 +12,11 @@
  * @since 0.3.0
  */
 import { createHash, randomBytes } from "node:crypto"
-import { Clock, Duration, Effect, Result, Schema } from "effect"
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Result from "effect/Result"
+import * as Schema from "effect/Schema"
 import type { RedisError } from "../domain/Errors.ts"
 import * as Job from "../domain/Job.ts"
 import * as JobControl from "../domain/JobControl.ts"

@@ -6,7 +6,8 @@
  *
  * @since 0.3.0
  */
-import { Effect, type LogLevel } from "effect"
+import * as Effect from "effect/Effect"
+import type * as LogLevel from "effect/LogLevel"
 import type * as Job from "../domain/Job.ts"
 import type * as Outcome from "../domain/Outcome.ts"
 

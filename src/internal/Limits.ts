@@ -13,7 +13,7 @@
  *
  * @since 0.3.0
  */
-import { Duration } from "effect"
+import * as Duration from "effect/Duration"
 import type * as Action from "../domain/Action.ts"
 import type { Keys } from "../domain/Keys.ts"
 import type { Entry } from "./ActionEntry.ts"
@@ -168,7 +168,16 @@ export class State {
   readonly action = new Map<string, LiveScope>()
   readonly blocked = new Set<string>()
   wait = -1
-  constructor(readonly count: number, readonly now: number, readonly lease: number, readonly prefix: string) {}
+  readonly count: number
+  readonly now: number
+  readonly lease: number
+  readonly prefix: string
+  constructor(count: number, now: number, lease: number, prefix: string) {
+    this.count = count
+    this.now = now
+    this.lease = lease
+    this.prefix = prefix
+  }
 
   /** `readLimits` of the Lua: the state, and the index after the segment. */
   static read(args: ReadonlyArray<string>, at: number): readonly [State, number] {

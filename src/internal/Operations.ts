@@ -5,7 +5,7 @@
  *
  * @since 0.2.0
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type { UnknownAction } from "../domain/Errors.ts"
 import * as Ops from "../domain/Operations.ts"
 import type { Keys } from "../domain/Keys.ts"

@@ -9,7 +9,7 @@
  *
  * @since 0.2.0
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type * as Ops from "../domain/Operations.ts"
 import * as Resque from "../domain/Resque.ts"
 import * as ActionEntry from "./ActionEntry.ts"

@@ -5,7 +5,7 @@
  *
  * @since 0.2.0
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { CorruptPayload, FailedJobNotFound } from "../domain/Errors.ts"
 import * as Ops from "../domain/Operations.ts"
 import type { Context } from "./Operations.ts"

@@ -15,7 +15,7 @@
  * @since 0.2.0
  */
 import { randomUUID } from "node:crypto"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import * as Ops from "../domain/Operations.ts"
 import type { Context } from "./Operations.ts"
 import { listedAt, locate, page } from "./OperationsListing.ts"

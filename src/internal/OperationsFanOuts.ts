@@ -14,7 +14,7 @@
  *
  * @since 0.2.0
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import * as FanOut from "../domain/FanOut.ts"
 import type * as Ops from "../domain/Operations.ts"
 import type { Context } from "./Operations.ts"

@@ -10,7 +10,7 @@
  * @since 0.2.0
  */
 import { createHash } from "node:crypto"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { JobNotFound } from "../domain/Errors.ts"
 import type * as Ops from "../domain/Operations.ts"
 import type { Connection } from "./Connection.ts"

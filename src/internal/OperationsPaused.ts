@@ -7,7 +7,8 @@
  *
  * @since 0.3.0
  */
-import { Clock, Effect } from "effect"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
 import { InvalidQueue } from "../domain/Errors.ts"
 import type * as Ops from "../domain/Operations.ts"
 import * as Resque from "../domain/Resque.ts"

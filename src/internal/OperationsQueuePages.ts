@@ -9,7 +9,9 @@
  *
  * @since 0.2.0
  */
-import { Clock, Effect, Result } from "effect"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Result from "effect/Result"
 import { CorruptPayload, JobNotFound } from "../domain/Errors.ts"
 import * as Job from "../domain/Job.ts"
 import * as Ops from "../domain/Operations.ts"

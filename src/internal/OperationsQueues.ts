@@ -5,7 +5,8 @@
  *
  * @since 0.2.0
  */
-import { Clock, Effect } from "effect"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
 import * as Ops from "../domain/Operations.ts"
 import * as Resque from "../domain/Resque.ts"
 import * as FanOutEngine from "./FanOutEngine.ts"

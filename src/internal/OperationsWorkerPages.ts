@@ -13,7 +13,9 @@
  *
  * @since 0.2.0
  */
-import { Clock, Duration, Effect } from "effect"
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
 import * as Ops from "../domain/Operations.ts"
 import * as Resque from "../domain/Resque.ts"
 import { byName, type Context, strings } from "./Operations.ts"

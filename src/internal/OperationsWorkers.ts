@@ -9,7 +9,11 @@
  *
  * @since 0.2.0
  */
-import { Clock, Duration, Effect, Option, Result } from "effect"
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Result from "effect/Result"
 import { UnknownWorker } from "../domain/Errors.ts"
 import * as Job from "../domain/Job.ts"
 import type { Keys } from "../domain/Keys.ts"

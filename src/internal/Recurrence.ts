@@ -6,7 +6,9 @@
  *
  * @since 0.3.0
  */
-import { Cron, Duration, Result } from "effect"
+import * as Cron from "effect/Cron"
+import * as Duration from "effect/Duration"
+import * as Result from "effect/Result"
 import type * as Action from "../domain/Action.ts"
 import { InvalidSchedule } from "../domain/Errors.ts"
 

@@ -6,7 +6,10 @@
  *
  * @since 0.2.0
  */
-import { Duration, Effect, Exit, Schedule } from "effect"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Schedule from "effect/Schedule"
 import { isUnrecoverable, type RetryPolicy } from "../domain/Action.ts"
 import * as Job from "../domain/Job.ts"
 

@@ -5,7 +5,7 @@
  *
  * @since 0.2.0
  */
-import { Cause } from "effect"
+import * as Cause from "effect/Cause"
 import * as JobError from "../domain/JobError.ts"
 import * as Outcome from "../domain/Outcome.ts"
 

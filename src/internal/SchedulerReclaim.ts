@@ -11,7 +11,9 @@
  *
  * @since 0.2.0
  */
-import { Clock, Effect, Result } from "effect"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Result from "effect/Result"
 import type { RetryPolicy } from "../domain/Action.ts"
 import * as Job from "../domain/Job.ts"
 import type { Keys } from "../domain/Keys.ts"

@@ -22,8 +22,10 @@
  *
  * @since 0.3.0
  */
-import { Context, Effect, Tracer } from "effect"
-import { Hex } from "effect/encoding"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Tracer from "effect/Tracer"
+import * as Hex from "effect/encoding/Hex"
 import type * as Hooks from "../domain/Hooks.ts"
 import type * as Job from "../domain/Job.ts"
 

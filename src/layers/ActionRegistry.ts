@@ -5,7 +5,10 @@
  *
  * @since 0.1.0
  */
-import { Context, Effect, Layer, Result } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Result from "effect/Result"
 import type * as Action from "../domain/Action.ts"
 import { DuplicateAction, type InvalidSchedule, UnknownAction } from "../domain/Errors.ts"
 import * as ActionEntry from "../internal/ActionEntry.ts"

@@ -13,7 +13,12 @@
  *
  * @since 0.1.0
  */
-import { Clock, Context, Duration, Effect, Layer, Schema } from "effect"
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Schema from "effect/Schema"
 import type * as Action from "../domain/Action.ts"
 import { type EnqueueRefused, InvalidInputs, type JobTimedOut, PayloadTooLarge, type RedisError, type UnknownAction } from "../domain/Errors.ts"
 import type * as FanOut from "../domain/FanOut.ts"

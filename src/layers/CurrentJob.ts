@@ -8,7 +8,8 @@
  *
  * @since 0.3.0
  */
-import { Context, Effect } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
 import { InvalidProgress, maxProgressBytes, type Progress } from "../domain/JobControl.ts"
 import type { Keys } from "../domain/Keys.ts"
 import type { Connection } from "../internal/Connection.ts"

@@ -18,7 +18,9 @@
  *
  * @since 0.3.0
  */
-import { Context, Effect, Layer } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import * as Hooks from "../domain/Hooks.ts"
 import * as Tracing from "../internal/Tracing.ts"
 

@@ -19,7 +19,13 @@
  *
  * @since 0.3.0
  */
-import { Clock, Context, Duration, Effect, Layer, Metric, Schedule } from "effect"
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Metric from "effect/Metric"
+import * as Schedule from "effect/Schedule"
 import type * as Hooks from "../domain/Hooks.ts"
 import * as Enqueue from "../internal/Enqueue.ts"
 import * as MetricsScripts from "../internal/MetricsScripts.ts"

@@ -15,7 +15,14 @@
  * @since 0.1.0
  */
 import { hostname } from "node:os"
-import { Clock, Context, Duration, Effect, Fiber, Layer, Schedule, Semaphore } from "effect"
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
+import * as Schedule from "effect/Schedule"
+import * as Semaphore from "effect/Semaphore"
 import type { RedisError } from "../domain/Errors.ts"
 import * as ActionEntry from "../internal/ActionEntry.ts"
 import * as Enqueue from "../internal/Enqueue.ts"

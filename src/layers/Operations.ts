@@ -12,7 +12,11 @@
  *
  * @since 0.2.0
  */
-import { Context, type Duration, Effect, Layer, type Option } from "effect"
+import * as Context from "effect/Context"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import type * as Option from "effect/Option"
 import type {
   CorruptPayload,
   FailedJobNotFound,

@@ -17,7 +17,14 @@
  *
  * @since 0.1.0
  */
-import { Config, Context, Duration, Effect, Layer, Option, Redacted, type Scope } from "effect"
+import * as Config from "effect/Config"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import type * as Scope from "effect/Scope"
 import { Redis as IORedis, type RedisOptions } from "ioredis"
 import { RedisError } from "../domain/Errors.ts"
 import * as Keys from "../domain/Keys.ts"

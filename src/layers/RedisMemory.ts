@@ -15,7 +15,9 @@
  *
  * @since 0.1.0
  */
-import { Clock, Effect, Layer } from "effect"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import { RedisError } from "../domain/Errors.ts"
 import * as Keys from "../domain/Keys.ts"
 import type { Arg, Command, Connection } from "../internal/Connection.ts"

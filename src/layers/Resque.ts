@@ -15,7 +15,10 @@
  *
  * @since 0.2.0
  */
-import { Cause, Exit, Layer, Runtime } from "effect"
+import * as Cause from "effect/Cause"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import * as Runtime from "effect/Runtime"
 import type * as Action from "../domain/Action.ts"
 import type { DuplicateAction, InvalidSchedule } from "../domain/Errors.ts"
 import * as ActionRegistry from "./ActionRegistry.ts"

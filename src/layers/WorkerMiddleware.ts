@@ -20,7 +20,8 @@
  *
  * @since 0.1.0
  */
-import { Context, Layer } from "effect"
+import * as Context from "effect/Context"
+import * as Layer from "effect/Layer"
 import * as FanOut from "../domain/FanOut.ts"
 import type { Keys } from "../domain/Keys.ts"
 import * as Completion from "../internal/Completion.ts"

@@ -34,8 +34,11 @@
  *
  * @since 0.2.0
  */
-import { Clock, Duration, Effect, Schema } from "effect"
-import { TestClock } from "effect/testing"
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
+import * as TestClock from "effect/testing/TestClock"
 import * as Resque from "../domain/Resque.ts"
 import { Operations } from "../layers/Operations.ts"
 import { Redis } from "../layers/Redis.ts"

@@ -15,8 +15,9 @@
  */
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as NodeServices from "@effect/platform-node/NodeServices"
-import { Effect, Layer } from "effect"
-import { Command } from "effect/cli"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Command from "effect/cli/Command"
 import type * as Action from "../../domain/Action.ts"
 import * as Resque from "../../layers/Resque.ts"
 import * as Inspect from "./Inspect.ts"

@@ -11,8 +11,9 @@
  *
  * @since 0.1.0
  */
-import { Option, SchemaAST } from "effect"
-import { Flag } from "effect/cli"
+import * as Option from "effect/Option"
+import * as SchemaAST from "effect/SchemaAST"
+import * as Flag from "effect/cli/Flag"
 import type * as Action from "../../domain/Action.ts"
 
 /** The parsed value of one derived flag. */

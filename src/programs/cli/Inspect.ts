@@ -4,8 +4,11 @@
  *
  * @since 0.1.0
  */
-import { Effect, Option } from "effect"
-import { Argument, Command, Flag } from "effect/cli"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Argument from "effect/cli/Argument"
+import * as Command from "effect/cli/Command"
+import * as Flag from "effect/cli/Flag"
 import { Actions } from "../../layers/Actions.ts"
 import { Operations } from "../../layers/Operations.ts"
 import * as JobControl from "./JobControl.ts"

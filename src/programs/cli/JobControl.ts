@@ -4,8 +4,10 @@
  *
  * @since 0.3.0
  */
-import { Effect } from "effect"
-import { Argument, Command, Flag } from "effect/cli"
+import * as Effect from "effect/Effect"
+import * as Argument from "effect/cli/Argument"
+import * as Command from "effect/cli/Command"
+import * as Flag from "effect/cli/Flag"
 import type * as JobControl from "../../domain/JobControl.ts"
 import { Actions } from "../../layers/Actions.ts"
 import { type App, handler, printJson, printRaw, sharedRedis } from "./Shared.ts"

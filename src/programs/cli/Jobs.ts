@@ -4,8 +4,12 @@
  *
  * @since 0.1.0
  */
-import { Clock, Effect, FileSystem, Option } from "effect"
-import { Command, Flag } from "effect/cli"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as FileSystem from "effect/FileSystem"
+import * as Option from "effect/Option"
+import * as Command from "effect/cli/Command"
+import * as Flag from "effect/cli/Flag"
 import type * as Action from "../../domain/Action.ts"
 import { ActionRegistry } from "../../layers/ActionRegistry.ts"
 import { Actions } from "../../layers/Actions.ts"

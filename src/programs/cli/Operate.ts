@@ -5,8 +5,12 @@
  *
  * @since 0.2.0
  */
-import { Duration, Effect, Option } from "effect"
-import { Argument, Command, Flag } from "effect/cli"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Argument from "effect/cli/Argument"
+import * as Command from "effect/cli/Command"
+import * as Flag from "effect/cli/Flag"
 import { jsonFlag, show, withOperations } from "./Inspect.ts"
 import { type App, BadArgument, handler, parseDelay, printJson } from "./Shared.ts"
 import * as Table from "./Table.ts"

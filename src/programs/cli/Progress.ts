@@ -5,7 +5,8 @@
  *
  * @since 0.1.0
  */
-import { Clock, Effect } from "effect"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
 import { FanOutNotFound } from "../../domain/FanOut.ts"
 import { Actions } from "../../layers/Actions.ts"
 import { Redis } from "../../layers/Redis.ts"

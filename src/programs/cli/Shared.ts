@@ -5,8 +5,17 @@
  *
  * @since 0.1.0
  */
-import { Config, Console, Data, Effect, Layer, Logger, Option, References } from "effect"
-import { CliError, Flag, GlobalFlag } from "effect/cli"
+import * as Config from "effect/Config"
+import * as Console from "effect/Console"
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import * as Option from "effect/Option"
+import * as References from "effect/References"
+import * as CliError from "effect/cli/CliError"
+import * as Flag from "effect/cli/Flag"
+import * as GlobalFlag from "effect/cli/GlobalFlag"
 import type * as Action from "../../domain/Action.ts"
 import * as JobError from "../../domain/JobError.ts"
 import * as Redis from "../../layers/Redis.ts"

@@ -9,8 +9,12 @@
  *
  * @since 0.2.0
  */
-import { Config, Effect, Option, Result } from "effect"
-import { Command, Flag } from "effect/cli"
+import * as Config from "effect/Config"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Result from "effect/Result"
+import * as Command from "effect/cli/Command"
+import * as Flag from "effect/cli/Flag"
 import * as NetAddress from "effect/net/NetAddress"
 import type * as Dashboard from "../dashboard/Dashboard.ts"
 import { type App, BadArgument, handler, sharedRedis } from "./Shared.ts"

@@ -20,8 +20,17 @@
  *
  * @since 0.2.0
  */
-import { Duration, Effect, type FileSystem, Layer, Option, type Path, Schema } from "effect"
-import { type Etag, type HttpPlatform, HttpRouter, HttpServer } from "effect/http"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import type * as FileSystem from "effect/FileSystem"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import type * as Path from "effect/Path"
+import * as Schema from "effect/Schema"
+import type * as Etag from "effect/http/Etag"
+import type * as HttpPlatform from "effect/http/HttpPlatform"
+import * as HttpRouter from "effect/http/HttpRouter"
+import * as HttpServer from "effect/http/HttpServer"
 import * as NetAddress from "effect/net/NetAddress"
 import { ActionRegistry } from "../../layers/ActionRegistry.ts"
 import { Actions } from "../../layers/Actions.ts"

@@ -7,7 +7,9 @@
  *
  * @since 0.2.0
  */
-import { Clock, Effect, Result } from "effect"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Result from "effect/Result"
 import type * as Action from "../../domain/Action.ts"
 import type * as Ops from "../../domain/Operations.ts"
 import type { ActionRegistry } from "../../layers/ActionRegistry.ts"

@@ -11,7 +11,7 @@
  *
  * @since 0.2.0
  */
-import { SchemaAST } from "effect"
+import * as SchemaAST from "effect/SchemaAST"
 import type * as Action from "../../domain/Action.ts"
 import type { FormField } from "./DashboardApi.ts"
 

@@ -5,8 +5,10 @@
  *
  * @since 0.2.0
  */
-import { Effect, Layer } from "effect"
-import { HttpApiBuilder, HttpApiMiddleware } from "effect/http-api"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as HttpApiBuilder from "effect/http-api/HttpApiBuilder"
+import * as HttpApiMiddleware from "effect/http-api/HttpApiMiddleware"
 import { Api, BadRequest, Errors } from "./DashboardApi.ts"
 import type { Data } from "./DashboardData.ts"
 

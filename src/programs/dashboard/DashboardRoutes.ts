@@ -6,8 +6,14 @@
  *
  * @since 0.2.0
  */
-import { Clock, Effect, Option, Schema } from "effect"
-import { HttpRouter, HttpServerRequest, HttpServerResponse, UrlParams } from "effect/http"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
+import * as HttpRouter from "effect/http/HttpRouter"
+import * as HttpServerRequest from "effect/http/HttpServerRequest"
+import * as HttpServerResponse from "effect/http/HttpServerResponse"
+import * as UrlParams from "effect/http/UrlParams"
 import * as Ops from "../../domain/Operations.ts"
 import * as DashboardAssets from "./DashboardAssets.ts"
 import * as DashboardAuth from "./DashboardAuth.ts"

@@ -6,7 +6,10 @@
  *
  * @since 0.2.0
  */
-import { Clock, Duration, Effect, Schedule } from "effect"
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Schedule from "effect/Schedule"
 import type { Operations } from "../../layers/Operations.ts"
 import type { Sample } from "./DashboardApi.ts"
 
