@@ -73,7 +73,7 @@ const cpuProf = process.argv.includes("--cpu-prof")
 const runCase = (entry: Entry, input: CaseInput): Promise<CaseResult> =>
   new Promise((resolve, reject) => {
     const profile = cpuProf ? ["--cpu-prof", "--cpu-prof-dir", join(here, "results", "profiles"), "--cpu-prof-name", `${input.prefix}.cpuprofile`] : []
-    const child = spawn(process.execPath, [...profile, "--import", "tsx", join(here, "cases", entry.file), JSON.stringify(input)], {
+    const child = spawn(process.execPath, [...profile, join(here, "cases", entry.file), JSON.stringify(input)], {
       stdio: ["ignore", "pipe", "pipe"]
     })
     let stdout = ""

@@ -6,9 +6,12 @@
  */
 import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
-import { Effect, Layer, Metric, PubSub, Schema, Tracer } from "effect"
-import { FetchHttpClient } from "effect/http"
-import { OtlpSerialization, OtlpTracer } from "effect/observability"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Metric from "effect/Metric"
+import * as PubSub from "effect/PubSub"
+import * as Schema from "effect/Schema"
+import * as Tracer from "effect/Tracer"
 import type { Redis as IORedis } from "ioredis"
 import * as Action from "../../src/domain/Action.ts"
 import type { RedisError } from "../../src/domain/Errors.ts"
@@ -95,9 +98,13 @@ const observability = (params: Readonly<Record<string, number>>): Layer.Layer<ne
     ? Layer.succeed(Tracer.Tracer, recordingTracer)
     : Layer.unwrap(Effect.gen(function*() {
       const sink = yield* otlpSink
-      // Node's own clients are loaded only when asked for (undici is big)
+      // the exporter's modules are loaded by the variants that export (the plain case's memory stays the
+      // worker's own), and Node's clients only when asked for (undici is big)
+      const [OtlpTracer, OtlpSerialization] = yield* Effect.promise(() =>
+        Promise.all([import("effect/observability/OtlpTracer"), import("effect/observability/OtlpSerialization")])
+      )
       const client = params["httpClient"] === undefined
-        ? FetchHttpClient.layer
+        ? (yield* Effect.promise(() => import("effect/http/FetchHttpClient"))).layer
         : yield* Effect.promise(() => import("@effect/platform-node/NodeHttpClient")).pipe(
           Effect.map((Node) => (params["httpClient"] === 1 ? Node.layerNodeHttp : Node.layerUndici))
         )
@@ -213,6 +220,8 @@ export const processTimed = async (input: CaseInput, harness: IORedis, checks: C
   // `foreign`: the jobs are written without trace context (tracing turned off for the fan-out, as another
   // producer writes them), so each one's trace starts at its run and the root sample ratio decides per job
   const foreign = input.params["foreign"] === 1
+  // the barrel variant: every Effect module loaded, as by an application importing from "effect"
+  if (input.params["barrel"] === 1) await import("effect")
   const fanOutIds: Array<string> = []
   const counted = await run(input, Effect.gen(function*() {
     if (children) fanOutIds.push(yield* (foreign ? Effect.withTracerEnabled(fanOut(input.n), false) : fanOut(input.n)))

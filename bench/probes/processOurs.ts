@@ -28,7 +28,7 @@ const cpuProf = process.argv.includes("--cpu-prof")
 const runOnce = (input: CaseInput): Promise<CaseResult> =>
   new Promise((resolve, reject) => {
     const profile = cpuProf ? ["--cpu-prof", "--cpu-prof-dir", join(here, "..", "results", "profiles"), "--cpu-prof-interval", "100", "--cpu-prof-name", `${input.prefix}.cpuprofile`] : []
-    const child = spawn(process.execPath, [...profile, "--import", "tsx", join(here, "..", "cases", "process.ts"), JSON.stringify(input)], { stdio: ["ignore", "pipe", "pipe"] })
+    const child = spawn(process.execPath, [...profile, join(here, "..", "cases", "process.ts"), JSON.stringify(input)], { stdio: ["ignore", "pipe", "pipe"] })
     let stdout = ""
     let stderr = ""
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()))

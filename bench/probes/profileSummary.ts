@@ -2,16 +2,13 @@
  * Probe helper (not part of `npm run bench`): self time of a `.cpuprofile` (V8's JSON) by function and by
  * file, as % of the samples of the worker's window (from the first to the last sample whose stack is in
  * `src/internal/Completion.ts`, which only the worker's completions run, so module loading and the queue's
- * pre-fill are left out). Positions in this
- * project's TypeScript are mapped back through the transform tsx applies (esbuild, whitespace minified), so
- * a row names the source line.
+ * pre-fill are left out). The bench runs its cases on Node's own type stripping, which keeps every
+ * position, so a row names the source line.
  *
  *   npx tsx bench/probes/profileSummary.ts bench/results/profiles/X.cpuprofile [rows=40]
  */
 import { readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
-import { originalPositionFor, TraceMap } from "@jridgewell/trace-mapping"
-import { transformSync } from "esbuild"
 
 interface Frame {
   readonly functionName: string
@@ -48,25 +45,21 @@ let last = profile.samples.length - 1
 while (last > first && !passesWorker(profile.samples[last]!)) last--
 const window = profile.samples.slice(first, last + 1)
 
-// this project's files: the source line of a generated position
-const maps = new Map<string, { map: TraceMap; lines: ReadonlyArray<string> } | undefined>()
+// this project's files: the source line of a position (Node strips the types in place, so a profile's
+// positions are the TypeScript's own)
+const sources = new Map<string, ReadonlyArray<string> | undefined>()
 const mapped = (frame: Frame): string | undefined => {
   if (!frame.url.startsWith("file://") || frame.url.includes("node_modules")) return undefined
-  if (!maps.has(frame.url)) {
+  if (!sources.has(frame.url)) {
     try {
-      const file = fileURLToPath(frame.url)
-      const source = readFileSync(file, "utf8")
-      const out = transformSync(source, { loader: "ts", format: "esm", target: `node${process.versions.node}`, sourcemap: "external", sourcefile: file, minifyWhitespace: true, keepNames: true })
-      maps.set(frame.url, { map: new TraceMap(out.map), lines: source.split("\n") })
+      sources.set(frame.url, readFileSync(fileURLToPath(frame.url), "utf8").split("\n"))
     } catch {
-      maps.set(frame.url, undefined)
+      sources.set(frame.url, undefined)
     }
   }
-  const entry = maps.get(frame.url)
-  if (entry === undefined) return undefined
-  const position = originalPositionFor(entry.map, { line: frame.lineNumber + 1, column: frame.columnNumber })
-  if (position.line === null) return undefined
-  return `:${position.line}  ${(entry.lines[position.line - 1] ?? "").trim().slice(0, 70)}`
+  const lines = sources.get(frame.url)
+  if (lines === undefined) return undefined
+  return `:${frame.lineNumber + 1}  ${(lines[frame.lineNumber] ?? "").trim().slice(0, 70)}`
 }
 
 const shortUrl = (url: string) => url.replace(/^.*node_modules\//, "~/").replace(/^.*\/(src|bench|test)\//, "$1/")
