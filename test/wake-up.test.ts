@@ -4,7 +4,8 @@
  * waits for. Both backends.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, PubSub } from "effect"
+import { Effect, PubSub, Schema } from "effect"
+import * as Action from "../src/domain/Action.ts"
 import { Actions } from "../src/layers/Actions.ts"
 import * as Worker from "../src/layers/Worker.ts"
 import { coreWith, note, takeEventsWithin } from "./support/app.ts"
@@ -12,8 +13,33 @@ import { backends } from "./support/backends.ts"
 
 const pollInterval = "1 minute"
 
+/** Slots of the burst test's pool, and jobs of its burst. */
+const burst = 8
+
+/**
+ * Runs until `burst` of its jobs run at once: a job returns only when every job of the burst has started,
+ * so the burst finishes only if the pool runs them all side by side.
+ */
+const makeGate = () => {
+  let started = 0
+  let open!: () => void
+  const opened = new Promise<void>((resolve) => (open = resolve))
+  return Action.make({
+    name: "gate",
+    description: "Waits until the whole burst has started",
+    inputs: Schema.Struct({ i: Schema.Finite }),
+    run: () =>
+      Effect.promise(() => {
+        if (++started === burst) open()
+        return opened
+      }),
+    task: { queue: "gates" }
+  })
+}
+
 for (const backend of backends) {
   const app = () => coreWith([note], backend.layer())
+  const gate = makeGate()
 
   describe(`wake-up (${backend.name})`, () => {
     it.live("a pool of other queues never takes the wake-up of a job it cannot run", () =>
@@ -59,5 +85,21 @@ for (const backend of backends) {
           }
         }))
       }).pipe(Effect.provide(app())))
+
+    it.live("a burst written to an idle pool runs on every slot at once, though the pick after a wake-up asks for one slot", () =>
+      Effect.gen(function*() {
+        const actions = yield* Actions
+        yield* Effect.scoped(Effect.gen(function*() {
+          const pool = yield* Worker.make({ queues: ["gates"], concurrency: burst, pollInterval })
+          const done = yield* PubSub.subscribe(pool.events)
+          // the pool reaches its wait first (the check holds however long this is: it only sets the scene)
+          yield* Effect.sleep("300 millis")
+          // one write and one wake-up for the whole burst; no job ends until all of them run at once
+          const sent = yield* actions.fanOut(gate, Array.from({ length: burst }, (_, i) => ({ i })))
+          assert.strictEqual(sent.enqueued, burst)
+          const events = yield* takeEventsWithin(done, burst, "10 seconds")
+          assert.deepStrictEqual(events.map((event) => event.outcome._tag), Array.from({ length: burst }, () => "Success"))
+        }))
+      }).pipe(Effect.provide(coreWith([gate], backend.layer()))))
   })
 }

@@ -537,13 +537,18 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
     )
 
   /**
-   * Fills idle slots with one script call; answers how many slots it could not fill (the queues are empty,
-   * or held back by a limit) and how long until a rate limit allows the next run (-1: none held one back).
+   * Fills up to `most` idle slots with one script call; answers how many it asked for and how many it
+   * filled (fewer: the queues are empty, or held back by a limit), and how long until a rate limit allows
+   * the next run (-1: none held one back).
    */
-  const fill = (idle: Set<number>) =>
+  const fill = (idle: Set<number>, most: number) =>
     Effect.gen(function*() {
       const now = yield* Clock.currentTimeMillis
-      const waiting = [...idle].map((index) => slots[index]!)
+      const waiting: Array<Slot> = []
+      for (const index of idle) {
+        if (waiting.length === most) break
+        waiting.push(slots[index]!)
+      }
       // most idle slots take the call's run_at (their last one is older): its text is built once
       const nowText = isoTime(now)
       const runAts = waiting.map((slot) => {
@@ -563,7 +568,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
         state.busy++
         yield* Queue.offer(slot.inbox, Pick.pickedFor(handed, { runAt: runAts[position]!, worker: slot.name }))
       }
-      return { idle: idle.size, handed: picked.bySlot.size, waitMs: picked.waitMs }
+      return { asked: waiting.length, handed: picked.bySlot.size, waitMs: picked.waitMs }
     })
 
   /**
@@ -571,11 +576,15 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
    * a queue back, until it allows the next run, if sooner). The dispatcher is interrupted here when the pool
    * stops.
    */
-  const awaitWork = (waitMs: number) => {
+  const awaitWork = (waitMs: number): Effect.Effect<boolean> => {
     const millis = waitMs >= 0 ? Math.min(Math.max(waitMs, 1), settings.pollMillis) : settings.pollMillis
+    // true: a producer's marker ended the wait (a timeout answers nil)
     return blocking === undefined
-      ? Effect.sleep(millis)
-      : blocking.send("bzpopmin", ...wakeKeys, millis / 1000).pipe(Effect.catch(() => Effect.sleep(millis)))
+      ? Effect.as(Effect.sleep(millis), false)
+      : blocking.send("bzpopmin", ...wakeKeys, millis / 1000).pipe(
+        Effect.map((reply) => reply !== null && reply !== undefined),
+        Effect.catch(() => Effect.as(Effect.sleep(millis), false))
+      )
   }
 
   /**
@@ -588,27 +597,36 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
   const backOff = (failures: number) => Effect.sleep(Math.min(Math.max(settings.pollMillis, 50) * 2 ** failures, 2000))
 
   /**
-   * The dispatcher: hands jobs to idle slots, a pick per round for all of them. While it has idle slots and
-   * the queues are empty it waits for work; while it has none it waits for a slot to be free.
+   * The dispatcher: hands jobs to idle slots, a pick per round. While it has idle slots and the queues are
+   * empty it waits for work; while it has none it waits for a slot to be free.
+   *
+   * A pick asks for every idle slot, except after a producer's wake-up: that says one job is waiting, so
+   * the pick asks for one slot, and for twice as many each time it fills all it asked for (a burst reaches
+   * every slot in a few picks). A lone job's pick then carries one slot's record, not the whole pool's: the
+   * pick-up latency of an idle pool is that call's round trip.
    */
   const dispatcher = Effect.gen(function*() {
     const idle = new Set<number>(slots.map((slot) => slot.index))
     let failures = 0
+    let most = slots.length
     while (!state.stopping) {
       if (idle.size === 0) for (const index of yield* Queue.takeAll(idleSlots)) idle.add(index)
       for (const index of yield* Queue.clear(idleSlots)) idle.add(index)
       // a pick and its delivery go together: a job picked for a slot always reaches it
-      const left = yield* Effect.result(Effect.uninterruptible(fill(idle)))
+      const left = yield* Effect.result(Effect.uninterruptible(fill(idle, most)))
       if (Result.isFailure(left)) {
         failures++
         if (failures === 1) yield* Effect.logWarning(`worker pool ${names[0]}… cannot reach Redis`, left.failure)
+        most = slots.length
         yield* backOff(failures)
         continue
       }
       failures = 0
+      const { asked, handed, waitMs } = left.success
       // the slots just handed a job run first: their jobs start before this fiber sends its next wait
-      if (left.success.handed > 0) yield* Effect.yieldNow
-      if (left.success.idle > 0) yield* awaitWork(left.success.waitMs)
+      if (handed > 0) yield* Effect.yieldNow
+      if (handed < asked) most = (yield* awaitWork(waitMs)) ? 1 : slots.length
+      else most = Math.min(most * 2, slots.length)
     }
   })
 
