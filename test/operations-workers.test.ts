@@ -30,7 +30,7 @@ const deadWorker = (name: string, queue: string, runAt: number) =>
     ])
     const slot = { worker: name, runAt: new Date(runAt).toISOString() }
     const handed = (yield* redis.eval(Pick.pickMany, { keys, workerQueues: queue, queues: [queue], slots: [slot] })).bySlot.get(0)
-    return handed === undefined ? undefined : Pick.pickedFor(handed, slot)
+    return handed === undefined ? undefined : Pick.assignedFor(handed, slot.runAt)
   })
 
 /** Start times (ms) of the recurring `tick` runs so far. */

@@ -49,7 +49,7 @@ try {
   // the group commit: completions that wait while two calls are in flight go together in the next one
   interface Pending {
     readonly plan: Completion.Plan
-    readonly resolve: (next: Pick.Picked | undefined) => void
+    readonly resolve: (next: Pick.Assigned | undefined) => void
   }
   let pending: Array<Pending> = []
   let inFlight = 0
@@ -63,24 +63,24 @@ try {
         batch.forEach((p, i) => {
           const handed = next.get(i)
           const nextRunAt = p.plan.next?.runAt
-          p.resolve(handed === undefined || nextRunAt === undefined ? undefined : Pick.pickedFor(handed, { runAt: nextRunAt, worker: p.plan.worker }))
+          p.resolve(handed === undefined || nextRunAt === undefined ? undefined : Pick.assignedFor(handed, nextRunAt))
         })
         flush()
       })
     }
   }
   const complete = (plan: Completion.Plan) =>
-    new Promise<Pick.Picked | undefined>((resolve) => {
+    new Promise<Pick.Assigned | undefined>((resolve) => {
       pending.push({ plan, resolve })
       queueMicrotask(flush)
     })
 
   let done = 0
-  const lane = async (slot: (typeof slots)[number], first: Pick.Picked | undefined) => {
+  const lane = async (slot: (typeof slots)[number], first: Pick.Assigned | undefined) => {
     let current = first
     // bounded: each pass completes one job (and picks the next) or ends the lane
     for (let i = 0; i < n && current !== undefined; i++) {
-      const [queue, raw, record] = current
+      const [queue, raw, expected] = current
       const parsed = Job.parse(raw, queue)
       if (parsed._tag === "Failure") throw new Error("corrupt payload")
       const job = parsed.success
@@ -90,7 +90,7 @@ try {
         ...Completion.bookkeeping(keys, { worker: slot.worker, queue, payload: raw, outcome, now }),
         ...WorkerMiddleware.writes(WorkerMiddleware.defaults, { job, outcome, worker: slot.worker }, { keys, now })
       ]
-      current = await complete({ worker: slot.worker, expected: Pick.runAtOf(record), counted: "processed", writes, next: { runAt: runAt(slot) } })
+      current = await complete({ worker: slot.worker, expected, counted: "processed", writes, next: { runAt: runAt(slot) } })
       done++
     }
   }
@@ -100,7 +100,7 @@ try {
   const picked = await evalsha(Pick.pickMany, { keys, workerQueues: ours.QUEUE, queues, slots: slots.map((slot, i) => ({ worker: slot.worker, runAt: firstRunAts[i] as string })) })
   await Promise.all(slots.map((slot, i) => {
     const handed = picked.bySlot.get(i)
-    return lane(slot, handed === undefined ? undefined : Pick.pickedFor(handed, { runAt: firstRunAts[i] as string, worker: slot.worker }))
+    return lane(slot, handed === undefined ? undefined : Pick.assignedFor(handed, firstRunAts[i] as string))
   }))
   const wallMs = performance.now() - started
   const used = process.cpuUsage(cpu)

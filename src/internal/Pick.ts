@@ -207,9 +207,19 @@ export interface Handed {
   readonly held?: string
 }
 
-/** The job a slot was handed, with its record. */
-export const pickedFor = (handed: Handed, slot: { readonly runAt: string; readonly worker: string }): Picked =>
-  [handed.queue, handed.payload, handed.held ?? record(slot.runAt, handed.queue, handed.payload, slot.worker)]
+/**
+ * A job as the slot it was handed to holds it: its queue, its payload, and the run_at of the slot's
+ * working-on record, which is all the slot's completion compares (the record's opening, see
+ * {@link recordOpening}).
+ */
+export type Assigned = readonly [queue: string, payload: string, runAt: string]
+
+/**
+ * The job a slot was handed: picked now, its record opens with the run_at the pick was given; handed back
+ * (the record held one already), with the record's own.
+ */
+export const assignedFor = (handed: Handed, runAt: string): Assigned =>
+  [handed.queue, handed.payload, handed.held === undefined ? runAt : runAtOf(handed.held)]
 
 /** The opening of every record, before its run_at. */
 const runAtOpening = "{\"run_at\":\""

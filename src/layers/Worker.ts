@@ -187,7 +187,7 @@ const settingsOf = (options: Options): Settings => {
 }
 
 /** What the dispatcher hands a slot: a job, or the order to stop. */
-type Delivery = Pick.Picked | "stop"
+type Delivery = Pick.Assigned | "stop"
 
 /** One slot of the pool: a Resque worker running one job at a time. */
 interface Slot {
@@ -250,7 +250,7 @@ interface Pending {
   readonly plan: Completion.Plan
   /** What the pool's events say of it once its completion is done. */
   readonly event: JobEvent
-  readonly resume: (next: Pick.Picked | undefined) => void
+  readonly resume: (next: Pick.Assigned | undefined) => void
 }
 
 /** A payload that cannot run: unreadable, or naming an action this worker does not know. */
@@ -373,8 +373,8 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
     })
 
   /** The completion of a job: its bookkeeping, the middlewares' writes, its chain's next copy, the next pick. */
-  const planOf = (slot: Slot, picked: Pick.Picked, ran: Ran, pickNext: boolean): Completion.Plan => {
-    const [queue, raw, record] = picked
+  const planOf = (slot: Slot, picked: Pick.Assigned, ran: Ran, pickNext: boolean): Completion.Plan => {
+    const [queue, raw, runAt] = picked
     const { job, entry, outcome, end } = ran
     const worker = slot.name
     const writes: Array<Completion.Write> = ran.handedBack !== undefined
@@ -393,7 +393,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
     }
     return {
       worker,
-      expected: Pick.runAtOf(record),
+      expected: runAt,
       counted: ran.handedBack !== undefined ? undefined : outcome._tag === "Success" ? "processed" : "failed",
       writes,
       next: pickNext ? { runAt: nextRunAt(slot, end) } : undefined
@@ -429,7 +429,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
           // recorded: a slot handed nothing has no record left; given up (`next` undefined): its record may
           // still hold the job, and the slot's next pick hands it back
           p.slot.mayHold = next === undefined
-          p.resume(handed === undefined || runAt === undefined ? undefined : Pick.pickedFor(handed, { runAt, worker: p.plan.worker }))
+          p.resume(handed === undefined || runAt === undefined ? undefined : Pick.assignedFor(handed, runAt))
         })
       )
     )
@@ -464,13 +464,13 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
 
   /** Hands a slot's completion to the next commit and resumes with the slot's next job. */
   const complete = (slot: Slot, plan: Completion.Plan, event: JobEvent) =>
-    Effect.callback<Pick.Picked | undefined>((resume) => {
+    Effect.callback<Pick.Assigned | undefined>((resume) => {
       waiting.push({ slot, plan, event, resume: (next) => resume(Effect.succeed(next)) })
       wakeCommitter?.()
     })
 
   /** After a job: its completion and event, the hooks' `afterJob`, its log line; the slot's next job. */
-  const finish = (slot: Slot, picked: Pick.Picked, ran: Ran): Effect.Effect<Pick.Picked | undefined> => {
+  const finish = (slot: Slot, picked: Pick.Assigned, ran: Ran): Effect.Effect<Pick.Assigned | undefined> => {
     const [queue] = picked
     const event: JobEvent = { worker: slot.name, queue, job: ran.job, outcome: ran.outcome }
     const completed = complete(slot, planOf(slot, picked, ran, !state.stopping), event)
@@ -488,7 +488,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
    * The slot is uninterruptible but for the job itself (`restore`): a job interrupted on shutdown is failed.
    * Everything around the action's Effect is plain code.
    */
-  const handle = (slot: Slot, picked: Pick.Picked, restore: Restore): Effect.Effect<Pick.Picked | undefined> => {
+  const handle = (slot: Slot, picked: Pick.Assigned, restore: Restore): Effect.Effect<Pick.Assigned | undefined> => {
     const [queue, raw] = picked
     const startedAt = clock.currentTimeMillisUnsafe()
     const parsed = Job.parse(raw, queue)
@@ -528,7 +528,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
           const delivery = yield* Queue.take(slot.inbox)
           if (delivery === "stop") return
           // a job picked with a completion runs even when the pool is stopping: it is recorded as this slot's
-          let current: Pick.Picked | undefined = delivery
+          let current: Pick.Assigned | undefined = delivery
           while (current !== undefined) current = yield* handle(slot, current, restore)
           state.busy--
           if (!state.stopping) yield* Queue.offer(idleSlots, slot.index)
@@ -566,7 +566,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
         idle.delete(slot.index)
         // counted busy from the moment it is picked: the slot takes it from its inbox a turn later
         state.busy++
-        yield* Queue.offer(slot.inbox, Pick.pickedFor(handed, { runAt: runAts[position]!, worker: slot.name }))
+        yield* Queue.offer(slot.inbox, Pick.assignedFor(handed, runAts[position]!))
       }
       return { asked: waiting.length, handed: picked.bySlot.size, waitMs: picked.waitMs }
     })
