@@ -5,7 +5,9 @@
  * measured before and after without the peers' rows. `--cpu-prof` profiles each run into
  * bench/results/profiles (summarize with `bench/probes/profileSummary.ts`).
  *
- *   npx tsx bench/probes/processOurs.ts [--n 20000] [--concurrency 50] [--rounds 2] [--plain] [--cpu-prof]
+ *   npx tsx bench/probes/processOurs.ts [--n 20000] [--concurrency 50] [--rounds 2] [--plain] [--metrics] [--cpu-prof]
+ *
+ * `--metrics`: with the metrics hook (`JobMetrics.layer`), as the bench's "metrics on" variant.
  */
 import { spawn } from "node:child_process"
 import { dirname, join } from "node:path"
@@ -23,6 +25,7 @@ const n = flag("n", 20_000)
 const concurrency = flag("concurrency", 50)
 const rounds = flag("rounds", 2)
 const plain = process.argv.includes("--plain")
+const metrics = process.argv.includes("--metrics")
 const cpuProf = process.argv.includes("--cpu-prof")
 
 const runOnce = (input: CaseInput): Promise<CaseResult> =>
@@ -53,7 +56,7 @@ try {
       n,
       redisUrl: server.url,
       prefix: `probe-${process.pid}-${round}`,
-      params: { concurrency, children: plain ? 0 : 1 },
+      params: { concurrency, children: plain ? 0 : 1, ...(metrics ? { metrics: 1 } : {}) },
       privateServer: true
     }
     const result = await runOnce(input)
