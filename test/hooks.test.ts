@@ -4,7 +4,7 @@
  * every run once, hooks compose in list order; `afterJob` is told every outcome, retries included.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, PubSub, Ref, Schedule, Schema } from "effect"
+import { Effect, Layer, Logger, PubSub, Ref, Schedule, Schema } from "effect"
 import * as Action from "../src/domain/Action.ts"
 import { EnqueueRefused } from "../src/domain/Errors.ts"
 import * as Job from "../src/domain/Job.ts"
@@ -160,6 +160,31 @@ for (const backend of backends) {
         ])
         assert.deepStrictEqual(finished, ["echo Success", "flaky Failure retried", "flaky Success"])
       }).pipe(Effect.provide(app(backend, [tenants, around("outer"), around("inner"), after])))
+    })
+
+    it.live("an afterJob that throws harms no job: every job completes, the other hooks are told of each, the throw is logged", () => {
+      const told: Array<string> = []
+      const logged: Array<string> = []
+      const throwing: JobHooks.Hook = { name: "throwing", afterJob: () => { throw new Error("hook bug") } }
+      const counting: JobHooks.Hook = { name: "counting", afterJob: ({ job, outcome }) => told.push(`${job?.action} ${outcome._tag}`) }
+      const logger = Logger.make(({ message }) => logged.push(String(Array.isArray(message) ? message[0] : message)))
+      return Effect.gen(function*() {
+        yield* Ref.set(seen, [])
+        const jobs = yield* Actions
+        for (const n of [1, 2, 3]) yield* jobs.enqueue(echo, { n })
+        yield* Effect.scoped(Effect.gen(function*() {
+          const worker = yield* Worker.make({ queues: ["hooks"], concurrency: 2 })
+          const sub = yield* PubSub.subscribe(worker.events)
+          const events = yield* takeEventsWithin(sub, 3)
+          assert.deepStrictEqual(events.map((event) => event.outcome._tag), ["Success", "Success", "Success"])
+        }))
+        assert.deepStrictEqual(told, ["echo Success", "echo Success", "echo Success"])
+        assert.isAtLeast(logged.filter((line) => line === "an afterJob hook threw").length, 1)
+        assert.strictEqual(yield* queueLength("hooks"), 0)
+      }).pipe(
+        Effect.provide(app(backend, [throwing, counting])),
+        Effect.provide(Logger.layer([logger]))
+      )
     })
   })
 }

@@ -150,8 +150,17 @@ export const compose = (hooks: ReadonlyArray<Hook>): Composed => {
     onEnqueue,
     aroundEnqueue: aroundEnqueues.length === 0 ? undefined : aroundEnqueues.length === 1 ? aroundEnqueues[0] : (send, enqueue) => aroundEnqueues.reduceRight((inner, hook) => hook(send, inner), enqueue),
     aroundJob: aroundJobs.length === 0 ? undefined : aroundJobs.length === 1 ? aroundJobs[0] : (job, run) => aroundJobs.reduceRight((inner, hook) => hook(job, inner), run),
+    // every hook is told, though one before it throws; the first throw goes on to the caller (the worker logs it)
     afterJob: afterJobs.length === 0 ? undefined : afterJobs.length === 1 ? afterJobs[0] : (finished) => {
-      for (const hook of afterJobs) hook(finished)
+      let thrown: { readonly error: unknown } | undefined
+      for (const hook of afterJobs) {
+        try {
+          hook(finished)
+        } catch (error) {
+          thrown ??= { error }
+        }
+      }
+      if (thrown !== undefined) throw thrown.error
     }
   }
 }

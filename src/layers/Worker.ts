@@ -251,6 +251,8 @@ interface Pending {
   /** What the pool's events say of it once its completion is done. */
   readonly event: JobEvent
   readonly resume: (next: Pick.Assigned | undefined) => void
+  /** What the hooks' `afterJob` is told once the completion is written (when a hook has one). */
+  readonly finished: Hooks.Finished | undefined
 }
 
 /** A payload that cannot run: unreadable, or naming an action this worker does not know. */
@@ -413,7 +415,9 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
 
   /**
    * Writes every completion of a batch in one script call, publishes their events (together: a subscriber
-   * wakes once per batch, not once per job), and hands each slot its next job.
+   * wakes once per batch, not once per job), tells the hooks' `afterJob` (plain calls here, not a step of
+   * each slot's fiber; one that throws is logged and harms neither the batch nor the pool), and hands each
+   * slot its next job.
    */
   const commit = (batch: ReadonlyArray<Pending>) =>
     completeMany(batch.map((p) => p.plan)).pipe(
@@ -421,18 +425,37 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
       Effect.retry(retrySlow),
       Effect.map((next): ReadonlyMap<number, Pick.Handed> | undefined => next),
       Effect.catch((error) => Effect.as(Effect.logError("could not record job completions", error), undefined)),
-      Effect.tap(() => PubSub.publishAll(events, batch.map((p) => p.event))),
-      Effect.map((next) =>
-        batch.forEach((p, i) => {
-          const handed = next?.get(i)
-          const runAt = p.plan.next?.runAt
-          // recorded: a slot handed nothing has no record left; given up (`next` undefined): its record may
-          // still hold the job, and the slot's next pick hands it back
-          p.slot.mayHold = next === undefined
-          p.resume(handed === undefined || runAt === undefined ? undefined : Pick.assignedFor(handed, runAt))
-        })
-      )
+      Effect.flatMap((next) => {
+        // the hooks first: a subscriber to the events sees jobs the hooks have been told of
+        const thrown = hooks.afterJob === undefined ? [] : tellAfterJob(hooks.afterJob, batch)
+        const resumed = Effect.sync(() =>
+          batch.forEach((p, i) => {
+            const handed = next?.get(i)
+            const runAt = p.plan.next?.runAt
+            // recorded: a slot handed nothing has no record left; given up (`next` undefined): its record may
+            // still hold the job, and the slot's next pick hands it back
+            p.slot.mayHold = next === undefined
+            p.resume(handed === undefined || runAt === undefined ? undefined : Pick.assignedFor(handed, runAt))
+          })
+        )
+        const published = Effect.andThen(PubSub.publishAll(events, batch.map((p) => p.event)), resumed)
+        return thrown.length === 0 ? published : Effect.andThen(published, Effect.logError("an afterJob hook threw", ...thrown))
+      })
     )
+
+  /** Calls `afterJob` for each completion of a batch; answers what the calls threw. */
+  const tellAfterJob = (afterJob: (finished: Hooks.Finished) => void, batch: ReadonlyArray<Pending>): Array<unknown> => {
+    const thrown: Array<unknown> = []
+    for (const { finished } of batch) {
+      if (finished === undefined) continue
+      try {
+        afterJob(finished)
+      } catch (error) {
+        thrown.push(error)
+      }
+    }
+    return thrown
+  }
 
   // completions waiting for the next commit: a plain list, filled by the slots and emptied by the committer
   const waiting: Array<Pending> = []
@@ -463,24 +486,22 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
   )
 
   /** Hands a slot's completion to the next commit and resumes with the slot's next job. */
-  const complete = (slot: Slot, plan: Completion.Plan, event: JobEvent) =>
+  const complete = (slot: Slot, plan: Completion.Plan, event: JobEvent, finished: Hooks.Finished | undefined) =>
     Effect.callback<Pick.Assigned | undefined>((resume) => {
-      waiting.push({ slot, plan, event, resume: (next) => resume(Effect.succeed(next)) })
+      waiting.push({ slot, plan, event, finished, resume: (next) => resume(Effect.succeed(next)) })
       wakeCommitter?.()
     })
 
-  /** After a job: its completion and event, the hooks' `afterJob`, its log line; the slot's next job. */
+  /** After a job: its completion and event, the hooks' `afterJob` (told by the commit), its log line; the slot's next job. */
   const finish = (slot: Slot, picked: Pick.Assigned, ran: Ran): Effect.Effect<Pick.Assigned | undefined> => {
     const [queue] = picked
-    const event: JobEvent = { worker: slot.name, queue, job: ran.job, outcome: ran.outcome }
-    const completed = complete(slot, planOf(slot, picked, ran, !state.stopping), event)
-    const afterJob = hooks.afterJob
-    const hooked = afterJob === undefined ? completed : Effect.map(completed, (next) => {
-      const { job, outcome } = ran
-      afterJob({ job, queue, worker: slot.name, outcome, retried: ran.retry !== undefined, startedAt: ran.end - outcome.durationMs })
-      return next
-    })
-    return debug ? Effect.tap(hooked, () => JobLog.log(event, "Debug")) : hooked
+    const { job, outcome } = ran
+    const event: JobEvent = { worker: slot.name, queue, job, outcome }
+    const finished = hooks.afterJob === undefined
+      ? undefined
+      : { job, queue, worker: slot.name, outcome, retried: ran.retry !== undefined, startedAt: ran.end - outcome.durationMs }
+    const completed = complete(slot, planOf(slot, picked, ran, !state.stopping), event, finished)
+    return debug ? Effect.tap(completed, () => JobLog.log(event, "Debug")) : completed
   }
 
   /**
