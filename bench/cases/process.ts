@@ -40,6 +40,7 @@ const runNodeResque = async (input: CaseInput, harness: IORedis, checks: Checks)
 
 const runBullmq = async (input: CaseInput, harness: IORedis, checks: Checks) => {
   const bull = await import("../peers/bullmq.ts")
+  const tracing = input.params["tracing"] === 1 ? await bull.startTracing() : undefined
   const q = await bull.queue(input)
   await forEachConcurrent(chunks(indexes(input.n), 100), 4, (batch) => bull.enqueueBulk(q, batch))
   checks.equal("jobs waiting before", await q.getWaitingCount(), input.n)
@@ -56,6 +57,8 @@ const runBullmq = async (input: CaseInput, harness: IORedis, checks: Checks) => 
   checks.equal("jobs left", (left["waiting"] ?? 0) + (left["active"] ?? 0) + (left["delayed"] ?? 0), 0)
   checks.equal("failed set", left["failed"] ?? 0, 0)
   await q.close()
+  // every trace sampled: each job's span reached the collector
+  if (tracing !== undefined) checks.atLeast("spans the collector received", await tracing.shutdown(), input.n)
   return measured
 }
 

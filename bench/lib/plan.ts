@@ -52,6 +52,12 @@ export const caseIds = Object.keys(cases) as ReadonlyArray<CaseId>
 
 export const isCaseId = (s: string): s is CaseId => s in cases
 
+/**
+ * BullMQ's processing with tracing on, for comparison with ours: `bullmq-otel` on the OpenTelemetry SDK,
+ * every trace sampled and exported to the same sink (`bench/peers/bullmq.ts`, `startTracing`).
+ */
+export const bullmqTracedVariant = "bullmq-otel, every trace exported"
+
 /** The variant label of the processing run with tracing (every trace sampled, exported) and metrics on. */
 export const observedVariant = "tracing and metrics on"
 
@@ -115,6 +121,7 @@ export const plan = (settings: Settings, selected: ReadonlyArray<CaseId>): Reado
   const [minWorkers, maxWorkers] = settings.resqueWorkers
   add("process", "process.ts", "node-resque", `MultiWorker ${minWorkers}–${maxWorkers}`, settings.n, { minWorkers, maxWorkers })
   add("process", "process.ts", "bullmq", "c50", settings.n, { concurrency: 50 })
+  add("process", "process.ts", "bullmq", `c50, ${bullmqTracedVariant}`, settings.n, { concurrency: 50, tracing: 1 })
   add("fanout-e2e", "e2e.ts", "ours", `c${best}`, settings.children, { concurrency: best, ...bulk })
   add("fanout-e2e", "e2e.ts", "bullmq", "FlowProducer, c50", settings.children, { concurrency: 50 })
   for (const system of ["ours", "node-resque", "bullmq"] as const) {

@@ -33,9 +33,53 @@ export const connection = (input: CaseInput) => {
 
 const jobOptions = { removeOnComplete: true, removeOnFail: false } as const
 
+/**
+ * Tracing as a BullMQ application turns it on (`tracing` 1 in the entry's params): `bullmq-otel` on the
+ * OpenTelemetry SDK, every span sampled, batched (up to 1 000 a request, as Effect's OTLP tracer sends) and
+ * exported as OTLP JSON over HTTP to the same in-process sink as ours (`lib/otlpSink.ts`). The queue and the
+ * worker get the telemetry; the modules are loaded only by the traced variant.
+ */
+export interface Tracing {
+  readonly telemetry: unknown
+  /** Flushes the exporter, closes the sink; answers the spans the sink received. */
+  readonly shutdown: () => Promise<number>
+}
+
+let tracing: Tracing | undefined
+
+/** Starts tracing for a traced entry (once per process); the queue and worker built after it use it. */
+export const startTracing = async (): Promise<Tracing> => {
+  const [{ startOtlpSink }, otel, sdk, { OTLPTraceExporter }, { BullMQOtel }] = await Promise.all([
+    import("../lib/otlpSink.ts"),
+    import("@opentelemetry/api"),
+    import("@opentelemetry/sdk-trace"),
+    import("@opentelemetry/exporter-trace-otlp-http"),
+    import("bullmq-otel")
+  ])
+  const sink = await startOtlpSink()
+  const exporter = new OTLPTraceExporter({ url: `${sink.url}/v1/traces` })
+  // a queue long enough that no span is dropped at full speed (the default 2 048 drops most of them)
+  const processor = new sdk.BatchSpanProcessor({ exporter, maxExportBatchSize: 1000, maxQueueSize: 1_000_000, scheduledDelayMillis: 5000 })
+  const provider = new sdk.TracerProvider({ spanProcessors: [processor] })
+  otel.trace.setGlobalTracerProvider(provider)
+  tracing = {
+    telemetry: new BullMQOtel({ tracerName: "bench" }),
+    shutdown: async () => {
+      await provider.shutdown()
+      const spans = sink.spans()
+      sink.close()
+      return spans
+    }
+  }
+  return tracing
+}
+
+/** The telemetry option of a BullMQ object: the traced variant's, else none. */
+const telemetryOption = () => (tracing === undefined ? {} : { telemetry: tracing.telemetry as never })
+
 /** A BullMQ queue under the run's prefix. */
 export const queue = async (input: CaseInput, name = QUEUE): Promise<Queue> => {
-  const q = new Queue(name, { connection: connection(input), prefix: input.prefix, defaultJobOptions: jobOptions })
+  const q = new Queue(name, { connection: connection(input), prefix: input.prefix, defaultJobOptions: jobOptions, ...telemetryOption() })
   q.on("error", (error) => process.stderr.write(`bullmq queue error: ${String(error)}\n`))
   await q.waitUntilReady()
   return q
@@ -86,7 +130,7 @@ export const worker = (input: CaseInput, onPick: () => void, name = QUEUE, onJob
       }
       return null
     },
-    { connection: connection(input), prefix: input.prefix, concurrency: input.params["concurrency"] ?? 50 }
+    { connection: connection(input), prefix: input.prefix, concurrency: input.params["concurrency"] ?? 50, ...telemetryOption() }
   )
   w.on("completed", () => {
     counts.succeeded++

@@ -4,8 +4,6 @@
  * action, `Actions.enqueue`, `fanOut`, `fanOutStatus` and the `Worker` pool with its default middlewares
  * (per-action stats and the fan-out recorder).
  */
-import { createServer } from "node:http"
-import type { AddressInfo } from "node:net"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
@@ -26,6 +24,7 @@ import * as Worker from "../../src/layers/Worker.ts"
 import { performance } from "node:perf_hooks"
 import { CheckFailed, type Checks, chunks, type E2eMeasured, redisUsedMemory, startWindow, type Window } from "../lib/child.ts"
 import * as Latency from "../lib/latency.ts"
+import { startOtlpSink } from "../lib/otlpSink.ts"
 import { type Counter, perJob } from "../lib/monitor.ts"
 import type { CaseInput } from "../lib/protocol.ts"
 
@@ -63,39 +62,12 @@ export interface LayerOptions {
 /** Spans the collector of the last traced run received (read when its layer closed, after the exporter's flush). */
 export const exported = { spans: -1 }
 
-/** A span has a `"kind"` in OTLP JSON; a link or an attribute has none. */
-const spanMark = Buffer.from('"kind":')
-
-/**
- * The collector of the traced variants: an OTLP/HTTP sink on a free loopback port that answers every export
- * and counts the spans it received (OTLP JSON, without parsing it). It runs in this process, so its share of
- * the work (reading the requests) is counted in our CPU: an upper bound of the exporter's cost. (A sink in a
- * process of its own measured no better on this 2-core machine: its reads compete with the worker's and
- * Redis's.) Closed with the layer, after the exporter's last flush.
- */
-const otlpSink = Effect.acquireRelease(
-  Effect.callback<{ readonly url: string; readonly close: () => void }>((resume) => {
-    let spans = 0
-    const server = createServer((request, response) => {
-      const chunks: Array<Buffer> = []
-      request.on("data", (chunk: Buffer) => chunks.push(chunk))
-      request.on("end", () => {
-        const body = Buffer.concat(chunks)
-        for (let at = body.indexOf(spanMark); at >= 0; at = body.indexOf(spanMark, at + spanMark.length)) spans++
-        response.writeHead(200, { "content-type": "application/json" }).end("{}")
-      })
-    })
-    server.listen(0, "127.0.0.1", () =>
-      resume(Effect.succeed({
-        url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-        close: () => {
-          exported.spans = spans
-          server.close()
-        }
-      })))
-  }),
-  (sink) => Effect.sync(() => sink.close())
-)
+/** The traced variants' collector (`bench/lib/otlpSink.ts`), closed with the layer after the exporter's last flush. */
+const otlpSink = Effect.acquireRelease(Effect.promise(startOtlpSink), (sink) =>
+  Effect.sync(() => {
+    exported.spans = sink.spans()
+    sink.close()
+  }))
 
 /** A tracer that records spans (Effect's `NativeSpan`) and exports nothing: the cost of recording alone. */
 const recordingTracer = Tracer.make({ span: (options) => new Tracer.NativeSpan(options) })
