@@ -558,17 +558,18 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
     )
 
   /**
-   * Fills up to `most` idle slots with one script call; answers how many it asked for and how many it
-   * filled (fewer: the queues are empty, or held back by a limit), and how long until a rate limit allows
-   * the next run (-1: none held one back).
+   * Fills up to `most` idle slots (and every one that may hold a job) with one script call; answers how many
+   * it asked for and how many it filled (fewer: the queues are empty, or held back by a limit), and how long
+   * until a rate limit allows the next run (-1: none held one back).
    */
   const fill = (idle: Set<number>, most: number) =>
     Effect.gen(function*() {
       const now = yield* Clock.currentTimeMillis
+      // a slot whose record may still hold a job (a completion given up) is always asked: its job comes back
       const waiting: Array<Slot> = []
       for (const index of idle) {
-        if (waiting.length === most) break
-        waiting.push(slots[index]!)
+        const slot = slots[index]!
+        if (slot.mayHold || waiting.length < most) waiting.push(slot)
       }
       // most idle slots take the call's run_at (their last one is older): its text is built once
       const nowText = isoTime(now)
