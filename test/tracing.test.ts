@@ -212,6 +212,33 @@ for (const backend of backends) {
         assert.isUndefined(runOf(all, "echo", 99).traceparent)
       }).pipe(Effect.scoped))
 
+    it.live("foreign jobs the root ratio leaves out, one after the other on one slot, each pass on a trace id of their own", () =>
+      Effect.gen(function*() {
+        yield* Ref.set(runs, [])
+        const receiver = yield* otlpReceiver
+        yield* Effect.gen(function*() {
+          // two parents from a producer that writes no trace context: each starts a trace, which ratio 0 leaves
+          // out, and fans out from it directly (no span of its own between)
+          const foreign = JSON.stringify({ class: "parent", queue: "traced", args: [{}] })
+          yield* pushPayloads("traced", [foreign, foreign])
+          yield* Effect.scoped(Effect.gen(function*() {
+            const worker = yield* Worker.make({ queues: ["traced"], concurrency: 1 })
+            const sub = yield* PubSub.subscribe(worker.events)
+            // two parents, each with its three children and its summary
+            yield* takeEventsWithin(sub, 10)
+          }))
+        }).pipe(Effect.provide(tracedApp(backend, receiver.url, { rootSampleRatio: 0 })))
+        assert.deepStrictEqual(receiver.spans, [])
+        const children = (yield* Ref.get(runs)).filter((run) => run.action === "echo").map((run) => ({ n: run.n, ...parts(run.traceparent) }))
+        assert.strictEqual(children.length, 6)
+        for (const child of children) assert.strictEqual(child.flags, "00")
+        const byTrace = new Map<string, Array<unknown>>()
+        for (const child of children) byTrace.set(child.traceId ?? "", [...(byTrace.get(child.traceId ?? "") ?? []), child.n])
+        // one trace per parent, each holding that parent's three children
+        assert.strictEqual(byTrace.size, 2)
+        for (const ns of byTrace.values()) assert.deepStrictEqual([...ns].sort(), [1, 2, 3])
+      }).pipe(Effect.scoped))
+
     it.live("parent-based: a job whose traceparent says not sampled sends no span and passes flag 00 on; sampled ones are traced", () =>
       Effect.gen(function*() {
         yield* Ref.set(runs, [])

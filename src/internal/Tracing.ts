@@ -125,11 +125,37 @@ class Unrecorded implements Tracer.ExternalSpan {
   readonly sampled = false
   readonly annotations = noAnnotations
   private ids: { traceId: string; spanId: string } | undefined = undefined
+  /** How many traces this object has stood for (see {@link unrecordedRoots}): its ids are drawn for each. */
+  generation = 0
   get traceId(): string {
     return (this.ids ??= { traceId: Hex.random(32), spanId: Hex.random(16) }).traceId
   }
   get spanId(): string {
     return (this.ids ??= { traceId: Hex.random(32), spanId: Hex.random(16) }).spanId
+  }
+  /** Stands for a new trace: new ids, drawn when read. */
+  renew(): this {
+    this.ids = undefined
+    this.generation++
+    return this
+  }
+}
+
+/**
+ * The unrecorded root of each worker slot's current job. A slot runs one job at a time, so one object per slot
+ * serves all its sampled-out roots, renewed for each job: the job then runs in the same context as the one
+ * before it on the slot ({@link parentedBy}), instead of a context copy and a rebuilt fiber cache per job.
+ * A fiber that a job detaches and leaves running sees the slot's next root's ids.
+ */
+const unrecordedRoots = () => {
+  const bySlot = new Map<string, Unrecorded>()
+  return (worker: string): Unrecorded => {
+    let root = bySlot.get(worker)
+    if (root === undefined) {
+      root = new Unrecorded()
+      if (bySlot.size < 10_000) bySlot.set(worker, root)
+    }
+    return root.renew()
   }
 }
 
@@ -188,9 +214,13 @@ const rootOptions: Tracer.SpanOptionsNoTrace = { kind: "consumer", root: true }
 const outgoingWriter = () => {
   let lastSpan: Tracer.AnySpan | undefined
   let last: Readonly<Record<string, string>> | undefined
+  let lastGeneration = -1
   return (span: Tracer.AnySpan): Readonly<Record<string, string>> | undefined => {
-    if (span === lastSpan) return last
+    // a slot's unrecorded root is one object for many traces: its generation tells them apart
+    const generation = span instanceof Unrecorded ? span.generation : -1
+    if (span === lastSpan && generation === lastGeneration) return last
     lastSpan = span
+    lastGeneration = generation
     // a span of a fiber with tracing disabled has no ids to pass on
     if (span._tag === "Span" && span.spanId === "noop") return (last = undefined)
     const state = tracestateOf(span)
@@ -248,6 +278,7 @@ export const make = (options: Options = {}): Hooks.Hook => {
   const incoming = incomingReader()
   const outgoing = outgoingWriter()
   const withParent = parentedBy()
+  const unrecordedRoot = unrecordedRoots()
 
   // the job runs under its span: `provideService` alone (`withSpan` also sets a stack frame, a second context)
   const processSpan = <A, E, R>(running: Hooks.Running, run: Effect.Effect<A, E, R>, options: Tracer.SpanOptionsNoTrace, successor: boolean) =>
@@ -288,12 +319,12 @@ export const make = (options: Options = {}): Hooks.Hook => {
       const producer = incoming(meta.headers)
       if (meta.recurrence !== undefined) {
         // each run of a recurring action is a root; it links to the run before when that one was recorded
-        if (!sampleRoot()) return Effect.provideService(run, Tracer.ParentSpan, new Unrecorded())
+        if (!sampleRoot()) return withParent(run, unrecordedRoot(running.worker))
         return processSpan(running, run, producer !== undefined && producer.span.sampled ? producer.linked : rootOptions, true)
       }
       if (producer === undefined) {
         // a job from another producer starts a trace
-        if (!sampleRoot()) return Effect.provideService(run, Tracer.ParentSpan, new Unrecorded())
+        if (!sampleRoot()) return withParent(run, unrecordedRoot(running.worker))
         return processSpan(running, run, rootOptions, false)
       }
       // not sampled where its trace started: no span, and what it enqueues says so too
