@@ -96,6 +96,13 @@ const tracedApp = (backend: Backend, url: string, tracing?: JobHooks.TracingOpti
     Layer.provide(FetchHttpClient.layer)
   )
 
+/** Runs a worker pool of `concurrency` slots on the `traced` queue until it has finished `jobs` jobs. */
+const drain = (concurrency: number, jobs: number) =>
+  Effect.scoped(Effect.gen(function*() {
+    const worker = yield* Worker.make({ queues: ["traced"], concurrency })
+    yield* takeEventsWithin(yield* PubSub.subscribe(worker.events), jobs)
+  }))
+
 const consumers = (spans: ReadonlyArray<ReceivedSpan>, action: string) =>
   spans.filter((span) => span.kind === "consumer" && span.attributes["resque.action"] === action)
 
@@ -191,12 +198,8 @@ for (const backend of backends) {
           const actions = yield* Actions
           yield* actions.enqueue(relay, {})
           yield* pushPayloads("traced", [JSON.stringify({ class: "echo", queue: "traced", args: [{ n: 99 }] })])
-          yield* Effect.scoped(Effect.gen(function*() {
-            const worker = yield* Worker.make({ queues: ["traced"], concurrency: 2 })
-            const sub = yield* PubSub.subscribe(worker.events)
-            // relay, its echo, its two children, the foreign echo
-            yield* takeEventsWithin(sub, 5)
-          }))
+          // relay, its echo, its two children, the foreign echo
+          yield* drain(2, 5)
         }).pipe(Effect.provide(tracedApp(backend, receiver.url, { rootSampleRatio: 0 })))
         // nothing at all: no send span, no job span, not the action's own span
         assert.deepStrictEqual(receiver.spans, [])
@@ -221,12 +224,8 @@ for (const backend of backends) {
           // out, and fans out from it directly (no span of its own between)
           const foreign = JSON.stringify({ class: "parent", queue: "traced", args: [{}] })
           yield* pushPayloads("traced", [foreign, foreign])
-          yield* Effect.scoped(Effect.gen(function*() {
-            const worker = yield* Worker.make({ queues: ["traced"], concurrency: 1 })
-            const sub = yield* PubSub.subscribe(worker.events)
-            // two parents, each with its three children and its summary
-            yield* takeEventsWithin(sub, 10)
-          }))
+          // two parents, each with its three children and its summary
+          yield* drain(1, 10)
         }).pipe(Effect.provide(tracedApp(backend, receiver.url, { rootSampleRatio: 0 })))
         assert.deepStrictEqual(receiver.spans, [])
         const children = (yield* Ref.get(runs)).filter((run) => run.action === "echo").map((run) => ({ n: run.n, ...parts(run.traceparent) }))
@@ -258,11 +257,7 @@ for (const backend of backends) {
           yield* actions.enqueue(echo, { n: 96 })
           // tracing turned off where it enqueues: no trace context at all
           yield* actions.enqueue(echo, { n: 95 }).pipe(Effect.withSpan("untraced"), Effect.withTracerEnabled(false))
-          yield* Effect.scoped(Effect.gen(function*() {
-            const worker = yield* Worker.make({ queues: ["traced"], concurrency: 2 })
-            const sub = yield* PubSub.subscribe(worker.events)
-            yield* takeEventsWithin(sub, 8)
-          }))
+          yield* drain(2, 8)
         }).pipe(Effect.provide(tracedApp(backend, receiver.url)))
         const all = yield* Ref.get(runs)
         // the request's trace: no span anywhere, its id and flag 00 on the relay and all it caused
@@ -299,11 +294,7 @@ for (const backend of backends) {
           const actions = yield* Actions
           const request = Tracer.externalSpan({ ...upstream, sampled: true, annotations: Context.make(JobHooks.TraceState, tracestate) })
           yield* actions.enqueue(relay, {}).pipe(Effect.withParentSpan(request))
-          yield* Effect.scoped(Effect.gen(function*() {
-            const worker = yield* Worker.make({ queues: ["traced"], concurrency: 2 })
-            const sub = yield* PubSub.subscribe(worker.events)
-            yield* takeEventsWithin(sub, 4)
-          }))
+          yield* drain(2, 4)
         }).pipe(Effect.provide(tracedApp(backend, receiver.url)))
         const all = yield* Ref.get(runs)
         for (const run of all) assert.strictEqual(run.tracestate, tracestate, `${run.action} ${String(run.n)}`)
@@ -366,12 +357,8 @@ for (const backend of backends) {
           yield* actions.enqueue(parent, {})
           yield* actions.enqueue(flaky, {})
           yield* pushPayloads("traced", [JSON.stringify({ class: "echo", queue: "traced", args: [{ n: 99 }] })])
-          yield* Effect.scoped(Effect.gen(function*() {
-            const worker = yield* Worker.make({ queues: ["traced"], concurrency: 2 })
-            const sub = yield* PubSub.subscribe(worker.events)
-            // echo, parent, 3 children, summary, flaky twice, the foreign echo
-            yield* takeEventsWithin(sub, 9)
-          }))
+          // echo, parent, 3 children, summary, flaky twice, the foreign echo
+          yield* drain(2, 9)
         }).pipe(Effect.provide(tracedApp(backend, receiver.url)))
         const spans = receiver.spans
 
