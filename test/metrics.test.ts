@@ -61,6 +61,33 @@ for (const backend of backends) {
         assert.deepStrictEqual(valuesOf(snapshot, "resque.job.wait"), { "echo/measured": 5, "explode/measured": 2, "flaky/measured": 2 })
       }).pipe(Effect.provide(measuredApp(backend))))
 
+    it.live("the application's own metric attributes are on every series, and the exported metrics with attributes read those series", () =>
+      Effect.gen(function*() {
+        const actions = yield* Actions
+        yield* actions.enqueue(echo, { n: 1 })
+        yield* actions.enqueue(explode, { why: "a" }, { queue: "measured" })
+        yield* actions.enqueue(echo, { n: 2 })
+        yield* Effect.scoped(Effect.gen(function*() {
+          const worker = yield* Worker.make({ queues: ["measured"], concurrency: 1 })
+          yield* takeEventsWithin(yield* PubSub.subscribe(worker.events), 3)
+        }))
+        const snapshot = yield* Metric.snapshot
+        const processed = snapshot.filter((entry) => entry.id === "resque.jobs.processed")
+        assert.deepStrictEqual(processed.map((entry) => entry.attributes), [{ service: "billing", action: "echo", queue: "measured" }])
+        const read = (metric: Metric.Metric<number, Metric.CounterState<number>>, action: string) =>
+          Effect.map(Metric.value(Metric.withAttributes(metric, { service: "billing", action, queue: "measured" })), (state) => state.count)
+        assert.strictEqual(yield* read(JobMetrics.processed, "echo"), 2)
+        assert.strictEqual(yield* read(JobMetrics.failed, "explode"), 1)
+        assert.strictEqual(yield* read(JobMetrics.enqueued, "echo"), 2)
+      }).pipe(
+        Effect.provide(Resque.layer({ actions: [echo, flaky, explode] }).pipe(
+          Layer.provideMerge(JobMetrics.layer),
+          Layer.provideMerge(backend.layer()),
+          Layer.provideMerge(Layer.succeed(Metric.MetricRegistry, new Map())),
+          Layer.provideMerge(Layer.succeed(Metric.CurrentMetricAttributes, { service: "billing" }))
+        ))
+      ))
+
     it.live("the leader's gauges match taskDetails: queue lengths, failed, delayed, workers and busy workers", () =>
       Effect.gen(function*() {
         const actions = yield* Actions

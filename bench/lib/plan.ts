@@ -90,11 +90,19 @@ export const observabilityVariants: ReadonlyArray<{ readonly label: string; read
 export const barrelVariant = "app imports the effect barrel"
 
 /**
- * Whether a processing variant is measured against the plain case (observability on, or the barrel
- * imported), so it is not a candidate for "ours at its best".
+ * The processing variant of plain jobs of four no-op actions in turn (`actions` 4), off and with the metrics
+ * hook: a worker whose jobs are of several actions updates each metric for another action than the job
+ * before, which the one-action case never does.
+ */
+export const mixedActionsVariant = "plain jobs of four actions in turn"
+
+/**
+ * Whether a processing variant is measured against another (observability on, the barrel imported, the
+ * four actions' pair), so it is not a candidate for "ours at its best".
  */
 export const isComparisonVariant = (variant: string): boolean =>
-  variant.endsWith(barrelVariant) || observabilityVariants.some(({ label }) => variant.endsWith(label))
+  variant.endsWith(barrelVariant) || variant.includes(mixedActionsVariant) ||
+  observabilityVariants.some(({ label }) => variant.endsWith(label))
 
 /** Every entry of the selected cases. */
 export const plan = (settings: Settings, selected: ReadonlyArray<CaseId>): ReadonlyArray<Entry> => {
@@ -118,6 +126,9 @@ export const plan = (settings: Settings, selected: ReadonlyArray<CaseId>): Reado
   for (const { label, params } of observabilityVariants) {
     add("process", "process.ts", "ours", `c${best}, recording, ${label}`, settings.n, { concurrency: best, children: 1, ...params })
   }
+  const mixed = { concurrency: best, children: 0, actions: 4 }
+  add("process", "process.ts", "ours", `c${best}, ${mixedActionsVariant}`, settings.n, mixed)
+  add("process", "process.ts", "ours", `c${best}, ${mixedActionsVariant}, metrics on`, settings.n, { ...mixed, metrics: 1 })
   const [minWorkers, maxWorkers] = settings.resqueWorkers
   add("process", "process.ts", "node-resque", `MultiWorker ${minWorkers}–${maxWorkers}`, settings.n, { minWorkers, maxWorkers })
   add("process", "process.ts", "bullmq", "c50", settings.n, { concurrency: 50 })

@@ -2,7 +2,7 @@
  * Turns the rounds of every entry into the report: a Markdown table of median [min–max], the round-trip
  * table, and where we stand against the targets of the issue.
  */
-import { barrelVariant, bullmqTracedVariant, cases, type CaseId, caseIds, isComparisonVariant, label, observabilityVariants, observedVariant } from "./plan.ts"
+import { barrelVariant, bullmqTracedVariant, cases, type CaseId, caseIds, isComparisonVariant, label, mixedActionsVariant, observabilityVariants, observedVariant } from "./plan.ts"
 import type { CaseResult, System } from "./protocol.ts"
 
 export interface Summary {
@@ -249,6 +249,17 @@ export const targetList = (summaries: ReadonlyArray<Summary>): ReadonlyArray<Tar
         met: r >= 0.9
       })
     }
+  }
+  const mixedOff = allOursProcess.find((s) => s.variant.endsWith(mixedActionsVariant))
+  const mixedOn = mixedOff && allOursProcess.find((s) => s.variant === `${mixedOff.variant}, metrics on`)
+  if (mixedOff && mixedOn) {
+    const r = mixedOn.value.median / mixedOff.value.median
+    const cpu = (s: Summary) => s.extra["nodeCpuUsPerJob"] ?? Number.NaN
+    out.push({
+      goal: `processing with metrics on within 10% of off, ${mixedActionsVariant}`,
+      measured: `${fmt(r)}× (${fmt(mixedOn.value.median)} vs ${fmt(mixedOff.value.median)} jobs/s); node CPU ${fmt(cpu(mixedOn))} vs ${fmt(cpu(mixedOff))} µs/job`,
+      met: r >= 0.9
+    })
   }
   const bullProcess = plainProcessOf(summaries, "bullmq")
   if (best && bullProcess) {

@@ -33,9 +33,9 @@ export const QUEUE = "bench"
 export const queueKey = (input: CaseInput): string => `${input.prefix}:queue:${QUEUE}`
 
 /** The no-op action; `onRun` lets a case note when the first job starts. */
-export const makeNoop = (onRun: () => void = () => {}) =>
+export const makeNoop = (onRun: () => void = () => {}, name = "noop") =>
   Action.make({
-    name: "noop",
+    name,
     description: "Does nothing (benchmark)",
     inputs: Schema.Struct({ i: Schema.Finite }),
     run: () => Effect.sync(onRun),
@@ -113,7 +113,7 @@ export const layer = (input: CaseInput, onRun?: () => void, options: LayerOption
   const redis: Layer.Layer<Redis.Redis, RedisError> = options.memory
     ? RedisMemory.layer({ namespace: input.prefix })
     : Redis.layer({ url: input.redisUrl, namespace: input.prefix })
-  const queue = Resque.layer({ actions: [makeNoop(onRun), makeStamp(options.onStamp)] }).pipe(Layer.provideMerge(redis))
+  const queue = Resque.layer({ actions: [makeNoop(onRun), makeStamp(options.onStamp), ...moreNoops(input, onRun)] }).pipe(Layer.provideMerge(redis))
   return observed(input) ? queue.pipe(Layer.provideMerge(observability(input.params))) : queue
 }
 
@@ -138,13 +138,26 @@ export const enqueueSingleTimed = (input: CaseInput, harness: IORedis) =>
     return yield* Effect.promise(() => window.end())
   }))
 
-/** Pre-fills the queue with `n` plain jobs (one MULTI per 100: `SADD queues` + `RPUSH`, as any producer). */
-export const prefillPlain = (n: number) =>
+/**
+ * The names of the no-op actions an entry's jobs take in turn: `noop`, and with the `actions` param k > 1
+ * also `noop2` … `noopk` (a worker whose jobs are of several actions, one after the other).
+ */
+const noopNames = (input: CaseInput): ReadonlyArray<string> =>
+  Array.from({ length: Math.max(1, input.params["actions"] ?? 1) }, (_, i) => (i === 0 ? "noop" : `noop${i + 1}`))
+
+/** The no-op actions past the first (`noopNames`). */
+const moreNoops = (input: CaseInput, onRun?: () => void) => noopNames(input).slice(1).map((name) => makeNoop(onRun, name))
+
+/**
+ * Pre-fills the queue with `n` plain jobs (one MULTI per 100: `SADD queues` + `RPUSH`, as any producer), of
+ * the `names` actions in turn.
+ */
+export const prefillPlain = (n: number, names: ReadonlyArray<string> = ["noop"]) =>
   Effect.gen(function*() {
     const actions = yield* Actions
     const redis = yield* Redis.Redis
     for (const batch of chunks(Array.from({ length: n }, (_, i) => i), 100)) {
-      const payloads = yield* Effect.forEach(batch, (i) => Effect.map(actions.prepare("noop", { i }), (job) => job.payload))
+      const payloads = yield* Effect.forEach(batch, (i) => Effect.map(actions.prepare(names[i % names.length] ?? "noop", { i }), (job) => job.payload))
       yield* redis.multi(Enqueue.push(redis.keys, QUEUE, payloads))
     }
   })
@@ -214,7 +227,7 @@ export const processTimed = async (input: CaseInput, harness: IORedis, checks: C
   const fanOutIds: Array<string> = []
   const counted = await run(input, Effect.gen(function*() {
     if (children) fanOutIds.push(yield* (foreign ? Effect.withTracerEnabled(fanOut(input.n), false) : fanOut(input.n)))
-    if (!children) yield* prefillPlain(input.n)
+    if (!children) yield* prefillPlain(input.n, noopNames(input))
     const counts = yield* work(input.n, concurrency, Effect.void, () =>
       Effect.promise(async () => {
         measured = await (window as Window).end()

@@ -5,9 +5,11 @@
  * measured before and after without the peers' rows. `--cpu-prof` profiles each run into
  * bench/results/profiles (summarize with `bench/probes/profileSummary.ts`).
  *
- *   npx tsx bench/probes/processOurs.ts [--n 20000] [--concurrency 50] [--rounds 2] [--plain] [--metrics] [--cpu-prof]
+ *   npx tsx bench/probes/processOurs.ts [--n 20000] [--concurrency 50] [--rounds 2] [--plain] [--metrics] [--param key=value]... [--cpu-prof]
  *
- * `--metrics`: with the metrics hook (`JobMetrics.layer`), as the bench's "metrics on" variant.
+ * `--metrics`: with the metrics hook (`JobMetrics.layer`), as the bench's "metrics on" variant. `--param`: any
+ * other of the entry's numeric params (`bench/lib/plan.ts`, `observabilityVariants`), e.g. `--param tracing=1
+ * --param httpClient=1` for "tracing and metrics on".
  */
 import { spawn } from "node:child_process"
 import { dirname, join } from "node:path"
@@ -27,6 +29,12 @@ const rounds = flag("rounds", 2)
 const plain = process.argv.includes("--plain")
 const metrics = process.argv.includes("--metrics")
 const cpuProf = process.argv.includes("--cpu-prof")
+const extraParams: Record<string, number> = Object.fromEntries(
+  process.argv.flatMap((arg, at) => (arg === "--param" ? [process.argv[at + 1] ?? ""] : [])).map((pair) => {
+    const [key = "", value = ""] = pair.split("=")
+    return [key, Number(value)]
+  })
+)
 
 const runOnce = (input: CaseInput): Promise<CaseResult> =>
   new Promise((resolve, reject) => {
@@ -56,7 +64,7 @@ try {
       n,
       redisUrl: server.url,
       prefix: `probe-${process.pid}-${round}`,
-      params: { concurrency, children: plain ? 0 : 1, ...(metrics ? { metrics: 1 } : {}) },
+      params: { concurrency, children: plain ? 0 : 1, ...(metrics ? { metrics: 1 } : {}), ...extraParams },
       privateServer: true
     }
     const result = await runOnce(input)
