@@ -1,6 +1,7 @@
 /**
  * Case 4: processing N no-op jobs from a pre-filled queue, timed from the first job picked up to the N-th
- * completion; the node process's peak RSS is sampled over that window (reported in its notes column).
+ * completion; the node process's peak RSS is sampled over that window (reported in its notes column). With
+ * `warmup` W (ours and BullMQ), N + W jobs, timed from the start of job W + 1 (`processWarmupOf`).
  * - ours: `Worker` with `concurrency` slots, on fan-out children so the recording middleware writes every
  *   child's outcome (set `children: 0` for plain jobs).
  * - node-resque: `MultiWorker` (`minWorkers`..`maxWorkers` task processors).
@@ -9,13 +10,14 @@
  */
 import type { Redis as IORedis } from "ioredis"
 // each system's modules are imported only by the process that measures it (startup stays small and fair)
-import { Checks, chunks, forEachConcurrent, harnessClient, main, startWindow, throughput, waitUntil, type Window } from "../lib/child.ts"
+import { Checks, chunks, forEachConcurrent, harnessClient, main, processWarmupOf, startWindow, throughput, waitUntil, type Window, windowOpener } from "../lib/child.ts"
 import type { CaseInput, CaseResult } from "../lib/protocol.ts"
 
 const indexes = (n: number) => Array.from({ length: n }, (_, i) => i)
 const deadline = (input: CaseInput) => 60_000 + input.n * 10
 
 const runNodeResque = async (input: CaseInput, harness: IORedis, checks: Checks) => {
+  if (processWarmupOf(input) > 0) throw new Error("process: warmup is not measured for node-resque")
   const resque = await import("../peers/nodeResque.ts")
   const q = await resque.queue(input)
   await forEachConcurrent(chunks(indexes(input.n), 100), 4, (batch) => resque.enqueueParallel(q, batch))
@@ -42,23 +44,25 @@ const runBullmq = async (input: CaseInput, harness: IORedis, checks: Checks) => 
   const bull = await import("../peers/bullmq.ts")
   const tracing = input.params["tracing"] === 1 ? await bull.startTracing() : undefined
   const q = await bull.queue(input)
-  await forEachConcurrent(chunks(indexes(input.n), 100), 4, (batch) => bull.enqueueBulk(q, batch))
-  checks.equal("jobs waiting before", await q.getWaitingCount(), input.n)
+  const total = input.n + processWarmupOf(input)
+  await forEachConcurrent(chunks(indexes(total), 100), 4, (batch) => bull.enqueueBulk(q, batch))
+  checks.equal("jobs waiting before", await q.getWaitingCount(), total)
   let window: Window | undefined
-  const { worker, counts } = bull.worker(input, () => {
+  const opener = windowOpener(processWarmupOf(input), () => {
     window = startWindow(harness)
   })
-  await waitUntil("all jobs done", () => counts.succeeded + counts.failed >= input.n, deadline(input), 2)
+  const { worker, counts } = bull.worker(input, () => {}, undefined, opener)
+  await waitUntil("all jobs done", () => counts.succeeded + counts.failed >= total, deadline(input), 2)
   const measured = await (window as Window).end()
   await worker.close()
-  checks.equal("succeeded", counts.succeeded, input.n)
+  checks.equal("succeeded", counts.succeeded, total)
   checks.equal("failed", counts.failed, 0)
   const left = await q.getJobCounts("waiting", "active", "failed", "delayed")
   checks.equal("jobs left", (left["waiting"] ?? 0) + (left["active"] ?? 0) + (left["delayed"] ?? 0), 0)
   checks.equal("failed set", left["failed"] ?? 0, 0)
   await q.close()
   // every trace sampled: each job's span reached the collector
-  if (tracing !== undefined) checks.atLeast("spans the collector received", await tracing.shutdown(), input.n)
+  if (tracing !== undefined) checks.atLeast("spans the collector received", await tracing.shutdown(), total)
   return measured
 }
 

@@ -131,6 +131,23 @@ export interface E2eMeasured {
   readonly redisBytes: number
 }
 
+/**
+ * The warm-up of a processing case (its `warmup` param, default 0): that many jobs run before its window
+ * opens, so the window measures a worker that has run a while (its code compiled, its caches and heap grown),
+ * as a long-running worker is, rather than its first seconds. The queue holds N + warmup jobs; the jobs that
+ * started before the window and finish inside it (at most the worker's concurrency) are counted in it, an
+ * error of concurrency / N.
+ */
+export const processWarmupOf = (input: CaseInput): number => input.params["warmup"] ?? 0
+
+/** Calls `open` at the start of job `warmup` + 1 (call it at every job's start). */
+export const windowOpener = (warmup: number, open: () => void): (() => void) => {
+  let started = 0
+  return () => {
+    if (++started === warmup + 1) open()
+  }
+}
+
 /** Resolves after `ms` milliseconds. */
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 

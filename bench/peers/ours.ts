@@ -22,7 +22,7 @@ import * as RedisMemory from "../../src/layers/RedisMemory.ts"
 import * as Resque from "../../src/layers/Resque.ts"
 import * as Worker from "../../src/layers/Worker.ts"
 import { performance } from "node:perf_hooks"
-import { CheckFailed, type Checks, chunks, type E2eMeasured, redisUsedMemory, startWindow, type Window } from "../lib/child.ts"
+import { CheckFailed, type Checks, chunks, type E2eMeasured, processWarmupOf, redisUsedMemory, startWindow, type Window, windowOpener } from "../lib/child.ts"
 import * as Latency from "../lib/latency.ts"
 import { startOtlpSink } from "../lib/otlpSink.ts"
 import { type Counter, perJob } from "../lib/monitor.ts"
@@ -214,9 +214,10 @@ export const work = <A, E, R>(
 export const processTimed = async (input: CaseInput, harness: IORedis, checks: Checks) => {
   let window: Window | undefined
   let measured: Awaited<ReturnType<Window["end"]>> | undefined
-  const onRun = () => {
-    if (window === undefined) window = startWindow(harness)
-  }
+  const onRun = windowOpener(processWarmupOf(input), () => {
+    window = startWindow(harness)
+  })
+  const total = input.n + processWarmupOf(input)
   const concurrency = input.params["concurrency"] ?? 25
   const children = (input.params["children"] ?? 1) === 1
   // `foreign`: the jobs are written without trace context (tracing turned off for the fan-out, as another
@@ -226,21 +227,21 @@ export const processTimed = async (input: CaseInput, harness: IORedis, checks: C
   if (input.params["barrel"] === 1) await import("effect")
   const fanOutIds: Array<string> = []
   const counted = await run(input, Effect.gen(function*() {
-    if (children) fanOutIds.push(yield* (foreign ? Effect.withTracerEnabled(fanOut(input.n), false) : fanOut(input.n)))
-    if (!children) yield* prefillPlain(input.n, noopNames(input))
-    const counts = yield* work(input.n, concurrency, Effect.void, () =>
+    if (children) fanOutIds.push(yield* (foreign ? Effect.withTracerEnabled(fanOut(total), false) : fanOut(total)))
+    if (!children) yield* prefillPlain(total, noopNames(input))
+    const counts = yield* work(total, concurrency, Effect.void, () =>
       Effect.promise(async () => {
         measured = await (window as Window).end()
       }))
     return { ...counts, metered: yield* processedMetric }
   }), onRun)
-  if (input.params["metrics"] === 1) checks.equal("resque.jobs.processed (metrics hook)", counted.metered, input.n)
+  if (input.params["metrics"] === 1) checks.equal("resque.jobs.processed (metrics hook)", counted.metered, total)
   // every trace sampled: each job's span reached the collector (and the fan-out's send span)
-  if (input.params["tracing"] === 1 && input.params["samplePct"] === undefined) checks.atLeast("spans the collector received", exported.spans, input.n)
-  checks.equal("succeeded", counted.succeeded, input.n)
+  if (input.params["tracing"] === 1 && input.params["samplePct"] === undefined) checks.atLeast("spans the collector received", exported.spans, total)
+  checks.equal("succeeded", counted.succeeded, total)
   checks.equal("failed", counted.failed, 0)
   checks.equal("jobs left", await harness.llen(queueKey(input)), 0)
-  checks.equal("stat:processed", Number(await harness.get(`${input.prefix}:stat:processed`)), input.n)
+  checks.equal("stat:processed", Number(await harness.get(`${input.prefix}:stat:processed`)), total)
   checks.equal("failed list", await harness.llen(`${input.prefix}:failed`), 0)
   if (fanOutIds.length > 0) {
     let [completed, failed] = [0, 0]
@@ -249,7 +250,7 @@ export const processTimed = async (input: CaseInput, harness: IORedis, checks: C
       completed += Number(done)
       failed += Number(bad)
     }
-    checks.equal("fan-out completed", completed, input.n)
+    checks.equal("fan-out completed", completed, total)
     checks.equal("fan-out failed", failed, 0)
   }
   return measured as Awaited<ReturnType<Window["end"]>>
