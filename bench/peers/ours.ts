@@ -32,7 +32,7 @@ export const QUEUE = "bench"
 
 export const queueKey = (input: CaseInput): string => `${input.prefix}:queue:${QUEUE}`
 
-/** The no-op action; `onRun` lets a case note when the first job starts. */
+/** A no-op action (`noop` unless named); `onRun` is called as each of its runs starts (a case opens its window from it). */
 export const makeNoop = (onRun: () => void = () => {}, name = "noop") =>
   Action.make({
     name,
